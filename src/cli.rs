@@ -1,0 +1,129 @@
+//! Command-line definitions only; the commands themselves live in `commands`.
+//! Flag names and meanings follow `mlflow models serve` / `predict`; every
+//! flag can also be set through the environment variable it names.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "mlflowrs",
+    version,
+    about = "MLflow-compatible model serving runtime"
+)]
+pub struct Cli {
+    /// Log filter, as RUST_LOG (e.g. `info`, `mlflowrs=debug`).
+    #[arg(long, env = "MLFLOWRS_LOG", default_value = "info", global = true)]
+    pub log: String,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Work with MLflow models.
+    #[command(subcommand)]
+    Models(ModelsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModelsCommand {
+    /// Serve a model over MLflow's scoring protocol (/ping, /health, /version, /invocations).
+    #[command(disable_help_flag = true)]
+    Serve(ServeArgs),
+    /// Score a local file, as `mlflow models predict` does.
+    Predict(PredictArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EnvManager {
+    Local,
+    Virtualenv,
+    Uv,
+    Conda,
+}
+
+/// Options shared by every command that loads a model.
+#[derive(Debug, Args)]
+pub struct ModelArgs {
+    /// Model directory or `file://` URI (a directory holding an MLmodel file).
+    #[arg(short = 'm', long = "model-uri", env = "MLFLOWRS_MODEL_URI")]
+    pub model_uri: String,
+    /// Environment manager; native flavors need none, so any value is accepted.
+    #[arg(
+        long,
+        value_enum,
+        env = "MLFLOWRS_ENV_MANAGER",
+        default_value = "local"
+    )]
+    pub env_manager: EnvManager,
+    /// Same as `--env-manager local` (accepted for MLflow compatibility).
+    #[arg(long, env = "MLFLOWRS_NO_CONDA")]
+    pub no_conda: bool,
+    /// Accepted for MLflow compatibility; native flavors do not use Python.
+    #[arg(long, env = "MLFLOWRS_INSTALL_MLFLOW")]
+    pub install_mlflow: bool,
+    /// Path of libonnxruntime (default: beside the binary, ./.venv, or python3's onnxruntime).
+    #[arg(long, env = "ORT_DYLIB_PATH")]
+    pub ort_library: Option<PathBuf>,
+    /// ONNX Runtime intra-op threads per session (default: cores / workers, at least 1).
+    #[arg(long, env = "MLFLOWRS_INTRA_OP_THREADS")]
+    pub intra_op_threads: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Port to listen on.
+    #[arg(short = 'p', long, env = "MLFLOW_PORT", default_value_t = 5000)]
+    pub port: u16,
+    /// Address to bind.
+    #[arg(short = 'h', long, env = "MLFLOW_HOST", default_value = "127.0.0.1")]
+    pub host: String,
+    /// Concurrent inference sessions (default: the number of CPU cores).
+    #[arg(short = 'w', long, env = "MLFLOW_MODELS_WORKERS")]
+    pub workers: Option<usize>,
+    /// Seconds a request may take before it is answered with 504.
+    #[arg(
+        short = 't',
+        long,
+        env = "MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT",
+        default_value_t = 60
+    )]
+    pub timeout: u64,
+    /// Largest request body accepted, in bytes; larger ones get 413.
+    #[arg(long, env = "MLFLOWRS_MAX_BODY_BYTES", default_value_t = 104_857_600)]
+    pub max_body_bytes: usize,
+    /// Print help.
+    #[arg(long, action = clap::ArgAction::Help)]
+    pub help: Option<bool>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InputType {
+    Json,
+    Csv,
+}
+
+#[derive(Debug, Args)]
+pub struct PredictArgs {
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Input file (default: standard input).
+    #[arg(short = 'i', long = "input-path", env = "MLFLOWRS_INPUT_PATH")]
+    pub input_path: Option<PathBuf>,
+    /// Output file (default: standard output).
+    #[arg(short = 'o', long = "output-path", env = "MLFLOWRS_OUTPUT_PATH")]
+    pub output_path: Option<PathBuf>,
+    /// Input format.
+    #[arg(
+        short = 't',
+        long = "content-type",
+        value_enum,
+        env = "MLFLOWRS_CONTENT_TYPE",
+        default_value = "json"
+    )]
+    pub content_type: InputType,
+}

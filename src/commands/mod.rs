@@ -1,0 +1,4 @@
+//! The commands behind the CLI.
+
+pub mod predict;
+pub mod serve;

@@ -1,0 +1,48 @@
+//! `mlflowrs models predict`: one scoring request read from a file.
+
+use std::io::{Read, Write};
+
+use anyhow::Context;
+
+use crate::cli::{InputType, PredictArgs};
+use crate::config::{load_options, resolve_model_uri};
+use crate::scoring::{Scorer, CONTENT_TYPE_CSV, CONTENT_TYPE_JSON};
+
+pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
+    let dir = resolve_model_uri(&args.model.model_uri)?;
+    let loaded = crate::loader::load(&dir, &load_options(&args.model, Some(1))?)?;
+    let scorer = Scorer::new(loaded.mlmodel, loaded.flavor);
+    let mut input = Vec::new();
+    match &args.input_path {
+        Some(p) => {
+            input = std::fs::read(p).with_context(|| format!("could not read {}", p.display()))?
+        }
+        None => {
+            std::io::stdin()
+                .read_to_end(&mut input)
+                .context("could not read standard input")?;
+        }
+    }
+    let content_type = match args.content_type {
+        InputType::Json => CONTENT_TYPE_JSON,
+        InputType::Csv => CONTENT_TYPE_CSV,
+    };
+    let reply = scorer.invocations(Some(content_type), &input);
+    if reply.status != 200 {
+        anyhow::bail!(
+            "prediction failed ({}): {}",
+            reply.status,
+            String::from_utf8_lossy(&reply.body)
+        );
+    }
+    match &args.output_path {
+        Some(p) => std::fs::write(p, &reply.body)
+            .with_context(|| format!("could not write {}", p.display()))?,
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(&reply.body)?;
+            out.write_all(b"\n")?;
+        }
+    }
+    Ok(())
+}

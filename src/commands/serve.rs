@@ -1,0 +1,51 @@
+//! `mlflowrs models serve`.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+
+use crate::config::ServeConfig;
+use crate::scoring::Scorer;
+use crate::server::{router, AppState};
+
+pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let load = config.load.clone();
+    let dir = config.model_dir.clone();
+    let loaded = tokio::task::spawn_blocking(move || crate::loader::load(&dir, &load))
+        .await
+        .context("model loading task failed")??;
+    let state = AppState {
+        scorer: Arc::new(Scorer::new(loaded.mlmodel, loaded.flavor)),
+        timeout: config.timeout,
+        max_body_bytes: config.max_body_bytes,
+    };
+    let listener = tokio::net::TcpListener::bind(config.addr)
+        .await
+        .with_context(|| format!("could not listen on {}", config.addr))?;
+    tracing::info!(addr = %config.addr, model = %config.model_dir.display(), startup_ms = started.elapsed().as_millis() as u64, "serving");
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("server failed")?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
+}

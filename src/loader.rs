@@ -1,0 +1,62 @@
+//! Picks a flavor for an MLmodel directory and loads it.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use flavor_api::Flavor;
+
+use crate::mlmodel::{MlModel, MlModelError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error(transparent)]
+    MlModel(#[from] MlModelError),
+    #[error("model at {path} has no flavor mlflowrs can serve natively (its flavors: {flavors}); mlflowrs serves the 'onnx' flavor, and Python-only flavors need the Python fallback, which this build does not have yet")]
+    NoNativeFlavor { path: PathBuf, flavors: String },
+    #[error("the onnx flavor in {path} has no 'data' file name")]
+    NoOnnxData { path: PathBuf },
+    #[error(transparent)]
+    Ort(#[from] onnx_ort::OrtError),
+}
+
+/// Settings for native flavors, from the validated serve config.
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    pub ort_library: Option<PathBuf>,
+    pub sessions: usize,
+    pub intra_op_threads: usize,
+}
+
+pub struct LoadedModel {
+    pub mlmodel: MlModel,
+    pub flavor: Arc<dyn Flavor>,
+}
+
+pub fn load(dir: &Path, opts: &LoadOptions) -> Result<LoadedModel, LoadError> {
+    let mlmodel = MlModel::load(dir)?;
+    let Some(onnx) = mlmodel.flavor("onnx") else {
+        return Err(LoadError::NoNativeFlavor {
+            path: dir.to_path_buf(),
+            flavors: mlmodel.flavor_names().join(", "),
+        });
+    };
+    let data = onnx
+        .get("data")
+        .and_then(|d| d.as_str())
+        .ok_or_else(|| LoadError::NoOnnxData {
+            path: dir.to_path_buf(),
+        })?;
+    onnx_ort::init_runtime(opts.ort_library.as_deref())?;
+    let config = onnx_ort::SessionConfig::from_flavor(onnx, opts.sessions, opts.intra_op_threads)?;
+    let model = onnx_ort::OrtModel::load(&mlmodel.root.join(data), &config)?;
+    tracing::info!(
+        flavor = "onnx",
+        backend = "onnx-ort",
+        sessions = opts.sessions,
+        "model loaded"
+    );
+    Ok(LoadedModel {
+        mlmodel,
+        flavor: Arc::new(model),
+    })
+}

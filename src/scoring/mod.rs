@@ -1,0 +1,184 @@
+//! MLflow's scoring protocol for `/invocations`: content types, request
+//! parsing, schema enforcement, the flavor call and the answer's encoding.
+
+mod csv_input;
+pub mod encode;
+mod enforce;
+pub mod error;
+pub mod frame;
+pub mod ndarray;
+mod params;
+mod parquet_input;
+pub mod parse;
+mod precast;
+mod wrapper;
+
+use std::sync::Arc;
+
+use flavor_api::Flavor;
+
+use crate::mlmodel::MlModel;
+use crate::pyjson::{self, Json};
+pub use error::{ErrorCode, MlflowError};
+use parse::{ParsedRequest, PyInput, SCORING_PROTOCOL_CHANGE_INFO};
+
+pub const CONTENT_TYPE_JSON: &str = "application/json";
+pub const CONTENT_TYPE_CSV: &str = "text/csv";
+pub const CONTENT_TYPE_PARQUET: &str = "application/vnd.apache.parquet";
+pub const TEXT_PLAIN: &str = "text/plain; charset=utf-8";
+
+/// One HTTP answer: status, media type and body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reply {
+    pub status: u16,
+    pub content_type: &'static str,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn json(status: u16, body: String) -> Reply {
+        Reply {
+            status,
+            content_type: CONTENT_TYPE_JSON,
+            body: body.into_bytes(),
+        }
+    }
+
+    pub fn text(status: u16, body: String) -> Reply {
+        Reply {
+            status,
+            content_type: TEXT_PLAIN,
+            body: body.into_bytes(),
+        }
+    }
+
+    pub fn error(e: &MlflowError) -> Reply {
+        Reply::json(e.status(), e.to_json())
+    }
+}
+
+/// A model ready to answer `/invocations`.
+pub struct Scorer {
+    pub model: MlModel,
+    pub flavor: Arc<dyn Flavor>,
+}
+
+enum Body<'a> {
+    Json(&'a [u8]),
+    Csv(&'a [u8]),
+    Parquet(&'a [u8]),
+}
+
+impl Scorer {
+    pub fn new(model: MlModel, flavor: Arc<dyn Flavor>) -> Scorer {
+        Scorer { model, flavor }
+    }
+
+    /// Answers one `/invocations` request. `content_type` is the raw header.
+    pub fn invocations(&self, content_type: Option<&str>, body: &[u8]) -> Reply {
+        let body = match negotiate(content_type, body) {
+            Ok(b) => b,
+            Err(reply) => return reply,
+        };
+        match self.score(body) {
+            Ok(json) => Reply::json(200, json),
+            Err(e) => Reply::error(&e),
+        }
+    }
+
+    fn score(&self, body: Body<'_>) -> Result<String, MlflowError> {
+        let schema = self.model.input_schema();
+        let parsed = match body {
+            Body::Json(b) => parse::parse_json(b, &self.model)?,
+            Body::Csv(b) => ParsedRequest {
+                data: PyInput::Frame(csv_input::parse_csv(b, schema)?),
+                params: None,
+                unified_llm: false,
+            },
+            Body::Parquet(b) => ParsedRequest {
+                data: PyInput::Frame(parquet_input::parse_parquet(b)?),
+                params: None,
+                unified_llm: false,
+            },
+        };
+        let shown = enforce::input_repr(&parsed.data);
+        let prefixed = |mut e: MlflowError| {
+            e.message = format!("Failed to predict data '{shown}'. \nError: {}", e.message);
+            e
+        };
+        let enforced = enforce::enforce(parsed.data, schema).map_err(prefixed)?;
+        let param_specs = self
+            .model
+            .signature
+            .as_ref()
+            .and_then(|s| s.params.as_deref());
+        params::enforce_params(parsed.params.as_ref(), param_specs).map_err(prefixed)?;
+        let (feeds, frame_rows) = wrapper::feeds(self.flavor.as_ref(), enforced).map_err(|e| {
+            if e.stack_trace.is_some() {
+                e
+            } else {
+                prefixed(e)
+            }
+        })?;
+        let outputs = wrapper::run(self.flavor.as_ref(), feeds)?;
+        let predictions = wrapper::outputs_json(outputs, frame_rows)?;
+        let answer = if parsed.unified_llm {
+            predictions
+        } else {
+            Json::Dict(vec![("predictions".into(), predictions)])
+        };
+        Ok(pyjson::to_string(&answer))
+    }
+}
+
+/// MLflow's content-type handling, in its order (scoring_server.invocations).
+fn negotiate<'a>(content_type: Option<&str>, body: &'a [u8]) -> Result<Body<'a>, Reply> {
+    // MLflow answers a missing header with an unhandled 500; mlflowrs treats
+    // it as an unsupported content type (415), see the README's deviations.
+    let raw = content_type.unwrap_or("");
+    let mut parts = raw.split(';').map(str::trim);
+    let mime = parts.next().unwrap_or("");
+    let mut params: Vec<(&str, &str)> = Vec::new();
+    for p in parts {
+        let (k, v) = p.split_once('=').unwrap_or((p, ""));
+        match params.iter_mut().find(|(key, _)| *key == k) {
+            Some(slot) => slot.1 = v,
+            None => params.push((k, v)),
+        }
+    }
+    let charset = params
+        .iter()
+        .find(|(k, _)| *k == "charset")
+        .map(|(_, v)| v.to_lowercase());
+    if charset.as_deref().is_some_and(|c| c != "utf-8") {
+        return Err(Reply::text(
+            415,
+            "The scoring server only supports UTF-8".into(),
+        ));
+    }
+    let unexpected: Vec<&str> = params
+        .iter()
+        .map(|(k, _)| *k)
+        .filter(|k| *k != "charset")
+        .collect();
+    if !unexpected.is_empty() {
+        return Err(Reply::text(
+            415,
+            format!(
+                "Unrecognized content type parameters: {}. {SCORING_PROTOCOL_CHANGE_INFO}",
+                unexpected.join(", ")
+            ),
+        ));
+    }
+    match mime {
+        CONTENT_TYPE_JSON => Ok(Body::Json(body)),
+        CONTENT_TYPE_CSV => Ok(Body::Csv(body)),
+        CONTENT_TYPE_PARQUET => Ok(Body::Parquet(body)),
+        _ => Err(Reply::text(
+            415,
+            format!(
+                "This predictor only supports the following content types: Types: ['{CONTENT_TYPE_CSV}', '{CONTENT_TYPE_JSON}', '{CONTENT_TYPE_PARQUET}']. Got '{raw}'."
+            ),
+        )),
+    }
+}

@@ -1,0 +1,147 @@
+//! The HTTP front: MLflow's routes and FastAPI's answers for everything
+//! else (404/405 JSON, 307 for a trailing slash), a body limit and the
+//! request timeout.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::response::Response;
+use axum::Router;
+
+use crate::scoring::{ErrorCode, MlflowError, Reply, Scorer};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub scorer: Arc<Scorer>,
+    pub timeout: Duration,
+    pub max_body_bytes: usize,
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new().fallback(handle).with_state(state)
+}
+
+fn respond(reply: Reply) -> Response {
+    let mut resp = Response::new(Body::from(reply.body));
+    *resp.status_mut() =
+        StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(reply.content_type),
+    );
+    resp
+}
+
+fn detail(status: u16, text: &str, allow: Option<&'static str>) -> Response {
+    let mut resp = respond(Reply::json(status, format!("{{\"detail\":\"{text}\"}}")));
+    if let Some(allow) = allow {
+        resp.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static(allow));
+    }
+    resp
+}
+
+const ROUTES: [(&str, &str); 4] = [
+    ("/ping", "GET"),
+    ("/health", "GET"),
+    ("/version", "GET"),
+    ("/invocations", "POST"),
+];
+
+async fn handle(State(state): State<AppState>, req: Request) -> Response {
+    let timeout = state.timeout;
+    match tokio::time::timeout(timeout, route(state, req)).await {
+        Ok(resp) => resp,
+        Err(_) => respond(Reply::json(
+            504,
+            "Request processing time exceeded limit".into(),
+        )),
+    }
+}
+
+async fn route(state: AppState, req: Request) -> Response {
+    let path = req.uri().path().to_string();
+    let method = req.method().clone();
+    let Some((_, allowed)) = ROUTES.iter().find(|(p, _)| *p == path) else {
+        if let Some(trimmed) = path
+            .strip_suffix('/')
+            .filter(|t| ROUTES.iter().any(|(p, _)| p == t))
+        {
+            return redirect(&req, trimmed);
+        }
+        return detail(404, "Not Found", None);
+    };
+    if method.as_str() != *allowed {
+        return detail(405, "Method Not Allowed", Some(allowed));
+    }
+    match path.as_str() {
+        "/ping" | "/health" => respond(Reply::json(200, "\n".into())),
+        "/version" => respond(Reply::json(200, crate::MLFLOW_COMPAT_VERSION.into())),
+        _ => invocations(state, req).await,
+    }
+}
+
+fn redirect(req: &Request, to: &str) -> Response {
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    let query = req
+        .uri()
+        .query()
+        .map(|q| format!("?{q}"))
+        .unwrap_or_default();
+    let location = format!("http://{host}{to}{query}");
+    let mut resp = Response::new(Body::empty());
+    *resp.status_mut() = StatusCode::TEMPORARY_REDIRECT;
+    if let Ok(v) = HeaderValue::from_str(&location) {
+        resp.headers_mut().insert(header::LOCATION, v);
+    }
+    resp
+}
+
+async fn invocations(state: AppState, req: Request) -> Response {
+    debug_assert_eq!(req.method(), Method::POST);
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    let limit = state.max_body_bytes;
+    let body = match axum::body::to_bytes(req.into_body(), limit).await {
+        Ok(b) => b,
+        Err(e) => {
+            let too_big = std::error::Error::source(&e)
+                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+            return if too_big {
+                let err = MlflowError::new(
+                    ErrorCode::RequestLimitExceeded,
+                    format!("Request body exceeds the limit of {limit} bytes (--max-body-bytes)."),
+                );
+                let mut r = respond(Reply::error(&err));
+                *r.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
+                r
+            } else {
+                respond(Reply::error(&MlflowError::invalid_input(format!(
+                    "Could not read the request body: {e}"
+                ))))
+            };
+        }
+    };
+    let scorer = state.scorer.clone();
+    let work =
+        tokio::task::spawn_blocking(move || scorer.invocations(content_type.as_deref(), &body));
+    match work.await {
+        Ok(reply) => respond(reply),
+        Err(e) => {
+            tracing::error!(error = %e, "prediction task failed");
+            respond(Reply::error(&MlflowError::new(
+                ErrorCode::InternalError,
+                "prediction failed unexpectedly",
+            )))
+        }
+    }
+}
