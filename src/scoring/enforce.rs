@@ -458,9 +458,11 @@ fn enforce_datatype(
     let values = match col.values() {
         Ok(NdArray::Typed(v)) => v,
         _ if *t == DataType::Boolean => return Ok(None),
-        _ => return fail(format!(
+        _ => {
+            return fail(format!(
             "Incompatible input types for column {name}. Can not safely convert object to {to}."
-        )),
+        ))
+        }
     };
     let d = values.dtype();
     if d == to {

@@ -75,10 +75,12 @@ pub fn to_ort(t: &Tensor) -> Result<DynValue, FlavorError> {
 pub fn from_ort(name: &str, value: &DynValue) -> Result<Tensor, FlavorError> {
     let ty = match value.dtype() {
         ValueType::Tensor { ty, .. } => *ty,
-        other => return Err(FlavorError::Inference(format!(
+        other => {
+            return Err(FlavorError::Inference(format!(
             "output '{name}' is a {other} and not a tensor; mlflowrs serves tensor outputs only \
                  (for scikit-learn models convert with skl2onnx option zipmap=False)"
-        ))),
+        )))
+        }
     };
     macro_rules! prim {
         ($t:ty) => {{

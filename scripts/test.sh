@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The test command: creates the project-local virtualenv with the pinned
+# Python packages (the real mlflow, used to make and record fixtures, and
+# the onnxruntime wheel whose shared library the tests load), checks
+# formatting and lints, builds, and runs every test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/mlflowrs/target}"
+export CARGO_INCREMENTAL=0
+
+if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c "import mlflow, onnxruntime" 2>/dev/null; then
+  python3 -m venv .venv
+  .venv/bin/pip install --quiet --upgrade pip
+  .venv/bin/pip install --quiet -r tests/conformance/requirements.txt
+fi
+ORT_DYLIB_PATH="$(ls "$PWD"/.venv/lib/python3*/site-packages/onnxruntime/capi/libonnxruntime.so.1.31.1)"
+export ORT_DYLIB_PATH
+
+cargo fmt --all -- --check
+cargo clippy -j2 --workspace --all-targets -- -D warnings
+cargo test -j2 --workspace

@@ -1,0 +1,298 @@
+//! End-to-end behaviour of `mlflowrs models serve` / `predict` beyond the
+//! recorded conformance cases: limits at their edges, bad bodies, slow and
+//! truncated clients, concurrency, start-up errors.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpStream};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::{build_request, parse_response, raw_request, repo_root, Server};
+use mlflowrs::pyjson::{self, Json};
+
+fn example() -> std::path::PathBuf {
+    repo_root().join("examples/iris-onnx")
+}
+
+fn post_json(server: &Server, body: &[u8]) -> (u16, Json) {
+    let headers = vec![("Content-Type".to_string(), "application/json".to_string())];
+    let (status, _, body) = raw_request(
+        server.port,
+        &build_request("POST", "/invocations", server.port, &headers, body),
+    );
+    (
+        status,
+        pyjson::parse(&body).unwrap_or(Json::Str(String::from_utf8_lossy(&body).into_owned())),
+    )
+}
+
+fn error_code(j: &Json) -> String {
+    j.get("error_code")
+        .map(pyjson::to_string)
+        .unwrap_or_default()
+}
+
+#[test]
+fn example_answers_the_readme_request() {
+    let server = Server::start(&example(), &[]);
+    let (status, body) = post_json(&server, br#"{"inputs": [[5.1, 3.5, 1.4, 0.2]]}"#);
+    assert_eq!(status, 200);
+    let preds = body.get("predictions").unwrap();
+    assert_eq!(preds.get("label"), Some(&Json::List(vec![Json::Int(0)])));
+}
+
+#[test]
+fn body_limit_is_enforced_at_its_edge() {
+    let body = br#"{"inputs": [[5.1, 3.5, 1.4, 0.2]]}"#;
+    let limit = body.len().to_string();
+    let server = Server::start(&example(), &["--max-body-bytes", &limit]);
+    assert_eq!(
+        post_json(&server, body).0,
+        200,
+        "a body of exactly the limit is served"
+    );
+    let mut bigger = body.to_vec();
+    bigger.push(b' ');
+    let (status, answer) = post_json(&server, &bigger);
+    assert_eq!(status, 413, "one byte over the limit");
+    assert_eq!(error_code(&answer), "\"REQUEST_LIMIT_EXCEEDED\"");
+}
+
+#[test]
+fn random_and_truncated_bodies_get_mlflow_errors() {
+    let server = Server::start(&example(), &[]);
+    let mut x: u64 = 42;
+    let noise: Vec<u8> = (0..1_000_000)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x & 0xff) as u8
+        })
+        .collect();
+    let (status, answer) = post_json(&server, &noise);
+    assert_eq!(status, 400);
+    assert_eq!(error_code(&answer), "\"BAD_REQUEST\"");
+    let (status, answer) = post_json(&server, br#"{"inputs": [[5.1, 3.5"#);
+    assert_eq!(status, 400);
+    assert!(
+        pyjson::to_string(&answer).contains("Ensure that input is a valid JSON formatted string")
+    );
+}
+
+#[test]
+fn a_client_that_hangs_up_mid_body_gets_no_hang() {
+    let server = Server::start(&example(), &[]);
+    let mut s = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(b"POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"inputs\":").unwrap();
+    s.shutdown(Shutdown::Write).unwrap();
+    let started = Instant::now();
+    let mut buf = Vec::new();
+    let _ = s.read_to_end(&mut buf);
+    assert!(
+        started.elapsed() < Duration::from_secs(9),
+        "server kept the connection"
+    );
+    if !buf.is_empty() {
+        let (status, _, _) = parse_response(&buf);
+        assert_eq!(status, 400);
+    }
+    // The server is still healthy afterwards.
+    assert_eq!(
+        post_json(&server, br#"{"inputs": [[5.1, 3.5, 1.4, 0.2]]}"#).0,
+        200
+    );
+}
+
+#[test]
+fn a_request_past_the_timeout_gets_504() {
+    let server = Server::start(&example(), &["-t", "1"]);
+    let mut s = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    // A body that never finishes arriving keeps the request running.
+    s.write_all(b"POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{").unwrap();
+    let started = Instant::now();
+    let mut buf = vec![0u8; 4096];
+    let n = s.read(&mut buf).unwrap();
+    let elapsed = started.elapsed();
+    let (status, headers, body) = parse_response(&buf[..n]);
+    assert_eq!(status, 504);
+    assert!(headers
+        .iter()
+        .any(|(k, v)| k == "content-type" && v == "application/json"));
+    assert_eq!(body, b"Request processing time exceeded limit");
+    assert!(
+        elapsed >= Duration::from_millis(900),
+        "answered after {elapsed:?}"
+    );
+}
+
+#[test]
+fn concurrent_requests_all_succeed() {
+    let server = Server::start(&example(), &["-w", "2"]);
+    let port = server.port;
+    let threads: Vec<_> =
+        (0..16)
+            .map(|i| {
+                std::thread::spawn(move || {
+                    let headers =
+                        vec![("Content-Type".to_string(), "application/json".to_string())];
+                    for _ in 0..10 {
+                        let body = if i % 2 == 0 {
+                            br#"{"inputs": [[5.1, 3.5, 1.4, 0.2]]}"#.to_vec()
+                        } else {
+                            br#"{"dataframe_split": {"data": [[6.7, 3.0, 5.2, 2.3]]}}"#.to_vec()
+                        };
+                        let (status, _, body) = raw_request(
+                            port,
+                            &build_request("POST", "/invocations", port, &headers, &body),
+                        );
+                        assert_eq!(status, 200);
+                        let label = if i % 2 == 0 { "[0]" } else { "[2]" };
+                        assert!(
+                            String::from_utf8_lossy(&body).contains(&format!("\"label\": {label}"))
+                        );
+                    }
+                })
+            })
+            .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+}
+
+fn mlflowrs(args: &[&str], envs: &[(&str, &str)]) -> std::process::Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mlflowrs"));
+    cmd.current_dir(repo_root()).args(args);
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+#[test]
+fn a_missing_onnx_runtime_library_says_how_to_get_it() {
+    let out = mlflowrs(
+        &["models", "serve", "-m", "examples/iris-onnx", "-p", "0"],
+        &[("ORT_DYLIB_PATH", "/nonexistent/libonnxruntime.so")],
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("pip install onnxruntime==1.31.1"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn a_model_without_a_native_flavor_names_its_flavors() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("MLmodel"), "flavors:\n  python_function:\n    loader_module: mlflow.sklearn\n  sklearn:\n    pickled_model: model.skops\n").unwrap();
+    let out = mlflowrs(
+        &[
+            "models",
+            "serve",
+            "-m",
+            dir.path().to_str().unwrap(),
+            "-p",
+            "0",
+        ],
+        &[],
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("python_function, sklearn"), "{err}");
+}
+
+#[test]
+fn a_malformed_mlmodel_names_the_file_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("MLmodel"),
+        "flavors:\n  onnx: {data: model.onnx}\nsignature:\n  inputs: '[{\"type\": \"tensor\"}]'\n",
+    )
+    .unwrap();
+    let out = mlflowrs(
+        &[
+            "models",
+            "serve",
+            "-m",
+            dir.path().to_str().unwrap(),
+            "-p",
+            "0",
+        ],
+        &[],
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("MLmodel") && err.contains("signature"),
+        "{err}"
+    );
+    let out = mlflowrs(
+        &["models", "serve", "-m", "/nonexistent/model", "-p", "0"],
+        &[],
+    );
+    assert!(!out.status.success());
+}
+
+#[test]
+fn predict_scores_json_and_csv_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.json");
+    let output = dir.path().join("out.json");
+    std::fs::write(&input, r#"{"inputs": [[6.7, 3.0, 5.2, 2.3]]}"#).unwrap();
+    let out = mlflowrs(
+        &[
+            "models",
+            "predict",
+            "-m",
+            "examples/iris-onnx",
+            "-i",
+            input.to_str().unwrap(),
+            "-o",
+            output.to_str().unwrap(),
+            "-t",
+            "json",
+        ],
+        &[],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let answer = std::fs::read_to_string(&output).unwrap();
+    assert!(
+        answer.starts_with("{\"predictions\": {\"label\": [2]"),
+        "{answer}"
+    );
+
+    let model = repo_root().join("tests/conformance/models/iris_columns");
+    let csv = dir.path().join("in.csv");
+    std::fs::write(
+        &csv,
+        "sepal_length,sepal_width,petal_length,petal_width\n5.1,3.5,1.4,0.2\n",
+    )
+    .unwrap();
+    let out = mlflowrs(
+        &[
+            "models",
+            "predict",
+            "-m",
+            model.to_str().unwrap(),
+            "-i",
+            csv.to_str().unwrap(),
+            "-t",
+            "csv",
+        ],
+        &[],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("{\"predictions\": [{\"variable\": "));
+}
