@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# End-to-end benchmark: the real `mlflow models serve` against
+# `mlflowrs models serve` on the same ONNX model, in one run on one machine.
+# For each server: cold start (spawn to first /ping 200), wrk at 1, 8 and 64
+# connections with a 1-row and a 1000-row body (req/s, p50, p99), and RSS
+# after the load. Prints a markdown table with mlflowrs/mlflow ratios.
+#
+# Needs: wrk (apt-get install wrk), the project venv (scripts/test.sh makes it).
+# Usage: benches/e2e.sh [duration-seconds]   (default 10)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION="${1:-10}"
+MODEL="${MODEL:-examples/iris-onnx}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/mlflowrs/target}"
+command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
+[ -x .venv/bin/mlflow ] || { echo "no .venv: run scripts/test.sh first" >&2; exit 1; }
+ORT_DYLIB_PATH="$(ls "$PWD"/.venv/lib/python3*/site-packages/onnxruntime/capi/libonnxruntime.so.1.31.1)"
+export ORT_DYLIB_PATH
+cargo build --release -j2 --bin mlflowrs >&2
+BIN="$CARGO_TARGET_DIR/release/mlflowrs"
+
+work=$(mktemp -d)
+trap 'kill -- -$pid 2>/dev/null || true; rm -rf "$work"' EXIT
+python3 - "$work" <<'PY'
+import json, sys
+row = [5.1, 3.5, 1.4, 0.2]
+for name, n in (("1", 1), ("1000", 1000)):
+    body = json.dumps({"inputs": [row] * n})
+    lua = 'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = %s\n' % json.dumps(body)
+    open(f"{sys.argv[1]}/post{name}.lua", "w").write(lua)
+PY
+
+now_ms() { date +%s%3N; }
+rss_kib() { ps -o rss= -s "$1" | awk '{s+=$1} END {print s+0}'; }
+
+declare -A RESULT
+bench() {
+  local name=$1; shift
+  local port=$((18000 + RANDOM % 1000))
+  local t0; t0=$(now_ms)
+  setsid "$@" -p "$port" >"$work/$name.log" 2>&1 &
+  pid=$!
+  until curl -sf "http://127.0.0.1:$port/ping" >/dev/null 2>&1; do
+    kill -0 "$pid" 2>/dev/null || { cat "$work/$name.log" >&2; exit 1; }
+    sleep 0.002
+  done
+  RESULT[$name,cold]=$(( $(now_ms) - t0 ))
+  for rows in 1 1000; do
+    for c in 1 8 64; do
+      local out
+      out=$(wrk -t "$(( c < 2 ? 1 : 2 ))" -c "$c" -d "${DURATION}s" --latency -s "$work/post$rows.lua" "http://127.0.0.1:$port/invocations")
+      RESULT[$name,$rows,$c,rps]=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+      RESULT[$name,$rows,$c,p50]=$(awk '$1=="50%" {print $2}' <<<"$out")
+      RESULT[$name,$rows,$c,p99]=$(awk '$1=="99%" {print $2}' <<<"$out")
+      local errs; errs=$(awk '/Non-2xx/ {print $4}' <<<"$out")
+      [ -z "$errs" ] || echo "warning: $name $rows rows c=$c had $errs non-2xx answers" >&2
+    done
+  done
+  RESULT[$name,rss]=$(( $(rss_kib "$pid") / 1024 ))
+  kill -- -"$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+export PATH="$PWD/.venv/bin:$PATH"
+bench mlflow .venv/bin/mlflow models serve -m "$MODEL" --env-manager local
+bench mlflowrs "$BIN" models serve -m "$MODEL"
+
+ratio() { python3 -c "import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); print(f'{a/b:.1f}x' if b else '-')" "$1" "$2"; }
+echo "| metric | mlflow models serve | mlflowrs | ratio |"
+echo "|---|---|---|---|"
+echo "| cold start to first /ping 200 (ms) | ${RESULT[mlflow,cold]} | ${RESULT[mlflowrs,cold]} | $(ratio "${RESULT[mlflow,cold]}" "${RESULT[mlflowrs,cold]}") faster |"
+echo "| RSS after load (MiB) | ${RESULT[mlflow,rss]} | ${RESULT[mlflowrs,rss]} | $(ratio "${RESULT[mlflow,rss]}" "${RESULT[mlflowrs,rss]}") smaller |"
+for rows in 1 1000; do
+  for c in 1 8 64; do
+    echo "| $rows-row body, $c conn: req/s | ${RESULT[mlflow,$rows,$c,rps]} | ${RESULT[mlflowrs,$rows,$c,rps]} | $(ratio "${RESULT[mlflowrs,$rows,$c,rps]}" "${RESULT[mlflow,$rows,$c,rps]}") |"
+    echo "| $rows-row body, $c conn: p50 / p99 | ${RESULT[mlflow,$rows,$c,p50]} / ${RESULT[mlflow,$rows,$c,p99]} | ${RESULT[mlflowrs,$rows,$c,p50]} / ${RESULT[mlflowrs,$rows,$c,p99]} | |"
+  done
+done
