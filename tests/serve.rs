@@ -296,3 +296,26 @@ fn predict_scores_json_and_csv_files() {
     );
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("{\"predictions\": [{\"variable\": "));
 }
+
+#[test]
+fn column_signature_classifier_answers_one_record_per_row() {
+    // MLflow fails this request (see the README's deviations); mlflowrs keeps
+    // the probabilities of each row as a list.
+    let server = Server::start(
+        &repo_root().join("tests/conformance/models/iris_columns_clf"),
+        &[],
+    );
+    let body = br#"{"dataframe_split": {"columns": ["sepal_length", "sepal_width", "petal_length", "petal_width"], "data": [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]]}}"#;
+    let (status, answer) = post_json(&server, body);
+    assert_eq!(status, 200);
+    let Some(Json::List(rows)) = answer.get("predictions") else {
+        panic!("{answer:?}")
+    };
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0].get("label"), Some(&Json::Int(0)));
+    assert_eq!(rows[1].get("label"), Some(&Json::Int(2)));
+    let Some(Json::List(p)) = rows[1].get("probabilities") else {
+        panic!("{answer:?}")
+    };
+    assert_eq!(p.len(), 3);
+}

@@ -33,7 +33,7 @@ impl Server {
             .current_dir(repo_root())
             .args(["models", "serve", "-m"])
             .arg(model)
-            .args(["-p", &port.to_string()])
+            .args(["-p", &port.to_string(), "--log", "error"])
             .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
