@@ -318,7 +318,11 @@ fn to_frame(data: PyInput) -> Result<Frame, Failure> {
                     .collect();
                 return Frame::from_arrays(cols).map_err(|m| Failure { message: m });
             }
-            let n = items.iter().filter_map(|(_, v)| v.len()).max().unwrap_or(0);
+            let n = items
+                .iter()
+                .filter_map(|(_, v)| v.first_dim())
+                .max()
+                .unwrap_or(0);
             let mut cols = Vec::new();
             for (k, v) in &items {
                 let mut cells = if any_2d && v.shape().len() > 1 {

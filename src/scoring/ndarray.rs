@@ -33,7 +33,7 @@ impl NdArray {
     }
 
     /// Length of the first dimension (`len(arr)`); a 0-d array has none.
-    pub fn len(&self) -> Option<usize> {
+    pub fn first_dim(&self) -> Option<usize> {
         self.shape().first().copied()
     }
 }

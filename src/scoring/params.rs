@@ -74,15 +74,17 @@ fn check(value: &Json, spec: &ParamSpec) -> Result<Json, String> {
 }
 
 fn scalar(v: &Json, ty: DataType) -> Result<Json, String> {
-    let ok = match (ty, v) {
-        (_, Json::Null) => true,
-        (DataType::Boolean, Json::Bool(_)) => true,
-        (DataType::String, Json::Str(_)) => true,
-        (DataType::Integer | DataType::Long, Json::Int(_)) => true,
-        (DataType::Float | DataType::Double, Json::Int(_) | Json::Float(_)) => true,
-        (DataType::Datetime, Json::Str(_)) => true,
-        _ => false,
-    };
+    let ok = matches!(
+        (ty, v),
+        (_, Json::Null)
+            | (DataType::Boolean, Json::Bool(_))
+            | (DataType::String | DataType::Datetime, Json::Str(_))
+            | (DataType::Integer | DataType::Long, Json::Int(_))
+            | (
+                DataType::Float | DataType::Double,
+                Json::Int(_) | Json::Float(_)
+            )
+    );
     if !ok {
         return Err(format!(
             "Can not safely convert `{}` to `DataType.{}` for value `{}`",

@@ -349,7 +349,7 @@ fn parse_instances(v: &Json, schema: Option<&Schema>) -> Result<PyInput, MlflowE
         let lens: Vec<usize> = items
             .iter()
             .filter(|(k, _)| required.as_ref().is_none_or(|r| r.contains(&k.as_str())))
-            .filter_map(|(_, a)| a.len())
+            .filter_map(|(_, a)| a.first_dim())
             .collect();
         if lens.windows(2).any(|w| w[0] != w[1]) {
             return Err(MlflowError::invalid_input(
