@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use flavor_api::Flavor;
 
-use crate::mlmodel::{MlModel, MlModelError};
+use crate::mlmodel::{ColType, MlModel, MlModelError, Schema};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
@@ -15,8 +15,33 @@ pub enum LoadError {
     NoNativeFlavor { path: PathBuf, flavors: String },
     #[error("the onnx flavor in {path} has no 'data' file name")]
     NoOnnxData { path: PathBuf },
+    #[error("{path}: input signature column '{column}' has type {ty}, which mlflowrs's native flavors do not serve (supported: boolean, integer, long, float, double, string)")]
+    UnsupportedColumn {
+        path: PathBuf,
+        column: String,
+        ty: String,
+    },
     #[error(transparent)]
     Ort(#[from] onnx_ort::OrtError),
+}
+
+/// Column types a native flavor can feed to a tensor; the rest (binary,
+/// datetime, array, object, map, any) need the Python fallback.
+fn check_signature(mlmodel: &MlModel, dir: &Path) -> Result<(), LoadError> {
+    let Some(Schema::Columns(cols)) = mlmodel.input_schema() else {
+        return Ok(());
+    };
+    for (i, c) in cols.iter().enumerate() {
+        let served = matches!(&c.ty, ColType::Data(d) if d.numpy().is_some());
+        if !served {
+            return Err(LoadError::UnsupportedColumn {
+                path: dir.join(crate::mlmodel::MLMODEL_FILE_NAME),
+                column: c.name.clone().unwrap_or_else(|| i.to_string()),
+                ty: c.ty.repr(),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Settings for native flavors, from the validated serve config.
@@ -40,6 +65,7 @@ pub fn load(dir: &Path, opts: &LoadOptions) -> Result<LoadedModel, LoadError> {
             flavors: mlmodel.flavor_names().join(", "),
         });
     };
+    check_signature(&mlmodel, dir)?;
     let data = onnx
         .get("data")
         .and_then(|d| d.as_str())

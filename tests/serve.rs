@@ -319,3 +319,31 @@ fn column_signature_classifier_answers_one_record_per_row() {
     };
     assert_eq!(p.len(), 3);
 }
+
+#[test]
+fn unsupported_signature_types_fail_at_start_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(example().join("model.onnx"), dir.path().join("model.onnx")).unwrap();
+    std::fs::write(
+        dir.path().join("MLmodel"),
+        "flavors:\n  onnx: {data: model.onnx}\nsignature:\n  inputs: '[{\"type\": \"array\", \"items\": {\"type\": \"long\"}, \"name\": \"arr\", \"required\": true}]'\n",
+    )
+    .unwrap();
+    let out = mlflowrs(
+        &[
+            "models",
+            "serve",
+            "-m",
+            dir.path().to_str().unwrap(),
+            "-p",
+            "0",
+        ],
+        &[],
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("'arr'") && err.contains("Array(long)"),
+        "{err}"
+    );
+}

@@ -100,3 +100,22 @@ fn bad_files_name_the_field() {
         .to_string();
     assert!(e.contains("Could not find an \"MLmodel\""), "{e}");
 }
+
+#[test]
+fn reads_the_saved_input_examples_of_a_real_model() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/iris-onnx");
+    let m = MlModel::load(&dir).unwrap();
+    let ex = m
+        .input_example()
+        .unwrap()
+        .expect("the example model has an input example");
+    assert_eq!(ex.info.kind, "ndarray");
+    let crate::pyjson::Json::List(rows) = &ex.example else {
+        panic!("{:?}", ex.example)
+    };
+    assert_eq!(rows.len(), 2);
+    let serving = ex.serving_input.expect("serving_input_example.json");
+    assert!(serving.contains("\"inputs\""), "{serving}");
+    assert_eq!(m.mlflow_version.as_deref(), Some("3.17.2"));
+    assert!(m.model_uuid.is_some());
+}
