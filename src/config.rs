@@ -67,6 +67,8 @@ pub struct ServeConfig {
     pub addr: SocketAddr,
     pub timeout: Duration,
     pub max_body_bytes: usize,
+    /// Requests that may wait for a free inference thread.
+    pub queue_len: usize,
     pub load: LoadOptions,
 }
 
@@ -100,6 +102,7 @@ impl ServeConfig {
             addr,
             timeout: Duration::from_secs(args.timeout),
             max_body_bytes: args.max_body_bytes,
+            queue_len: 1024,
             load: load_options(&args.model, args.workers)?,
         })
     }

@@ -2,7 +2,6 @@
 //! else (404/405 JSON, 307 for a trailing slash), a body limit and the
 //! request timeout.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
@@ -11,11 +10,12 @@ use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::Response;
 use axum::Router;
 
-use crate::scoring::{ErrorCode, MlflowError, Reply, Scorer};
+use crate::engine::Engine;
+use crate::scoring::{ErrorCode, MlflowError, Reply};
 
 #[derive(Clone)]
 pub struct AppState {
-    pub scorer: Arc<Scorer>,
+    pub engine: Engine,
     pub timeout: Duration,
     pub max_body_bytes: usize,
 }
@@ -131,16 +131,13 @@ async fn invocations(state: AppState, req: Request) -> Response {
             };
         }
     };
-    let scorer = state.scorer.clone();
-    let work =
-        tokio::task::spawn_blocking(move || scorer.invocations(content_type.as_deref(), &body));
-    match work.await {
+    match state.engine.score(content_type, body).await {
         Ok(reply) => respond(reply),
         Err(e) => {
-            tracing::error!(error = %e, "prediction task failed");
+            tracing::error!(error = %e, "prediction failed");
             respond(Reply::error(&MlflowError::new(
                 ErrorCode::InternalError,
-                "prediction failed unexpectedly",
+                e.to_string(),
             )))
         }
     }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use anyhow::Context;
 
 use crate::config::ServeConfig;
+use crate::engine::Engine;
 use crate::scoring::Scorer;
 use crate::server::{router, AppState};
 
@@ -15,8 +16,11 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
     let loaded = tokio::task::spawn_blocking(move || crate::loader::load(&dir, &load))
         .await
         .context("model loading task failed")??;
+    let scorer = Arc::new(Scorer::new(loaded.mlmodel, loaded.flavor));
+    let engine = Engine::start(scorer, config.load.sessions, config.queue_len)
+        .context("could not start inference threads")?;
     let state = AppState {
-        scorer: Arc::new(Scorer::new(loaded.mlmodel, loaded.flavor)),
+        engine,
         timeout: config.timeout,
         max_body_bytes: config.max_body_bytes,
     };
