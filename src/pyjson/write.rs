@@ -1,10 +1,12 @@
 //! `json.dumps` output: `", "` / `": "` separators, `ensure_ascii`, bare
 //! `NaN` / `Infinity` tokens, Python float repr.
 
-use super::{py_float_repr, Json};
+use std::fmt::Write as _;
+
+use super::{repr::py_float_repr_into, Json};
 
 pub fn to_string(v: &Json) -> String {
-    let mut out = String::new();
+    let mut out = String::with_capacity(256);
     write_value(v, &mut out);
     out
 }
@@ -14,7 +16,9 @@ pub fn write_value(v: &Json, out: &mut String) {
         Json::Null => out.push_str("null"),
         Json::Bool(true) => out.push_str("true"),
         Json::Bool(false) => out.push_str("false"),
-        Json::Int(i) => out.push_str(&i.to_string()),
+        Json::Int(i) => {
+            let _ = write!(out, "{i}");
+        }
         Json::BigInt(s) => out.push_str(s),
         Json::Float(f) => write_float(*f, out),
         Json::Str(s) => write_str(s, out),
@@ -49,7 +53,7 @@ pub fn write_float(f: f64, out: &mut String) {
     } else if f.is_infinite() {
         out.push_str(if f > 0.0 { "Infinity" } else { "-Infinity" });
     } else {
-        out.push_str(&py_float_repr(f));
+        py_float_repr_into(f, out);
     }
 }
 

@@ -1,10 +1,57 @@
 //! Model outputs to JSON the way MLflow's `NumpyEncoder` and pandas'
 //! `to_dict(orient="records")` write them.
 
+use std::fmt::Write as _;
+
 use flavor_api::{Tensor, TensorData};
 
 use super::ndarray::NdArray;
-use crate::pyjson::Json;
+use crate::pyjson::{write_float, write_str, Json};
+
+/// Writes element `i` as JSON, as `NumpyEncoder` would.
+fn write_scalar(data: &TensorData, i: usize, out: &mut String) {
+    match data {
+        TensorData::F32(v) => write_float(f64::from(v[i]), out),
+        TensorData::F64(v) => write_float(v[i], out),
+        TensorData::Bool(v) => out.push_str(if v[i] { "true" } else { "false" }),
+        TensorData::Str(v) => write_str(&v[i], out),
+        TensorData::U64(v) => {
+            let _ = write!(out, "{}", v[i]);
+        }
+        other => {
+            let _ = write!(out, "{}", other.get_i64(i));
+        }
+    }
+}
+
+/// `tolist()` of elements `start..` with `shape`, written straight to `out`.
+pub fn write_nested(data: &TensorData, shape: &[usize], start: usize, out: &mut String) {
+    let Some((&dim, inner)) = shape.split_first() else {
+        write_scalar(data, start, out);
+        return;
+    };
+    let stride: usize = inner.iter().product();
+    out.push('[');
+    for k in 0..dim {
+        if k > 0 {
+            out.push_str(", ");
+        }
+        write_nested(data, inner, start + k * stride, out);
+    }
+    out.push(']');
+}
+
+/// `ndarray.tolist()` as JSON text.
+pub fn write_tensor(t: &Tensor, out: &mut String) {
+    write_nested(&t.data, &t.shape, 0, out);
+}
+
+/// Row `row` of a tensor (its first dimension) as JSON text.
+pub fn write_tensor_row(t: &Tensor, row: usize, out: &mut String) {
+    let inner = t.shape.get(1..).unwrap_or(&[]);
+    let stride: usize = inner.iter().product();
+    write_nested(&t.data, inner, row * stride, out);
+}
 
 /// The elements of a tensor as JSON scalars, in row-major order.
 pub fn flat_json(t: &Tensor) -> Vec<Json> {
@@ -68,15 +115,4 @@ fn nest(flat: Vec<Json>, shape: &[usize]) -> Json {
         return Json::List(vec![empty; shape[0]]);
     }
     Json::List(level)
-}
-
-/// The rows of a tensor along its first dimension, each as JSON.
-pub fn rows_json(t: &Tensor) -> Vec<Json> {
-    if t.shape.len() <= 1 {
-        return flat_json(t);
-    }
-    match tensor_json(t) {
-        Json::List(rows) => rows,
-        other => vec![other],
-    }
 }

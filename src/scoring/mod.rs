@@ -18,7 +18,6 @@ use std::sync::Arc;
 use flavor_api::Flavor;
 
 use crate::mlmodel::MlModel;
-use crate::pyjson::{self, Json};
 pub use error::{ErrorCode, MlflowError};
 use parse::{ParsedRequest, PyInput, SCORING_PROTOCOL_CHANGE_INFO};
 
@@ -121,13 +120,15 @@ impl Scorer {
             }
         })?;
         let outputs = wrapper::run(self.flavor.as_ref(), feeds)?;
-        let predictions = wrapper::outputs_json(outputs, frame_rows)?;
-        let answer = if parsed.unified_llm {
-            predictions
-        } else {
-            Json::Dict(vec![("predictions".into(), predictions)])
-        };
-        Ok(pyjson::to_string(&answer))
+        let mut answer = String::with_capacity(256);
+        if !parsed.unified_llm {
+            answer.push_str("{\"predictions\": ");
+        }
+        wrapper::write_outputs(&outputs, frame_rows, &mut answer)?;
+        if !parsed.unified_llm {
+            answer.push('}');
+        }
+        Ok(answer)
     }
 }
 

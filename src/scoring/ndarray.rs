@@ -69,10 +69,10 @@ fn infer_shape(v: &Json) -> Result<Vec<usize>, String> {
     }
 }
 
-fn leaves(v: &Json, out: &mut Vec<Json>) {
+fn leaves<'a>(v: &'a Json, out: &mut Vec<&'a Json>) {
     match v {
         Json::List(items) => items.iter().for_each(|i| leaves(i, out)),
-        other => out.push(other.clone()),
+        other => out.push(other),
     }
 }
 
@@ -81,18 +81,30 @@ pub fn array_infer(v: &Json) -> Result<NdArray, String> {
     let shape = infer_shape(v)?;
     let mut cells = Vec::new();
     leaves(v, &mut cells);
-    let dtype = infer_dtype(&cells);
+    let dtype = infer_dtype_iter(cells.iter().copied());
     match dtype {
-        Some(d) => Ok(NdArray::Typed(convert_cells(&cells, shape, d)?)),
-        None => Ok(NdArray::Object { shape, cells }),
+        Some(d) => Ok(NdArray::Typed(convert_iter(
+            cells.iter().copied(),
+            shape,
+            d,
+        )?)),
+        None => Ok(NdArray::Object {
+            shape,
+            cells: cells.into_iter().cloned().collect(),
+        }),
     }
 }
 
 /// The dtype numpy (and pandas, for a column) picks for these scalars;
 /// `None` means an object array.
 pub fn infer_dtype(cells: &[Json]) -> Option<DType> {
-    let (mut ints, mut floats, mut strs, mut other) = (0, 0, 0, 0);
+    infer_dtype_iter(cells.iter())
+}
+
+fn infer_dtype_iter<'a>(cells: impl Iterator<Item = &'a Json>) -> Option<DType> {
+    let (mut n, mut ints, mut floats, mut strs, mut other) = (0, 0, 0, 0, 0);
     for c in cells {
+        n += 1;
         match c {
             Json::Bool(_) => {}
             Json::Int(_) => ints += 1,
@@ -105,13 +117,9 @@ pub fn infer_dtype(cells: &[Json]) -> Option<DType> {
         return None;
     }
     if strs > 0 {
-        return if strs == cells.len() {
-            Some(DType::Str)
-        } else {
-            None
-        };
+        return if strs == n { Some(DType::Str) } else { None };
     }
-    if cells.is_empty() || floats > 0 {
+    if n == 0 || floats > 0 {
         return Some(DType::F64);
     }
     if ints > 0 {
@@ -125,25 +133,33 @@ pub fn array_as(v: &Json, dtype: DType) -> Result<NdArray, String> {
     let shape = infer_shape(v)?;
     let mut cells = Vec::new();
     leaves(v, &mut cells);
-    Ok(NdArray::Typed(convert_cells(&cells, shape, dtype)?))
+    Ok(NdArray::Typed(convert_iter(
+        cells.iter().copied(),
+        shape,
+        dtype,
+    )?))
 }
 
 pub fn convert_cells(cells: &[Json], shape: Vec<usize>, dtype: DType) -> Result<Tensor, String> {
+    convert_iter(cells.iter(), shape, dtype)
+}
+
+fn convert_iter<'a>(
+    cells: impl Iterator<Item = &'a Json>,
+    shape: Vec<usize>,
+    dtype: DType,
+) -> Result<Tensor, String> {
     let data = match dtype {
-        DType::F64 => TensorData::F64(cells.iter().map(to_float).collect::<Result<_, _>>()?),
+        DType::F64 => TensorData::F64(cells.map(to_float).collect::<Result<_, _>>()?),
         DType::F32 => TensorData::F32(
             cells
-                .iter()
                 .map(|c| to_float(c).map(|f| f as f32))
                 .collect::<Result<_, _>>()?,
         ),
-        DType::Bool => TensorData::Bool(cells.iter().map(to_bool).collect::<Result<_, _>>()?),
-        DType::Str => TensorData::Str(cells.iter().map(py_str).collect()),
+        DType::Bool => TensorData::Bool(cells.map(to_bool).collect::<Result<_, _>>()?),
+        DType::Str => TensorData::Str(cells.map(py_str).collect()),
         int => {
-            let wide: Vec<i64> = cells
-                .iter()
-                .map(|c| to_int(c, int))
-                .collect::<Result<_, _>>()?;
+            let wide: Vec<i64> = cells.map(|c| to_int(c, int)).collect::<Result<_, _>>()?;
             TensorData::I64(wide).cast(int)
         }
     };

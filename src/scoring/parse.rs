@@ -121,8 +121,8 @@ pub fn parse_json(body: &[u8], model: &MlModel) -> Result<ParsedRequest, MlflowE
     let data = match format.as_str() {
         "dataframe_split" => PyInput::Frame(frame_from_split(&value, schema)?),
         "dataframe_records" => PyInput::Frame(frame_from_records(&value, schema)?),
-        "instances" => parse_instances(&value, schema)?,
-        _ => cast_schema_type(&value, schema)?,
+        "instances" => parse_instances(value, schema)?,
+        _ => cast_schema_type(value, schema)?,
     };
     Ok(ParsedRequest {
         data,
@@ -245,9 +245,8 @@ fn lookup<'a>(specs: &[(&str, Spec<'a>)], name: &str) -> Option<Spec<'a>> {
 }
 
 /// `_cast_schema_type` for the `inputs` key.
-pub fn cast_schema_type(v: &Json, schema: Option<&Schema>) -> Result<PyInput, MlflowError> {
+pub fn cast_schema_type(mut v: Json, schema: Option<&Schema>) -> Result<PyInput, MlflowError> {
     let specs = named_specs(schema);
-    let mut v = v.clone();
     if let Some(s) = schema {
         let is_list_without_dicts =
             matches!(&v, Json::List(items) if !items.iter().any(|i| matches!(i, Json::Dict(_))));
@@ -278,7 +277,10 @@ pub fn cast_schema_type(v: &Json, schema: Option<&Schema>) -> Result<PyInput, Ml
                 .collect::<Result<_, MlflowError>>()?,
         )),
         Json::List(items) if items.iter().all(|i| matches!(i, Json::Dict(_))) => {
-            Ok(PyInput::Records(items.clone()))
+            let Json::List(items) = v else {
+                unreachable!("matched a list")
+            };
+            Ok(PyInput::Records(items))
         }
         Json::List(_) => Ok(PyInput::Array(convert_data_type(&v, first_spec(schema))?)),
         scalar => convert_data_type(scalar, first_spec(schema))
@@ -305,8 +307,8 @@ fn spec_repr(s: Spec<'_>) -> String {
 }
 
 /// `parse_instances_data`: a list of row objects is pivoted into columns.
-fn parse_instances(v: &Json, schema: Option<&Schema>) -> Result<PyInput, MlflowError> {
-    let data = match v {
+fn parse_instances(v: Json, schema: Option<&Schema>) -> Result<PyInput, MlflowError> {
+    let data = match &v {
         Json::List(rows) if matches!(rows.first(), Some(Json::Dict(_))) => {
             let specs = named_specs(schema);
             let mut cols: Vec<(String, Vec<Json>)> = Vec::new();
@@ -335,7 +337,7 @@ fn parse_instances(v: &Json, schema: Option<&Schema>) -> Result<PyInput, MlflowE
                     .collect::<Result<_, MlflowError>>()?,
             )
         }
-        other => cast_schema_type(other, schema)?,
+        _ => cast_schema_type(v, schema)?,
     };
     if let PyInput::Dict(items) = &data {
         let required: Option<Vec<&str>> = schema.filter(|s| s.has_names()).map(|s| match s {

@@ -4,11 +4,11 @@
 
 use flavor_api::{Batch, DType, Flavor, FlavorError, Named, Tensor};
 
-use super::encode::{rows_json, tensor_json};
+use super::encode::{write_nested, write_tensor, write_tensor_row};
 use super::enforce::Enforced;
 use super::error::{trace, ErrorCode, MlflowError};
 use super::ndarray::NdArray;
-use crate::pyjson::Json;
+use crate::pyjson::write_str;
 
 /// A model failure MLflow reports as an unexpected evaluation error.
 pub fn unexpected(detail: &str) -> MlflowError {
@@ -100,47 +100,62 @@ pub fn run(flavor: &dyn Flavor, feeds: Vec<Named>) -> Result<Vec<Named>, MlflowE
     })
 }
 
-/// The predictions JSON: a dict of outputs, or DataFrame records.
+/// Writes the predictions JSON: a dict of outputs, or DataFrame records.
 ///
 /// MLflow flattens every output with `reshape(-1)` for DataFrame input and
 /// fails when their lengths differ (a classifier's label and probabilities);
 /// mlflowrs instead keeps one row per input row, holding a list where an
 /// output has more than one value per row.
-pub fn outputs_json(outputs: Vec<Named>, frame_rows: Option<usize>) -> Result<Json, MlflowError> {
+pub fn write_outputs(
+    outputs: &[Named],
+    frame_rows: Option<usize>,
+    out: &mut String,
+) -> Result<(), MlflowError> {
     let Some(rows) = frame_rows else {
-        return Ok(Json::Dict(
-            outputs
-                .iter()
-                .map(|(n, t)| (n.clone(), tensor_json(t)))
-                .collect(),
-        ));
+        out.push('{');
+        for (k, (name, t)) in outputs.iter().enumerate() {
+            if k > 0 {
+                out.push_str(", ");
+            }
+            write_str(name, out);
+            out.push_str(": ");
+            write_tensor(t, out);
+        }
+        out.push('}');
+        return Ok(());
     };
-    let mut columns: Vec<(String, Vec<Json>)> = Vec::new();
-    for (name, t) in &outputs {
-        let flat_len = t.data.len();
-        let cells = if flat_len == rows || t.shape.first() != Some(&rows) {
-            super::encode::flat_json(t)
-        } else {
-            rows_json(t)
-        };
-        columns.push((name.clone(), cells));
-    }
-    let n = columns.first().map(|(_, c)| c.len()).unwrap_or(0);
-    if columns.iter().any(|(_, c)| c.len() != n) {
+    // Each output as a column: flattened, or one (nested) value per row.
+    let per_row: Vec<bool> = outputs
+        .iter()
+        .map(|(_, t)| t.data.len() != rows && t.shape.first() == Some(&rows))
+        .collect();
+    let len = |(i, (_, t)): (usize, &Named)| if per_row[i] { rows } else { t.data.len() };
+    let n = outputs.iter().enumerate().map(len).next().unwrap_or(0);
+    if outputs.iter().enumerate().any(|o| len(o) != n) {
         return Err(unexpected(
             "ValueError: All arrays must be of the same length",
         ));
     }
-    Ok(Json::List(
-        (0..n)
-            .map(|i| {
-                Json::Dict(
-                    columns
-                        .iter()
-                        .map(|(k, c)| (k.clone(), c[i].clone()))
-                        .collect(),
-                )
-            })
-            .collect(),
-    ))
+    out.push('[');
+    for i in 0..n {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push('{');
+        for (k, (name, t)) in outputs.iter().enumerate() {
+            if k > 0 {
+                out.push_str(", ");
+            }
+            write_str(name, out);
+            out.push_str(": ");
+            if per_row[k] {
+                write_tensor_row(t, i, out);
+            } else {
+                write_nested(&t.data, &[], i, out);
+            }
+        }
+        out.push('}');
+    }
+    out.push(']');
+    Ok(())
 }
