@@ -96,6 +96,9 @@ pub struct ServeArgs {
     /// Largest request body accepted, in bytes; larger ones get 413.
     #[arg(long, env = "MLFLOWRS_MAX_BODY_BYTES", default_value_t = 104_857_600)]
     pub max_body_bytes: usize,
+    /// Requests that may wait for a free inference thread; more wait for room.
+    #[arg(long, env = "MLFLOWRS_MAX_QUEUE", default_value_t = 1024)]
+    pub max_queue: usize,
     /// Print help.
     #[arg(long, action = clap::ArgAction::Help)]
     pub help: Option<bool>,

@@ -92,6 +92,11 @@ impl ServeConfig {
                 "--timeout must be at least 1 second".into(),
             ));
         }
+        if args.max_queue == 0 {
+            return Err(ConfigError::Invalid(
+                "--max-queue must be at least 1".into(),
+            ));
+        }
         if args.max_body_bytes == 0 {
             return Err(ConfigError::Invalid(
                 "--max-body-bytes must be at least 1".into(),
@@ -102,7 +107,7 @@ impl ServeConfig {
             addr,
             timeout: Duration::from_secs(args.timeout),
             max_body_bytes: args.max_body_bytes,
-            queue_len: 1024,
+            queue_len: args.max_queue,
             load: load_options(&args.model, args.workers)?,
         })
     }

@@ -235,6 +235,17 @@ fn replay_fixture(file: &Path) -> (usize, Vec<String>) {
         if deviation.is_none() && problems.is_empty() {
             if let Err(e) = compare_body(expected, &resp_body) {
                 problems.push(e);
+            } else if status == 200
+                && expected
+                    .get("body")
+                    .and_then(Value::as_str)
+                    .map(str::as_bytes)
+                    != Some(&resp_body[..])
+            {
+                // Equal within tolerance but not byte for byte: worth knowing.
+                eprintln!(
+                    "note: {fixture}/{name}: 200 answer equal within 1e-5 but not byte-identical"
+                );
             }
         }
         if !problems.is_empty() {

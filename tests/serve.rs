@@ -132,7 +132,18 @@ fn a_request_past_the_timeout_gets_504() {
 
 #[test]
 fn concurrent_requests_all_succeed() {
-    let server = Server::start(&example(), &["-w", "2"]);
+    concurrent_requests(&["-w", "2"]);
+}
+
+#[test]
+fn a_full_queue_makes_requests_wait_not_fail() {
+    // One inference thread and room for one waiting request: the other
+    // fourteen connections wait for room and are all answered.
+    concurrent_requests(&["-w", "1", "--max-queue", "1"]);
+}
+
+fn concurrent_requests(args: &[&str]) {
+    let server = Server::start(&example(), args);
     let port = server.port;
     let threads: Vec<_> =
         (0..16)

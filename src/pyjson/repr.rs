@@ -9,24 +9,6 @@ pub fn py_float_repr(x: f64) -> String {
     out
 }
 
-/// A fixed buffer for `{:e}` output, so formatting a float allocates nothing.
-struct SciBuf {
-    bytes: [u8; 48],
-    len: usize,
-}
-
-impl std::fmt::Write for SciBuf {
-    fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        let end = self.len + s.len();
-        if end > self.bytes.len() {
-            return Err(std::fmt::Error);
-        }
-        self.bytes[self.len..end].copy_from_slice(s.as_bytes());
-        self.len = end;
-        Ok(())
-    }
-}
-
 /// Appends `repr(x)` to `out` (hot path of every numeric answer).
 pub fn py_float_repr_into(x: f64, out: &mut String) {
     if x.is_nan() {
@@ -41,18 +23,29 @@ pub fn py_float_repr_into(x: f64, out: &mut String) {
         out.push_str(if x.is_sign_negative() { "-0.0" } else { "0.0" });
         return;
     }
-    // `{:e}` gives the shortest round-trip digits, like Python's repr.
-    let mut buf = SciBuf {
-        bytes: [0; 48],
-        len: 0,
+    // ryu finds the same shortest round-trip digits as Python's repr; only
+    // the layout differs, so take its digits and exponent and lay them out
+    // Python's way.
+    let mut ryu_buf = ryu::Buffer::new();
+    let text = ryu_buf.format_finite(x.abs());
+    let (mantissa, exp) = match text.split_once('e') {
+        Some((m, e)) => (m, e.parse::<i32>().unwrap_or(0)),
+        None => (text, 0),
     };
-    let _ = write!(buf, "{:e}", x.abs());
-    let sci = std::str::from_utf8(&buf.bytes[..buf.len]).unwrap_or("0e0");
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((sci, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let (first, rest) = mantissa.split_at(1);
-    let rest = rest.strip_prefix('.').unwrap_or(rest);
-    let ndigits = 1 + rest.len();
+    let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let mut all = [0u8; 48];
+    let n = int_part.len() + frac_part.len();
+    all[..int_part.len()].copy_from_slice(int_part.as_bytes());
+    all[int_part.len()..n].copy_from_slice(frac_part.as_bytes());
+    let lead = all[..n].iter().take_while(|&&b| b == b'0').count();
+    let mut end = n;
+    while end > lead + 1 && all[end - 1] == b'0' {
+        end -= 1;
+    }
+    let digits = std::str::from_utf8(&all[lead..end]).unwrap_or("0");
+    let exp = int_part.len() as i32 - 1 - lead as i32 + exp;
+    let (first, rest) = digits.split_at(1);
+    let ndigits = digits.len();
     if x < 0.0 {
         out.push('-');
     }
@@ -60,20 +53,17 @@ pub fn py_float_repr_into(x: f64, out: &mut String) {
         if exp < 0 {
             out.push_str("0.");
             out.extend(std::iter::repeat_n('0', (-exp - 1) as usize));
-            out.push_str(first);
-            out.push_str(rest);
+            out.push_str(digits);
         } else {
             let int_len = exp as usize + 1;
             if ndigits <= int_len {
-                out.push_str(first);
-                out.push_str(rest);
+                out.push_str(digits);
                 out.extend(std::iter::repeat_n('0', int_len - ndigits));
                 out.push_str(".0");
             } else {
-                out.push_str(first);
-                out.push_str(&rest[..int_len - 1]);
+                out.push_str(&digits[..int_len]);
                 out.push('.');
-                out.push_str(&rest[int_len - 1..]);
+                out.push_str(&digits[int_len..]);
             }
         }
     } else {
@@ -130,6 +120,11 @@ mod tests {
             (1.234e-5, "1.234e-05"),
             (-3.5e20, "-3.5e+20"),
             (1234.5, "1234.5"),
+            (100.0, "100.0"),
+            (0.1, "0.1"),
+            (5e-324, "5e-324"),
+            (1.7976931348623157e308, "1.7976931348623157e+308"),
+            (123456789012345680.0, "1.2345678901234568e+17"),
             (1.0, "1.0"),
             (-2.5, "-2.5"),
             (123456789.0, "123456789.0"),
