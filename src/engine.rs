@@ -3,8 +3,9 @@
 //! runtime, and the number of threads doing CPU work (and holding memory)
 //! stays at `workers` however many connections are open.
 
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+
+use crossbeam_channel::{bounded, Receiver, Sender, TrySendError};
 
 use tokio::sync::oneshot;
 
@@ -18,7 +19,7 @@ struct Job {
 
 #[derive(Clone)]
 pub struct Engine {
-    queue: SyncSender<Job>,
+    queue: Sender<Job>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -30,10 +31,11 @@ pub enum EngineError {
 impl Engine {
     /// Starts `workers` inference threads; `queue_len` jobs may wait.
     pub fn start(scorer: Arc<Scorer>, workers: usize, queue_len: usize) -> std::io::Result<Engine> {
-        let (tx, rx) = sync_channel::<Job>(queue_len);
-        let rx = Arc::new(Mutex::new(rx));
+        // crossbeam's channel spins briefly before parking a thread, which
+        // keeps the hand-off cheap when requests arrive back to back.
+        let (tx, rx) = bounded::<Job>(queue_len);
         for i in 0..workers.max(1) {
-            let rx = Arc::clone(&rx);
+            let rx = rx.clone();
             let scorer = Arc::clone(&scorer);
             std::thread::Builder::new()
                 .name(format!("inference-{i}"))
@@ -58,27 +60,20 @@ impl Engine {
         // The queue is bounded; waiting for room must not block the runtime.
         match queue.try_send(job) {
             Ok(()) => {}
-            Err(std::sync::mpsc::TrySendError::Full(job)) => {
+            Err(TrySendError::Full(job)) => {
                 tokio::task::spawn_blocking(move || queue.send(job))
                     .await
                     .map_err(|_| EngineError::Stopped)?
                     .map_err(|_| EngineError::Stopped)?;
             }
-            Err(std::sync::mpsc::TrySendError::Disconnected(_)) => {
-                return Err(EngineError::Stopped)
-            }
+            Err(TrySendError::Disconnected(_)) => return Err(EngineError::Stopped),
         }
         answer.await.map_err(|_| EngineError::Stopped)
     }
 }
 
-fn work(scorer: &Scorer, rx: &Mutex<Receiver<Job>>) {
-    loop {
-        let job = {
-            let guard = rx.lock().unwrap_or_else(|p| p.into_inner());
-            guard.recv()
-        };
-        let Ok(job) = job else { return };
+fn work(scorer: &Scorer, rx: &Receiver<Job>) {
+    while let Ok(job) = rx.recv() {
         // A client that hung up (or timed out) while queued needs no answer.
         if job.done.is_closed() {
             continue;
