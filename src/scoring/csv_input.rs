@@ -147,5 +147,20 @@ fn read_as(cells: &[Json], dtype: DType, col: usize) -> Result<flavor_api::Tenso
             )));
         }
     }
+    if dtype == DType::Bool {
+        if cells.iter().any(|c| matches!(c, Json::Null)) {
+            return Err(parse_error(format!(
+                "Bool column has NA values in column {col}"
+            )));
+        }
+        if cells
+            .iter()
+            .any(|c| !matches!(c, Json::Bool(_) | Json::Int(0 | 1)))
+        {
+            return Err(parse_error(format!(
+                "cannot safely convert passed user dtype of bool for object dtyped data in column {col}"
+            )));
+        }
+    }
     convert_cells(cells, vec![cells.len()], dtype).map_err(parse_error)
 }

@@ -397,6 +397,16 @@ fn enforce_columns(data: PyInput, schema: &Schema) -> Result<Enforced, Failure> 
             .filter_map(|s| s.name.as_deref())
             .collect();
         check_missing(&frame.labels(), &required, &optional)?;
+        // `df[name]` of a repeated column is a DataFrame, which MLflow cannot enforce.
+        if let Some(dup) = specs
+            .iter()
+            .filter_map(|s| s.name.as_deref())
+            .find(|n| frame.columns.iter().filter(|c| c.label.matches(n)).count() > 1)
+        {
+            return fail(format!(
+                "Column '{dup}' appears more than once in the input DataFrame."
+            ));
+        }
         let mut cols = Vec::new();
         for spec in specs {
             let name = spec.name.as_deref().unwrap_or("");

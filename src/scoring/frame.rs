@@ -104,6 +104,17 @@ pub fn pandas_dtype(cells: &[Json]) -> Option<DType> {
     if non_null.is_empty() {
         return None;
     }
+    let unsigned64 = |c: &Json| match c {
+        Json::Int(i) => *i >= 0,
+        Json::BigInt(b) => b.parse::<u64>().is_ok(),
+        _ => false,
+    };
+    if !has_null
+        && non_null.iter().any(|c| matches!(c, Json::BigInt(_)))
+        && non_null.iter().all(unsigned64)
+    {
+        return Some(DType::U64);
+    }
     match infer_dtype(&non_null)? {
         DType::I64 if has_null => Some(DType::F64),
         DType::Bool if has_null => None,

@@ -224,6 +224,13 @@ fn to_int(c: &Json, dtype: DType) -> Result<i64, String> {
             }
             f.trunc() as i64
         }
+        // pandas holds ints in [2**63, 2**64) as uint64; they wrap when cast.
+        Json::BigInt(b) if dtype == DType::U64 => {
+            return b
+                .parse::<u64>()
+                .map(|u| u as i64)
+                .map_err(|_| "Python int too large to convert to C long".into())
+        }
         Json::BigInt(_) => return Err("Python int too large to convert to C long".into()),
         Json::Str(s) => {
             let t = s.trim().replace('_', "");

@@ -5,7 +5,7 @@
 use arrow_array::{cast::AsArray, types, Array, ArrayRef};
 use arrow_schema::DataType as ArrowType;
 use bytes::Bytes;
-use flavor_api::Tensor;
+use flavor_api::{DType, Tensor};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use super::error::{trace, ErrorCode, MlflowError};
@@ -27,29 +27,29 @@ pub fn parse_parquet(body: &[u8]) -> Result<Frame, MlflowError> {
         .map_err(|e| parse_error(e.to_string()))?;
     let reader = builder.build().map_err(|e| parse_error(e.to_string()))?;
     let mut frame = Frame::default();
-    let mut first = true;
+    let mut types: Vec<ArrowType> = Vec::new();
     for batch in reader {
         let batch = batch.map_err(|e| parse_error(e.to_string()))?;
-        if first {
+        if types.is_empty() {
             for field in batch.schema().fields() {
                 frame
                     .columns
                     .push(Column::new(Label::Name(field.name().clone()), Vec::new()));
+                types.push(field.data_type().clone());
             }
-            first = false;
         }
         for (col, array) in frame.columns.iter_mut().zip(batch.columns()) {
             col.cells.extend(cells(array).map_err(parse_error)?);
         }
         frame.nrows += batch.num_rows();
     }
+    for (col, ty) in frame.columns.iter_mut().zip(&types) {
+        col.typed = typed(&col.cells, ty);
+    }
     // pandas stores a non-default index as a column and restores it as the index.
     frame
         .columns
         .retain(|c| !matches!(&c.label, Label::Name(n) if n.starts_with("__index_level_")));
-    for col in &mut frame.columns {
-        col.typed = typed(&col.cells);
-    }
     Ok(frame)
 }
 
@@ -72,6 +72,9 @@ fn cells(array: &ArrayRef) -> Result<Vec<Json>, String> {
         ArrowType::UInt8 => prim!(types::UInt8Type, |v: u8| Json::Int(v.into())),
         ArrowType::UInt16 => prim!(types::UInt16Type, |v: u16| Json::Int(v.into())),
         ArrowType::UInt32 => prim!(types::UInt32Type, |v: u32| Json::Int(v.into())),
+        ArrowType::UInt64 => prim!(types::UInt64Type, |v: u64| i64::try_from(v)
+            .map(Json::Int)
+            .unwrap_or_else(|_| Json::BigInt(v.to_string()))),
         ArrowType::Float32 => prim!(types::Float32Type, |v: f32| Json::Float(v.into())),
         ArrowType::Float64 => prim!(types::Float64Type, Json::Float),
         ArrowType::Boolean => {
@@ -122,6 +125,31 @@ fn cells(array: &ArrayRef) -> Result<Vec<Json>, String> {
                 })
                 .collect()
         }
+        // pandas reads list columns as arrays per cell; keep them as lists.
+        ArrowType::List(_) => {
+            let a = array.as_list::<i32>();
+            (0..n)
+                .map(|i| {
+                    if null(i) {
+                        Ok(Json::Null)
+                    } else {
+                        cells(&a.value(i)).map(Json::List)
+                    }
+                })
+                .collect::<Result<_, _>>()?
+        }
+        ArrowType::LargeList(_) => {
+            let a = array.as_list::<i64>();
+            (0..n)
+                .map(|i| {
+                    if null(i) {
+                        Ok(Json::Null)
+                    } else {
+                        cells(&a.value(i)).map(Json::List)
+                    }
+                })
+                .collect::<Result<_, _>>()?
+        }
         other => {
             return Err(format!(
                 "Parquet column type {other} is not supported by mlflowrs"
@@ -130,8 +158,34 @@ fn cells(array: &ArrayRef) -> Result<Vec<Json>, String> {
     })
 }
 
-/// The pandas dtype a Parquet column arrives as (floats stay float32).
-fn typed(cells: &[Json]) -> Option<Tensor> {
-    let dtype = super::frame::pandas_dtype(cells)?;
+/// The dtype pandas gives a Parquet column: the file's own numeric type
+/// (float32 stays float32), float64 for integers with nulls, and float64
+/// for booleans with nulls, which pandas' nullable boolean cannot turn
+/// into numpy bools either.
+fn typed(cells: &[Json], ty: &ArrowType) -> Option<Tensor> {
+    let has_null = cells.iter().any(|c| matches!(c, Json::Null));
+    let dtype = match ty {
+        ArrowType::Int8 if !has_null => DType::I8,
+        ArrowType::Int16 if !has_null => DType::I16,
+        ArrowType::Int32 if !has_null => DType::I32,
+        ArrowType::Int64 if !has_null => DType::I64,
+        ArrowType::UInt8 if !has_null => DType::U8,
+        ArrowType::UInt16 if !has_null => DType::U16,
+        ArrowType::UInt32 if !has_null => DType::U32,
+        ArrowType::UInt64 if !has_null => DType::U64,
+        ArrowType::Boolean if !has_null => DType::Bool,
+        ArrowType::Float32 => DType::F32,
+        ArrowType::Int8
+        | ArrowType::Int16
+        | ArrowType::Int32
+        | ArrowType::Int64
+        | ArrowType::UInt8
+        | ArrowType::UInt16
+        | ArrowType::UInt32
+        | ArrowType::UInt64
+        | ArrowType::Float64
+        | ArrowType::Boolean => DType::F64,
+        _ => return None,
+    };
     super::ndarray::convert_cells(cells, vec![cells.len()], dtype).ok()
 }

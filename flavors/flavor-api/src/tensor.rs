@@ -173,8 +173,8 @@ impl TensorData {
             TensorData::U16(v) => i64::from(v[i]),
             TensorData::U32(v) => i64::from(v[i]),
             TensorData::U64(v) => v[i] as i64,
-            TensorData::F32(v) => v[i] as i64,
-            TensorData::F64(v) => v[i] as i64,
+            TensorData::F32(v) => c_cast_i64(f64::from(v[i])),
+            TensorData::F64(v) => c_cast_i64(v[i]),
             TensorData::Str(_) => 0,
         }
     }
@@ -228,6 +228,16 @@ from_vec!(u64, U64);
 from_vec!(f32, F32);
 from_vec!(f64, F64);
 from_vec!(String, Str);
+
+/// numpy's float-to-int64 cast on x86: NaN and out-of-range values become
+/// `i64::MIN` (Rust's `as` would saturate instead).
+fn c_cast_i64(v: f64) -> i64 {
+    if v.is_nan() || v >= 9_223_372_036_854_775_808.0 || v < -9_223_372_036_854_775_808.0 {
+        i64::MIN
+    } else {
+        v as i64
+    }
+}
 
 /// A dense row-major tensor.
 #[derive(Debug, Clone, PartialEq)]

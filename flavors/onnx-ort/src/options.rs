@@ -110,6 +110,9 @@ impl SessionConfig {
             r.map_err(|e| load_err(e.to_string()))
         };
         let mut builder = Session::builder(env).map_err(|e| load_err(e.to_string()))?;
+        // Run failures come back as errors and reach the client in MLflow's
+        // format; ONNX Runtime's own stderr copy of them is noise.
+        builder = step(builder.with_log_level(ort::logging::LogLevel::Fatal))?;
         if let Some(n) = self.intra_op_threads {
             builder = step(builder.with_intra_threads(n))?;
         }
