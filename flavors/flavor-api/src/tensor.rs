@@ -232,7 +232,8 @@ from_vec!(String, Str);
 /// numpy's float-to-int64 cast on x86: NaN and out-of-range values become
 /// `i64::MIN` (Rust's `as` would saturate instead).
 fn c_cast_i64(v: f64) -> i64 {
-    if v.is_nan() || v >= 9_223_372_036_854_775_808.0 || v < -9_223_372_036_854_775_808.0 {
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+    if !(-LIMIT..LIMIT).contains(&v) {
         i64::MIN
     } else {
         v as i64
