@@ -184,6 +184,27 @@ fn mlflowrs(args: &[&str], envs: &[(&str, &str)]) -> std::process::Output {
     cmd.output().unwrap()
 }
 
+/// Serves a model directory holding `mlmodel` (and the example's model.onnx)
+/// and returns the start-up error mlflowrs printed.
+fn start_failure(mlmodel: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(example().join("model.onnx"), dir.path().join("model.onnx")).unwrap();
+    std::fs::write(dir.path().join("MLmodel"), mlmodel).unwrap();
+    let out = mlflowrs(
+        &[
+            "models",
+            "serve",
+            "-m",
+            dir.path().to_str().unwrap(),
+            "-p",
+            "0",
+        ],
+        &[],
+    );
+    assert!(!out.status.success(), "mlflowrs started on a bad model");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
 #[test]
 fn a_missing_onnx_runtime_library_says_how_to_get_it() {
     let out = mlflowrs(
@@ -198,45 +219,17 @@ fn a_missing_onnx_runtime_library_says_how_to_get_it() {
 
 #[test]
 fn a_model_without_a_native_flavor_names_its_flavors() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("MLmodel"), "flavors:\n  python_function:\n    loader_module: mlflow.sklearn\n  sklearn:\n    pickled_model: model.skops\n").unwrap();
-    let out = mlflowrs(
-        &[
-            "models",
-            "serve",
-            "-m",
-            dir.path().to_str().unwrap(),
-            "-p",
-            "0",
-        ],
-        &[],
+    let err = start_failure(
+        "flavors:\n  python_function:\n    loader_module: mlflow.sklearn\n  sklearn:\n    pickled_model: model.skops\n",
     );
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("python_function, sklearn"), "{err}");
 }
 
 #[test]
 fn a_malformed_mlmodel_names_the_file_and_field() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("MLmodel"),
+    let err = start_failure(
         "flavors:\n  onnx: {data: model.onnx}\nsignature:\n  inputs: '[{\"type\": \"tensor\"}]'\n",
-    )
-    .unwrap();
-    let out = mlflowrs(
-        &[
-            "models",
-            "serve",
-            "-m",
-            dir.path().to_str().unwrap(),
-            "-p",
-            "0",
-        ],
-        &[],
     );
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("MLmodel") && err.contains("signature"),
         "{err}"
@@ -246,6 +239,7 @@ fn a_malformed_mlmodel_names_the_file_and_field() {
         &[],
     );
     assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does not exist"));
 }
 
 #[test]
@@ -333,26 +327,9 @@ fn column_signature_classifier_answers_one_record_per_row() {
 
 #[test]
 fn unsupported_signature_types_fail_at_start_with_a_clear_message() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(example().join("model.onnx"), dir.path().join("model.onnx")).unwrap();
-    std::fs::write(
-        dir.path().join("MLmodel"),
+    let err = start_failure(
         "flavors:\n  onnx: {data: model.onnx}\nsignature:\n  inputs: '[{\"type\": \"array\", \"items\": {\"type\": \"long\"}, \"name\": \"arr\", \"required\": true}]'\n",
-    )
-    .unwrap();
-    let out = mlflowrs(
-        &[
-            "models",
-            "serve",
-            "-m",
-            dir.path().to_str().unwrap(),
-            "-p",
-            "0",
-        ],
-        &[],
     );
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("'arr'") && err.contains("Array(long)"),
         "{err}"

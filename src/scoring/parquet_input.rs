@@ -55,13 +55,22 @@ pub fn parse_parquet(body: &[u8]) -> Result<Frame, MlflowError> {
 
 fn cells(array: &ArrayRef) -> Result<Vec<Json>, String> {
     let n = array.len();
-    let null = |i: usize| array.is_null(i);
+    // Nulls become None (NaN) whatever the column type.
+    let each = |value: &dyn Fn(usize) -> Json| -> Vec<Json> {
+        (0..n)
+            .map(|i| {
+                if array.is_null(i) {
+                    Json::Null
+                } else {
+                    value(i)
+                }
+            })
+            .collect()
+    };
     macro_rules! prim {
         ($t:ty, $f:expr) => {{
             let a = array.as_primitive::<$t>();
-            (0..n)
-                .map(|i| if null(i) { Json::Null } else { $f(a.value(i)) })
-                .collect()
+            each(&|i| $f(a.value(i)))
         }};
     }
     Ok(match array.data_type() {
@@ -79,76 +88,34 @@ fn cells(array: &ArrayRef) -> Result<Vec<Json>, String> {
         ArrowType::Float64 => prim!(types::Float64Type, Json::Float),
         ArrowType::Boolean => {
             let a = array.as_boolean();
-            (0..n)
-                .map(|i| {
-                    if null(i) {
-                        Json::Null
-                    } else {
-                        Json::Bool(a.value(i))
-                    }
-                })
-                .collect()
+            each(&|i| Json::Bool(a.value(i)))
         }
         ArrowType::Utf8 => {
             let a = array.as_string::<i32>();
-            (0..n)
-                .map(|i| {
-                    if null(i) {
-                        Json::Null
-                    } else {
-                        Json::Str(a.value(i).to_string())
-                    }
-                })
-                .collect()
+            each(&|i| Json::Str(a.value(i).to_string()))
         }
         ArrowType::LargeUtf8 => {
             let a = array.as_string::<i64>();
-            (0..n)
-                .map(|i| {
-                    if null(i) {
-                        Json::Null
-                    } else {
-                        Json::Str(a.value(i).to_string())
-                    }
-                })
-                .collect()
+            each(&|i| Json::Str(a.value(i).to_string()))
         }
         ArrowType::Utf8View => {
             let a = array.as_string_view();
-            (0..n)
-                .map(|i| {
-                    if null(i) {
-                        Json::Null
-                    } else {
-                        Json::Str(a.value(i).to_string())
-                    }
-                })
-                .collect()
+            each(&|i| Json::Str(a.value(i).to_string()))
         }
-        // pandas reads list columns as arrays per cell; keep them as lists.
+        // pandas reads list columns as one array per cell; keep them as lists.
         ArrowType::List(_) => {
             let a = array.as_list::<i32>();
-            (0..n)
-                .map(|i| {
-                    if null(i) {
-                        Ok(Json::Null)
-                    } else {
-                        cells(&a.value(i)).map(Json::List)
-                    }
-                })
-                .collect::<Result<_, _>>()?
+            let lists = (0..n)
+                .map(|i| cells(&a.value(i)).map(Json::List))
+                .collect::<Result<Vec<_>, _>>()?;
+            each(&|i| lists[i].clone())
         }
         ArrowType::LargeList(_) => {
             let a = array.as_list::<i64>();
-            (0..n)
-                .map(|i| {
-                    if null(i) {
-                        Ok(Json::Null)
-                    } else {
-                        cells(&a.value(i)).map(Json::List)
-                    }
-                })
-                .collect::<Result<_, _>>()?
+            let lists = (0..n)
+                .map(|i| cells(&a.value(i)).map(Json::List))
+                .collect::<Result<Vec<_>, _>>()?;
+            each(&|i| lists[i].clone())
         }
         other => {
             return Err(format!(
