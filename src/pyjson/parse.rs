@@ -377,6 +377,14 @@ mod tests {
     }
 
     #[test]
+    fn nesting_limit_at_its_edge() {
+        let nest = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+        assert!(parse(nest(MAX_DEPTH).as_bytes()).is_ok());
+        let err = parse(nest(MAX_DEPTH + 1).as_bytes()).unwrap_err();
+        assert!(err.repr.starts_with("RecursionError"), "{err:?}");
+    }
+
+    #[test]
     fn duplicate_keys_keep_last_value() {
         assert_eq!(
             parse(b"{\"a\": 1, \"b\": 2, \"a\": 3}").unwrap(),
