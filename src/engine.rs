@@ -9,7 +9,7 @@ use crossbeam_channel::{bounded, Receiver, Sender, TrySendError};
 
 use tokio::sync::oneshot;
 
-use crate::scoring::{Reply, Scorer};
+use crate::scoring::{ErrorCode, MlflowError, Reply, Scorer};
 
 struct Job {
     content_type: Option<String>,
@@ -78,7 +78,18 @@ fn work(scorer: &Scorer, rx: &Receiver<Job>) {
         if job.done.is_closed() {
             continue;
         }
-        let reply = scorer.invocations(job.content_type.as_deref(), &job.body);
+        // A bug must cost one request, not an inference thread: a panic is
+        // answered as an internal error and the thread keeps serving.
+        let run = std::panic::AssertUnwindSafe(|| {
+            scorer.invocations(job.content_type.as_deref(), &job.body)
+        });
+        let reply = std::panic::catch_unwind(run).unwrap_or_else(|_| {
+            tracing::error!("prediction panicked");
+            Reply::error(&MlflowError::new(
+                ErrorCode::InternalError,
+                "Internal error while scoring the request.",
+            ))
+        });
         let _ = job.done.send(reply);
     }
 }

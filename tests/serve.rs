@@ -335,3 +335,62 @@ fn unsupported_signature_types_fail_at_start_with_a_clear_message() {
         "{err}"
     );
 }
+
+/// xorshift64: deterministic noise for the mutation test.
+struct Noise(u64);
+
+impl Noise {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+#[test]
+fn mutated_requests_always_get_an_answer_in_mlflow_format() {
+    // Valid bodies with random bytes changed, inserted or cut off: every
+    // answer must be a status MLflow uses, JSON errors must carry an
+    // error_code, and the server must still be serving at the end.
+    let bodies: [&[u8]; 4] = [
+        br#"{"inputs": [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]]}"#,
+        br#"{"dataframe_split": {"columns": ["a", "b", "c", "d"], "data": [[5.1, 3.5, 1.4, 0.2]]}, "params": {"x": 1}}"#,
+        br#"{"dataframe_records": [{"a": 5.1, "b": 3.5, "c": 1.4, "d": 0.2}]}"#,
+        br#"{"instances": [[5.1, 3.5, 1.4, 0.2]]}"#,
+    ];
+    let alphabet = b"{}[],:\"0123456789.-eEnulltruefalseNaNInfinity abcd\\";
+    let server = Server::start(&example(), &[]);
+    let mut noise = Noise(0x9e37_79b9_7f4a_7c15);
+    for round in 0..400 {
+        let mut body = bodies[round % bodies.len()].to_vec();
+        for _ in 0..(1 + noise.next() % 4) {
+            if body.is_empty() {
+                break;
+            }
+            let at = (noise.next() as usize) % body.len();
+            match noise.next() % 4 {
+                0 => body[at] = alphabet[(noise.next() as usize) % alphabet.len()],
+                1 => body.insert(at, alphabet[(noise.next() as usize) % alphabet.len()]),
+                2 => body.truncate(at),
+                _ => body[at] = noise.next() as u8,
+            }
+        }
+        let (status, answer) = post_json(&server, &body);
+        assert!(
+            matches!(status, 200 | 400),
+            "status {status} for {:?}",
+            String::from_utf8_lossy(&body)
+        );
+        if status == 400 {
+            assert!(
+                !error_code(&answer).is_empty(),
+                "no error_code in {answer:?}"
+            );
+        }
+    }
+    assert_eq!(
+        post_json(&server, br#"{"inputs": [[5.1, 3.5, 1.4, 0.2]]}"#).0,
+        200
+    );
+}
