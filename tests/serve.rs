@@ -394,3 +394,22 @@ fn mutated_requests_always_get_an_answer_in_mlflow_format() {
         200
     );
 }
+
+#[test]
+fn a_model_with_session_options_is_served() {
+    let dir = tempfile::tempdir().unwrap();
+    for f in ["model.onnx", "MLmodel"] {
+        std::fs::copy(example().join(f), dir.path().join(f)).unwrap();
+    }
+    let mlmodel = std::fs::read_to_string(dir.path().join("MLmodel")).unwrap().replace(
+        "onnx_session_options: null",
+        "onnx_session_options: {intra_op_num_threads: 1, execution_mode: sequential, graph_optimization_level: 1}",
+    );
+    assert!(mlmodel.contains("execution_mode: sequential"));
+    std::fs::write(dir.path().join("MLmodel"), mlmodel).unwrap();
+    let server = Server::start(dir.path(), &[]);
+    assert_eq!(
+        post_json(&server, br#"{"inputs": [[5.1, 3.5, 1.4, 0.2]]}"#).0,
+        200
+    );
+}

@@ -160,3 +160,53 @@ fn log_skipped_providers(providers: Option<&Value>) {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn reads_the_flavor_session_options() {
+        let flavor = json!({
+            "providers": ["CUDAExecutionProvider", ["TensorrtExecutionProvider", {"x": 1}], "CPUExecutionProvider"],
+            "onnx_session_options": {
+                "intra_op_num_threads": 3,
+                "inter_op_num_threads": 2,
+                "execution_mode": "Parallel",
+                "graph_optimization_level": 99,
+                "extra_session_config": {"session.use_env_allocators": "1", "k": 5}
+            }
+        });
+        let c = SessionConfig::from_flavor(&flavor, 4, 1).unwrap();
+        assert_eq!(c.sessions, 4);
+        assert_eq!(c.intra_op_threads, Some(3));
+        assert_eq!(c.inter_op_threads, Some(2));
+        assert!(c.parallel_execution);
+        assert!(matches!(
+            c.optimization_level,
+            Some(GraphOptimizationLevel::All)
+        ));
+        assert_eq!(
+            c.extra_config,
+            vec![
+                ("k".into(), "5".into()),
+                ("session.use_env_allocators".into(), "1".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn defaults_and_bad_values() {
+        let c = SessionConfig::from_flavor(&json!({"onnx_session_options": null}), 2, 1).unwrap();
+        assert_eq!(c.intra_op_threads, Some(1));
+        assert!(!c.parallel_execution);
+        let bad = json!({"onnx_session_options": {"graph_optimization_level": 7}});
+        assert!(SessionConfig::from_flavor(&bad, 1, 1)
+            .unwrap_err()
+            .to_string()
+            .contains("graph_optimization_level"));
+        let bad = json!({"onnx_session_options": {"intra_op_num_threads": "many"}});
+        assert!(SessionConfig::from_flavor(&bad, 1, 1).is_err());
+    }
+}
