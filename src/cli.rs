@@ -96,6 +96,15 @@ pub struct ServeArgs {
     /// Largest request body accepted, in bytes; larger ones get 413.
     #[arg(long, env = "MLFLOWRS_MAX_BODY_BYTES", default_value_t = 104_857_600)]
     pub max_body_bytes: usize,
+    /// Requests handled at once; more get 429 (REQUEST_LIMIT_EXCEEDED).
+    #[arg(long, env = "MLFLOWRS_MAX_CONCURRENT_REQUESTS", default_value_t = 512)]
+    pub max_concurrent_requests: usize,
+    /// Rows one request may carry; more get 400. 0: no limit (as MLflow).
+    #[arg(long, env = "MLFLOWRS_MAX_ROWS", default_value_t = 0)]
+    pub max_rows: usize,
+    /// Seconds in-flight requests may take to finish after SIGTERM/SIGINT.
+    #[arg(long, env = "MLFLOWRS_SHUTDOWN_TIMEOUT", default_value_t = 30)]
+    pub shutdown_timeout: u64,
     /// Requests that may wait for a free inference thread; more wait for room.
     #[arg(long, env = "MLFLOWRS_MAX_QUEUE", default_value_t = 1024)]
     pub max_queue: usize,

@@ -69,6 +69,10 @@ pub struct ServeConfig {
     pub max_body_bytes: usize,
     /// Requests that may wait for a free inference thread.
     pub queue_len: usize,
+    pub max_concurrent_requests: usize,
+    /// `None`: no row limit.
+    pub max_rows: Option<usize>,
+    pub shutdown_timeout: Duration,
     pub load: LoadOptions,
 }
 
@@ -92,6 +96,11 @@ impl ServeConfig {
                 "--timeout must be at least 1 second".into(),
             ));
         }
+        if args.max_concurrent_requests == 0 {
+            return Err(ConfigError::Invalid(
+                "--max-concurrent-requests must be at least 1".into(),
+            ));
+        }
         if args.max_queue == 0 {
             return Err(ConfigError::Invalid(
                 "--max-queue must be at least 1".into(),
@@ -108,6 +117,9 @@ impl ServeConfig {
             timeout: Duration::from_secs(args.timeout),
             max_body_bytes: args.max_body_bytes,
             queue_len: args.max_queue,
+            max_concurrent_requests: args.max_concurrent_requests,
+            max_rows: (args.max_rows > 0).then_some(args.max_rows),
+            shutdown_timeout: Duration::from_secs(args.shutdown_timeout),
             load: load_options(&args.model, args.workers)?,
         })
     }

@@ -2,6 +2,7 @@
 //! else (404/405 JSON, 307 for a trailing slash), a body limit and the
 //! request timeout.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
@@ -9,6 +10,7 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::Response;
 use axum::Router;
+use tokio::sync::Semaphore;
 
 use crate::engine::Engine;
 use crate::scoring::{ErrorCode, MlflowError, Reply};
@@ -18,6 +20,8 @@ pub struct AppState {
     pub engine: Engine,
     pub timeout: Duration,
     pub max_body_bytes: usize,
+    /// One permit per request being handled (`--max-concurrent-requests`).
+    pub permits: Arc<Semaphore>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -106,6 +110,14 @@ fn redirect(req: &Request, to: &str) -> Response {
 
 async fn invocations(state: AppState, req: Request) -> Response {
     debug_assert_eq!(req.method(), Method::POST);
+    // Taken before the body is read, so a flood cannot buffer bodies either.
+    let Ok(_permit) = state.permits.clone().try_acquire_owned() else {
+        let err = MlflowError::new(
+            ErrorCode::RequestLimitExceeded,
+            "Too many concurrent requests (--max-concurrent-requests); retry later.",
+        );
+        return respond(Reply::error(&err));
+    };
     let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)

@@ -413,3 +413,105 @@ fn a_model_with_session_options_is_served() {
         200
     );
 }
+
+/// Opens a request whose body has not fully arrived: it holds its place
+/// (permit, in-flight slot) until `finish` sends the rest.
+struct SlowRequest {
+    stream: TcpStream,
+    rest: &'static [u8],
+}
+
+impl SlowRequest {
+    fn open(port: u16) -> SlowRequest {
+        let body: &'static [u8] = br#"{"inputs": [[5.1, 3.5, 1.4, 0.2]]}"#;
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        let head = format!(
+            "POST /invocations HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
+        stream.write_all(head.as_bytes()).unwrap();
+        stream.write_all(&body[..5]).unwrap();
+        // Let the server take the request in before the test goes on.
+        std::thread::sleep(Duration::from_millis(300));
+        SlowRequest {
+            stream,
+            rest: &body[5..],
+        }
+    }
+
+    fn finish(mut self) -> u16 {
+        self.stream.write_all(self.rest).unwrap();
+        let mut buf = Vec::new();
+        let _ = self.stream.read_to_end(&mut buf);
+        parse_response(&buf).0
+    }
+}
+
+#[test]
+fn concurrent_request_limit_answers_429_at_its_edge() {
+    let server = Server::start(&example(), &["--max-concurrent-requests", "1"]);
+    let first = SlowRequest::open(server.port);
+    let (status, answer) = post_json(&server, br#"{"inputs": [[5.1, 3.5, 1.4, 0.2]]}"#);
+    assert_eq!(status, 429, "a second request over a limit of one");
+    assert_eq!(error_code(&answer), "\"REQUEST_LIMIT_EXCEEDED\"");
+    assert_eq!(
+        first.finish(),
+        200,
+        "the request holding the permit completes"
+    );
+    assert_eq!(
+        post_json(&server, br#"{"inputs": [[5.1, 3.5, 1.4, 0.2]]}"#).0,
+        200,
+        "the permit came back"
+    );
+}
+
+#[test]
+fn row_limit_at_its_edge() {
+    let server = Server::start(&example(), &["--max-rows", "2"]);
+    let two = br#"{"inputs": [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]]}"#;
+    assert_eq!(post_json(&server, two).0, 200);
+    let three = br#"{"dataframe_split": {"data": [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3], [5.1, 3.5, 1.4, 0.2]]}}"#;
+    let (status, answer) = post_json(&server, three);
+    assert_eq!(status, 400);
+    assert_eq!(error_code(&answer), "\"BAD_REQUEST\"");
+    assert!(pyjson::to_string(&answer).contains("--max-rows"));
+}
+
+#[test]
+fn sigterm_finishes_in_flight_requests_then_exits_0() {
+    let mut server = Server::start(&example(), &[]);
+    let pending = SlowRequest::open(server.port);
+    server.terminate();
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(
+        server.wait_exit(Duration::from_millis(10)),
+        None,
+        "exited with a request in flight"
+    );
+    assert_eq!(pending.finish(), 200);
+    let status = server
+        .wait_exit(Duration::from_secs(10))
+        .expect("exits after the last request");
+    assert!(status.success(), "{status}");
+}
+
+#[test]
+fn shutdown_timeout_bounds_the_wait_for_stuck_requests() {
+    let mut server = Server::start(&example(), &["--shutdown-timeout", "1"]);
+    let _stuck = SlowRequest::open(server.port);
+    let started = Instant::now();
+    server.terminate();
+    let status = server
+        .wait_exit(Duration::from_secs(10))
+        .expect("exits after the shutdown timeout");
+    assert!(status.success(), "{status}");
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(900) && waited < Duration::from_secs(5),
+        "waited {waited:?}"
+    );
+}

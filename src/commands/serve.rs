@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use std::future::IntoFuture;
+
 use anyhow::Context;
 
 use crate::config::ServeConfig;
@@ -16,22 +18,39 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
     let loaded = tokio::task::spawn_blocking(move || crate::loader::load(&dir, &load))
         .await
         .context("model loading task failed")??;
-    let scorer = Arc::new(Scorer::new(loaded.mlmodel, loaded.flavor));
+    let scorer =
+        Arc::new(Scorer::new(loaded.mlmodel, loaded.flavor).with_max_rows(config.max_rows));
     let engine = Engine::start(scorer, config.load.sessions, config.queue_len)
         .context("could not start inference threads")?;
     let state = AppState {
         engine,
         timeout: config.timeout,
         max_body_bytes: config.max_body_bytes,
+        permits: Arc::new(tokio::sync::Semaphore::new(config.max_concurrent_requests)),
     };
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .with_context(|| format!("could not listen on {}", config.addr))?;
     tracing::info!(addr = %config.addr, model = %config.model_dir.display(), startup_ms = started.elapsed().as_millis() as u64, "serving");
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("server failed")?;
+    // On SIGTERM/SIGINT: stop accepting, let in-flight requests finish, but
+    // not for longer than the shutdown timeout.
+    let (signalled, deadline_starts) = tokio::sync::oneshot::channel::<()>();
+    let server = axum::serve(listener, router(state)).with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        let _ = signalled.send(());
+    });
+    let deadline = async move {
+        if deadline_starts.await.is_ok() {
+            tokio::time::sleep(config.shutdown_timeout).await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        r = server.into_future() => r.context("server failed")?,
+        _ = deadline => tracing::warn!(timeout_s = config.shutdown_timeout.as_secs(), "shutdown timeout passed with requests in flight; exiting"),
+    }
+    tracing::info!("stopped");
     Ok(())
 }
 

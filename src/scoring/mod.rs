@@ -60,6 +60,8 @@ impl Reply {
 pub struct Scorer {
     pub model: MlModel,
     pub flavor: Arc<dyn Flavor>,
+    /// Rows one request may carry (`--max-rows`); `None`: no limit.
+    pub max_rows: Option<usize>,
 }
 
 enum Body<'a> {
@@ -70,7 +72,16 @@ enum Body<'a> {
 
 impl Scorer {
     pub fn new(model: MlModel, flavor: Arc<dyn Flavor>) -> Scorer {
-        Scorer { model, flavor }
+        Scorer {
+            model,
+            flavor,
+            max_rows: None,
+        }
+    }
+
+    pub fn with_max_rows(mut self, max_rows: Option<usize>) -> Scorer {
+        self.max_rows = max_rows;
+        self
     }
 
     /// Answers one `/invocations` request. `content_type` is the raw header.
@@ -100,6 +111,14 @@ impl Scorer {
                 unified_llm: false,
             },
         };
+        if let Some(limit) = self.max_rows {
+            let rows = parsed.data.rows();
+            if rows > limit {
+                return Err(MlflowError::invalid_input(format!(
+                    "The request has {rows} rows, more than the limit of {limit} (--max-rows)."
+                )));
+            }
+        }
         let shown = enforce::input_repr(&parsed.data);
         let prefixed = |mut e: MlflowError| {
             e.message = format!("Failed to predict data '{shown}'. \nError: {}", e.message);

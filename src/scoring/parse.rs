@@ -34,6 +34,24 @@ pub enum PyInput {
     Raw(Json),
 }
 
+impl PyInput {
+    /// Rows of the input, as the row limit counts them.
+    pub fn rows(&self) -> usize {
+        match self {
+            PyInput::Frame(f) => f.nrows,
+            PyInput::Dict(items) => items
+                .iter()
+                .filter_map(|(_, a)| a.first_dim())
+                .max()
+                .unwrap_or(1),
+            PyInput::Array(a) => a.first_dim().unwrap_or(1),
+            PyInput::Records(r) => r.len(),
+            PyInput::Raw(Json::List(items)) => items.len(),
+            PyInput::Raw(_) => 1,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct ParsedRequest {
     pub data: PyInput,
