@@ -7,11 +7,15 @@ use std::sync::Arc;
 
 use crossbeam_channel::{bounded, Receiver, Sender, TrySendError};
 
+use std::time::Instant;
+
 use tokio::sync::oneshot;
 
 use crate::scoring::{ErrorCode, MlflowError, Reply, Scorer};
+use crate::telemetry;
 
 struct Job {
+    enqueued: Instant,
     content_type: Option<String>,
     body: bytes::Bytes,
     done: oneshot::Sender<Reply>,
@@ -52,10 +56,12 @@ impl Engine {
     ) -> Result<Reply, EngineError> {
         let (done, answer) = oneshot::channel();
         let job = Job {
+            enqueued: Instant::now(),
             content_type,
             body,
             done,
         };
+        metrics::gauge!(telemetry::QUEUE_DEPTH).increment(1.0);
         let queue = self.queue.clone();
         // The queue is bounded; waiting for room must not block the runtime.
         match queue.try_send(job) {
@@ -74,12 +80,16 @@ impl Engine {
 
 fn work(scorer: &Scorer, rx: &Receiver<Job>) {
     while let Ok(job) = rx.recv() {
+        metrics::gauge!(telemetry::QUEUE_DEPTH).decrement(1.0);
+        metrics::histogram!(telemetry::QUEUE_SECONDS)
+            .record(telemetry::seconds(job.enqueued.elapsed()));
         // A client that hung up (or timed out) while queued needs no answer.
         if job.done.is_closed() {
             continue;
         }
         // A bug must cost one request, not an inference thread: a panic is
         // answered as an internal error and the thread keeps serving.
+        let started = Instant::now();
         let run = std::panic::AssertUnwindSafe(|| {
             scorer.invocations(job.content_type.as_deref(), &job.body)
         });
@@ -90,6 +100,8 @@ fn work(scorer: &Scorer, rx: &Receiver<Job>) {
                 "Internal error while scoring the request.",
             ))
         });
+        metrics::histogram!(telemetry::INFERENCE_SECONDS)
+            .record(telemetry::seconds(started.elapsed()));
         let _ = job.done.send(reply);
     }
 }

@@ -13,6 +13,7 @@ pub mod mlmodel;
 pub mod pyjson;
 pub mod scoring;
 pub mod server;
+pub mod telemetry;
 
 /// The MLflow release whose scoring protocol mlflowrs answers (`/version`).
 pub const MLFLOW_COMPAT_VERSION: &str = "3.17.2";

@@ -10,7 +10,10 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::Response;
 use axum::Router;
+use metrics_exporter_prometheus::PrometheusHandle;
 use tokio::sync::Semaphore;
+
+use crate::telemetry;
 
 use crate::engine::Engine;
 use crate::scoring::{ErrorCode, MlflowError, Reply};
@@ -22,6 +25,8 @@ pub struct AppState {
     pub max_body_bytes: usize,
     /// One permit per request being handled (`--max-concurrent-requests`).
     pub permits: Arc<Semaphore>,
+    /// Renders `/metrics`; `None` when no recorder is installed.
+    pub metrics: Option<PrometheusHandle>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -48,25 +53,37 @@ fn detail(status: u16, text: &str, allow: Option<&'static str>) -> Response {
     resp
 }
 
-const ROUTES: [(&str, &str); 4] = [
+const ROUTES: [(&str, &str); 5] = [
     ("/ping", "GET"),
     ("/health", "GET"),
     ("/version", "GET"),
     ("/invocations", "POST"),
+    ("/metrics", "GET"),
 ];
 
 async fn handle(State(state): State<AppState>, req: Request) -> Response {
+    let started = std::time::Instant::now();
+    // Unknown paths share one label so that scanners cannot grow the series.
+    let route: &'static str = ROUTES
+        .iter()
+        .find(|(p, _)| *p == req.uri().path())
+        .map_or("other", |(p, _)| p);
     let timeout = state.timeout;
-    match tokio::time::timeout(timeout, route(state, req)).await {
+    let resp = match tokio::time::timeout(timeout, route_request(state, req)).await {
         Ok(resp) => resp,
         Err(_) => respond(Reply::json(
             504,
             "Request processing time exceeded limit".into(),
         )),
-    }
+    };
+    let status = resp.status().as_u16().to_string();
+    metrics::counter!(telemetry::REQUESTS, "route" => route, "status" => status).increment(1);
+    metrics::histogram!(telemetry::REQUEST_SECONDS, "route" => route)
+        .record(telemetry::seconds(started.elapsed()));
+    resp
 }
 
-async fn route(state: AppState, req: Request) -> Response {
+async fn route_request(state: AppState, req: Request) -> Response {
     let path = req.uri().path().to_string();
     let method = req.method().clone();
     let Some((_, allowed)) = ROUTES.iter().find(|(p, _)| *p == path) else {
@@ -84,6 +101,17 @@ async fn route(state: AppState, req: Request) -> Response {
     match path.as_str() {
         "/ping" | "/health" => respond(Reply::json(200, "\n".into())),
         "/version" => respond(Reply::json(200, crate::MLFLOW_COMPAT_VERSION.into())),
+        "/metrics" => match &state.metrics {
+            Some(handle) => {
+                let mut resp = Response::new(Body::from(handle.render()));
+                resp.headers_mut().insert(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+                );
+                resp
+            }
+            None => detail(404, "Not Found", None),
+        },
         _ => invocations(state, req).await,
     }
 }
@@ -111,6 +139,7 @@ fn redirect(req: &Request, to: &str) -> Response {
 async fn invocations(state: AppState, req: Request) -> Response {
     debug_assert_eq!(req.method(), Method::POST);
     // Taken before the body is read, so a flood cannot buffer bodies either.
+    let _in_flight = telemetry::InFlight::start();
     let Ok(_permit) = state.permits.clone().try_acquire_owned() else {
         let err = MlflowError::new(
             ErrorCode::RequestLimitExceeded,

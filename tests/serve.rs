@@ -515,3 +515,81 @@ fn shutdown_timeout_bounds_the_wait_for_stuck_requests() {
         "waited {waited:?}"
     );
 }
+
+#[test]
+fn metrics_count_what_was_sent_and_parse_as_prometheus_text() {
+    let server = Server::start(&example(), &[]);
+    for _ in 0..3 {
+        assert_eq!(
+            post_json(
+                &server,
+                br#"{"inputs": [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]]}"#
+            )
+            .0,
+            200
+        );
+    }
+    for _ in 0..2 {
+        assert_eq!(post_json(&server, b"{not json").0, 400);
+    }
+    let (status, headers, body) = raw_request(
+        server.port,
+        &build_request("GET", "/metrics", server.port, &[], b""),
+    );
+    assert_eq!(status, 200);
+    assert!(headers
+        .iter()
+        .any(|(k, v)| k == "content-type" && v.starts_with("text/plain; version=0.0.4")));
+    let text = String::from_utf8(body).unwrap();
+    let lines = text.lines().map(|l| Ok(l.to_string()));
+    let scrape = prometheus_parse::Scrape::parse(lines).expect("Prometheus text format");
+    let value = |name: &str, labels: &[(&str, &str)]| -> f64 {
+        scrape
+            .samples
+            .iter()
+            .filter(|s| s.metric == name && labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v)))
+            .map(|s| match &s.value {
+                prometheus_parse::Value::Counter(v)
+                | prometheus_parse::Value::Gauge(v)
+                | prometheus_parse::Value::Untyped(v) => *v,
+                prometheus_parse::Value::Histogram(buckets) => {
+                    buckets.iter().map(|b| b.count).fold(0.0, f64::max)
+                }
+                _ => f64::NAN,
+            })
+            .sum()
+    };
+    let ok = [
+        ("route", "/invocations"),
+        ("status", "200"),
+        ("model", "iris-onnx"),
+    ];
+    assert_eq!(value("mlflowrs_requests_total", &ok), 3.0, "{text}");
+    assert_eq!(
+        value(
+            "mlflowrs_requests_total",
+            &[("route", "/invocations"), ("status", "400")]
+        ),
+        2.0,
+        "{text}"
+    );
+    assert_eq!(
+        value(
+            "mlflowrs_request_duration_seconds",
+            &[("route", "/invocations")]
+        ),
+        5.0,
+        "{text}"
+    );
+    assert_eq!(
+        value("mlflowrs_inference_duration_seconds", &[]),
+        5.0,
+        "{text}"
+    );
+    assert_eq!(value("mlflowrs_queue_duration_seconds", &[]), 5.0, "{text}");
+    // Rows are counted for the requests that parsed: 3 of 2 rows each.
+    assert_eq!(value("mlflowrs_request_rows", &[]), 3.0, "{text}");
+    // Every /invocations request has finished; /metrics itself is not counted.
+    assert_eq!(value("mlflowrs_requests_in_flight", &[]), 0.0, "{text}");
+    assert_eq!(value("mlflowrs_queue_depth", &[]), 0.0, "{text}");
+}

@@ -18,6 +18,14 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
     let loaded = tokio::task::spawn_blocking(move || crate::loader::load(&dir, &load))
         .await
         .context("model loading task failed")??;
+    let (model_name, version) = model_labels(&config.model_dir, &loaded.mlmodel);
+    let metrics = match crate::telemetry::install(&model_name, &version) {
+        Ok(handle) => Some(handle),
+        Err(e) => {
+            tracing::warn!(error = %e, "metrics recorder not installed; /metrics disabled");
+            None
+        }
+    };
     let scorer =
         Arc::new(Scorer::new(loaded.mlmodel, loaded.flavor).with_max_rows(config.max_rows));
     let engine = Engine::start(scorer, config.load.sessions, config.queue_len)
@@ -27,6 +35,7 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
         timeout: config.timeout,
         max_body_bytes: config.max_body_bytes,
         permits: Arc::new(tokio::sync::Semaphore::new(config.max_concurrent_requests)),
+        metrics,
     };
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
@@ -52,6 +61,21 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The model's name and version for metric labels: the directory name and,
+/// lacking a registry version, the MLmodel's model id or uuid.
+fn model_labels(dir: &std::path::Path, mlmodel: &crate::mlmodel::MlModel) -> (String, String) {
+    let name = std::fs::canonicalize(dir)
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "model".into());
+    let version = mlmodel
+        .model_id
+        .clone()
+        .or_else(|| mlmodel.model_uuid.clone())
+        .unwrap_or_else(|| "unknown".into());
+    (name, version)
 }
 
 async fn shutdown_signal() {

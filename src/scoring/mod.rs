@@ -111,8 +111,9 @@ impl Scorer {
                 unified_llm: false,
             },
         };
+        let rows = parsed.data.rows();
+        metrics::histogram!(crate::telemetry::ROWS).record(rows as f64);
         if let Some(limit) = self.max_rows {
-            let rows = parsed.data.rows();
             if rows > limit {
                 return Err(MlflowError::invalid_input(format!(
                     "The request has {rows} rows, more than the limit of {limit} (--max-rows)."

@@ -1,0 +1,55 @@
+//! Prometheus metrics for `GET /metrics`: request counts and latencies
+//! (total, queue wait, inference) with microsecond-resolution buckets,
+//! rows per model call, queue depth and requests in flight. Every series
+//! carries the served model's name and version as labels.
+
+use std::time::Duration;
+
+use metrics_exporter_prometheus::{BuildError, Matcher, PrometheusBuilder, PrometheusHandle};
+
+pub const REQUESTS: &str = "mlflowrs_requests_total";
+pub const REQUEST_SECONDS: &str = "mlflowrs_request_duration_seconds";
+pub const QUEUE_SECONDS: &str = "mlflowrs_queue_duration_seconds";
+pub const INFERENCE_SECONDS: &str = "mlflowrs_inference_duration_seconds";
+pub const ROWS: &str = "mlflowrs_request_rows";
+pub const QUEUE_DEPTH: &str = "mlflowrs_queue_depth";
+pub const IN_FLIGHT: &str = "mlflowrs_requests_in_flight";
+
+/// 10 us to 60 s: fine enough to see a 20 us inference, wide enough for a timeout.
+const SECONDS_BUCKETS: &[f64] = &[
+    0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+    0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
+];
+const ROWS_BUCKETS: &[f64] = &[
+    1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 1024.0, 4096.0, 16384.0, 65536.0,
+];
+
+/// Installs the process-wide recorder; call once, before serving.
+pub fn install(model: &str, version: &str) -> Result<PrometheusHandle, BuildError> {
+    PrometheusBuilder::new()
+        .add_global_label("model", model)
+        .add_global_label("version", version)
+        .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), SECONDS_BUCKETS)?
+        .set_buckets_for_metric(Matcher::Full(ROWS.into()), ROWS_BUCKETS)?
+        .install_recorder()
+}
+
+pub fn seconds(d: Duration) -> f64 {
+    d.as_secs_f64()
+}
+
+/// Keeps the in-flight gauge right however the request ends.
+pub struct InFlight;
+
+impl InFlight {
+    pub fn start() -> InFlight {
+        metrics::gauge!(IN_FLIGHT).increment(1.0);
+        InFlight
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        metrics::gauge!(IN_FLIGHT).decrement(1.0);
+    }
+}
