@@ -105,6 +105,12 @@ pub struct ServeArgs {
     /// Seconds in-flight requests may take to finish after SIGTERM/SIGINT.
     #[arg(long, env = "MLFLOWRS_SHUTDOWN_TIMEOUT", default_value_t = 30)]
     pub shutdown_timeout: u64,
+    /// Rows one model call may carry when queued requests are batched; 1 turns batching off.
+    #[arg(long, env = "MLFLOWRS_MAX_BATCH_ROWS", default_value_t = 1024)]
+    pub max_batch_rows: usize,
+    /// Milliseconds to wait for more requests to batch once one arrived (0: never wait).
+    #[arg(long, env = "MLFLOWRS_MAX_BATCH_DELAY_MS", default_value_t = 0)]
+    pub max_batch_delay_ms: u64,
     /// Requests that may wait for a free inference thread; more wait for room.
     #[arg(long, env = "MLFLOWRS_MAX_QUEUE", default_value_t = 1024)]
     pub max_queue: usize,

@@ -70,6 +70,7 @@ pub struct ServeConfig {
     /// Requests that may wait for a free inference thread.
     pub queue_len: usize,
     pub max_concurrent_requests: usize,
+    pub batching: crate::engine::Batching,
     /// `None`: no row limit.
     pub max_rows: Option<usize>,
     pub shutdown_timeout: Duration,
@@ -101,6 +102,11 @@ impl ServeConfig {
                 "--max-concurrent-requests must be at least 1".into(),
             ));
         }
+        if args.max_batch_rows == 0 {
+            return Err(ConfigError::Invalid(
+                "--max-batch-rows must be at least 1 (1 turns batching off)".into(),
+            ));
+        }
         if args.max_queue == 0 {
             return Err(ConfigError::Invalid(
                 "--max-queue must be at least 1".into(),
@@ -118,6 +124,10 @@ impl ServeConfig {
             max_body_bytes: args.max_body_bytes,
             queue_len: args.max_queue,
             max_concurrent_requests: args.max_concurrent_requests,
+            batching: crate::engine::Batching {
+                max_rows: args.max_batch_rows,
+                max_delay: Duration::from_millis(args.max_batch_delay_ms),
+            },
             max_rows: (args.max_rows > 0).then_some(args.max_rows),
             shutdown_timeout: Duration::from_secs(args.shutdown_timeout),
             load: load_options(&args.model, args.workers)?,

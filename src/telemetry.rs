@@ -12,6 +12,7 @@ pub const REQUEST_SECONDS: &str = "mlflowrs_request_duration_seconds";
 pub const QUEUE_SECONDS: &str = "mlflowrs_queue_duration_seconds";
 pub const INFERENCE_SECONDS: &str = "mlflowrs_inference_duration_seconds";
 pub const ROWS: &str = "mlflowrs_request_rows";
+pub const BATCH_REQUESTS: &str = "mlflowrs_batch_requests";
 pub const QUEUE_DEPTH: &str = "mlflowrs_queue_depth";
 pub const IN_FLIGHT: &str = "mlflowrs_requests_in_flight";
 
@@ -31,6 +32,7 @@ pub fn install(model: &str, version: &str) -> Result<PrometheusHandle, BuildErro
         .add_global_label("version", version)
         .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), SECONDS_BUCKETS)?
         .set_buckets_for_metric(Matcher::Full(ROWS.into()), ROWS_BUCKETS)?
+        .set_buckets_for_metric(Matcher::Full(BATCH_REQUESTS.into()), ROWS_BUCKETS)?
         .install_recorder()
 }
 

@@ -593,3 +593,109 @@ fn metrics_count_what_was_sent_and_parse_as_prometheus_text() {
     assert_eq!(value("mlflowrs_requests_in_flight", &[]), 0.0, "{text}");
     assert_eq!(value("mlflowrs_queue_depth", &[]), 0.0, "{text}");
 }
+
+#[test]
+fn batched_requests_each_get_exactly_their_rows() {
+    // One inference thread so that concurrent requests queue and are batched.
+    let server = Server::start(&example(), &["-w", "1", "--max-batch-rows", "64"]);
+    let port = server.port;
+    const SETOSA: &str = "[5.1, 3.5, 1.4, 0.2]";
+    const VIRGINICA: &str = "[6.7, 3.0, 5.2, 2.3]";
+    // Request k holds k+1 rows in a pattern of its own.
+    fn body(k: usize) -> (String, String) {
+        let (setosa, virginica) = (SETOSA, VIRGINICA);
+        let rows: Vec<&str> = (0..=k)
+            .map(|i| if (i + k) % 3 == 0 { virginica } else { setosa })
+            .collect();
+        let labels: Vec<&str> = (0..=k)
+            .map(|i| if (i + k) % 3 == 0 { "2" } else { "0" })
+            .collect();
+        (
+            format!("{{\"inputs\": [{}]}}", rows.join(", ")),
+            format!("\"label\": [{}]", labels.join(", ")),
+        )
+    }
+    // What each request answers on its own, for comparison.
+    let alone: Vec<Vec<u8>> = (0..8)
+        .map(|k| {
+            let headers = vec![("Content-Type".to_string(), "application/json".to_string())];
+            raw_request(
+                port,
+                &build_request("POST", "/invocations", port, &headers, body(k).0.as_bytes()),
+            )
+            .2
+        })
+        .collect();
+    let alone = std::sync::Arc::new(alone);
+    let threads: Vec<_> = (0..16)
+        .map(|t| {
+            let alone = alone.clone();
+            std::thread::spawn(move || {
+                let headers = vec![("Content-Type".to_string(), "application/json".to_string())];
+                for r in 0..25 {
+                    let k = (t + r) % 8;
+                    let (req, labels) = body(k);
+                    let (status, _, answer) = raw_request(
+                        port,
+                        &build_request("POST", "/invocations", port, &headers, req.as_bytes()),
+                    );
+                    assert_eq!(status, 200);
+                    let text = String::from_utf8_lossy(&answer);
+                    assert!(text.contains(&labels), "request {k} got {text}");
+                    let got = pyjson::parse(&answer).unwrap();
+                    let want = pyjson::parse(&alone[k]).unwrap();
+                    let probs = |j: &Json| match j
+                        .get("predictions")
+                        .and_then(|p| p.get("probabilities"))
+                    {
+                        Some(Json::List(rows)) => rows.len(),
+                        _ => 0,
+                    };
+                    assert_eq!(probs(&got), k + 1, "rows of request {k}");
+                    assert_eq!(probs(&got), probs(&want));
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let (_, _, metrics) = raw_request(port, &build_request("GET", "/metrics", port, &[], b""));
+    let metrics = String::from_utf8(metrics).unwrap();
+    let batches = metrics
+        .lines()
+        .find(|l| l.starts_with("mlflowrs_batch_requests_count"))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse::<f64>().ok())
+        .unwrap_or(0.0);
+    assert!(
+        batches > 0.0,
+        "no request was batched under load:\n{metrics}"
+    );
+}
+
+#[test]
+fn requests_that_cannot_stack_still_get_their_own_answers() {
+    // A bad request in the middle of a batch fails alone.
+    let server = Server::start(&example(), &["-w", "1"]);
+    let port = server.port;
+    let threads: Vec<_> = (0..12)
+        .map(|t| {
+            std::thread::spawn(move || {
+                let headers = vec![("Content-Type".to_string(), "application/json".to_string())];
+                for _ in 0..20 {
+                    let (body, want): (&[u8], u16) = match t % 3 {
+                        0 => (br#"{"inputs": [[5.1, 3.5, 1.4, 0.2]]}"#, 200),
+                        1 => (br#"{"inputs": [[5.1, 3.5, 1.4]]}"#, 400),
+                        _ => (br#"{"dataframe_split": {"data": [[6.7, 3.0, 5.2, 2.3], [5.1, 3.5, 1.4, 0.2]]}}"#, 200),
+                    };
+                    let (status, _, _) = raw_request(port, &build_request("POST", "/invocations", port, &headers, body));
+                    assert_eq!(status, want);
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+}

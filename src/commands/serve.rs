@@ -28,8 +28,13 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
     };
     let scorer =
         Arc::new(Scorer::new(loaded.mlmodel, loaded.flavor).with_max_rows(config.max_rows));
-    let engine = Engine::start(scorer, config.load.sessions, config.queue_len)
-        .context("could not start inference threads")?;
+    let engine = Engine::start(
+        scorer,
+        config.load.sessions,
+        config.queue_len,
+        config.batching,
+    )
+    .context("could not start inference threads")?;
     let state = AppState {
         engine,
         timeout: config.timeout,

@@ -86,17 +86,19 @@ impl Scorer {
 
     /// Answers one `/invocations` request. `content_type` is the raw header.
     pub fn invocations(&self, content_type: Option<&str>, body: &[u8]) -> Reply {
-        let body = match negotiate(content_type, body) {
-            Ok(b) => b,
-            Err(reply) => return reply,
-        };
-        match self.score(body) {
-            Ok(json) => Reply::json(200, json),
-            Err(e) => Reply::error(&e),
+        match self.prepare(content_type, body) {
+            Ok(prepared) => self.run(prepared),
+            Err(reply) => reply,
         }
     }
 
-    fn score(&self, body: Body<'_>) -> Result<String, MlflowError> {
+    /// Parses and enforces a request up to the model call.
+    pub fn prepare(&self, content_type: Option<&str>, body: &[u8]) -> Result<Prepared, Reply> {
+        let body = negotiate(content_type, body)?;
+        self.prepare_body(body).map_err(|e| Reply::error(&e))
+    }
+
+    fn prepare_body(&self, body: Body<'_>) -> Result<Prepared, MlflowError> {
         let schema = self.model.input_schema();
         let parsed = match body {
             Body::Json(b) => parse::parse_json(b, &self.model)?,
@@ -139,17 +141,119 @@ impl Scorer {
                 prefixed(e)
             }
         })?;
-        let outputs = wrapper::run(self.flavor.as_ref(), feeds)?;
-        let mut answer = String::with_capacity(256);
-        if !parsed.unified_llm {
-            answer.push_str("{\"predictions\": ");
-        }
-        wrapper::write_outputs(&outputs, frame_rows, &mut answer)?;
-        if !parsed.unified_llm {
-            answer.push('}');
-        }
-        Ok(answer)
+        Ok(Prepared {
+            feeds,
+            frame_rows,
+            unified_llm: parsed.unified_llm,
+        })
     }
+
+    /// Runs one prepared request on its own.
+    pub fn run(&self, prepared: Prepared) -> Reply {
+        let Prepared {
+            feeds,
+            frame_rows,
+            unified_llm,
+        } = prepared;
+        match wrapper::run(self.flavor.as_ref(), feeds) {
+            Ok(outputs) => finish(&outputs, frame_rows, unified_llm),
+            Err(e) => Reply::error(&e),
+        }
+    }
+
+    /// Runs several prepared requests as one model call when their feeds
+    /// stack (same names, dtypes and inner dimensions) and every output has
+    /// one row per input row; otherwise, or if the joint call fails, each
+    /// runs on its own so that one bad request cannot fail the others.
+    pub fn run_batch(&self, batch: Vec<Prepared>) -> Vec<Reply> {
+        if batch.len() < 2 {
+            return batch.into_iter().map(|p| self.run(p)).collect();
+        }
+        let Some((feeds, rows)) = stack(&batch) else {
+            return batch.into_iter().map(|p| self.run(p)).collect();
+        };
+        let total: usize = rows.iter().sum();
+        let outputs = match self.flavor.predict(flavor_api::Batch { feeds }) {
+            Ok(o) if o.iter().all(|(_, t)| t.shape.first() == Some(&total)) => o,
+            _ => return batch.into_iter().map(|p| self.run(p)).collect(),
+        };
+        metrics::histogram!(crate::telemetry::BATCH_REQUESTS).record(batch.len() as f64);
+        let mut start = 0;
+        batch
+            .iter()
+            .zip(rows)
+            .map(|(p, n)| {
+                let mine: Vec<flavor_api::Named> = outputs
+                    .iter()
+                    .map(|(name, t)| (name.clone(), t.slice_rows(start, start + n)))
+                    .collect();
+                start += n;
+                finish(&mine, p.frame_rows, p.unified_llm)
+            })
+            .collect()
+    }
+}
+
+/// A request parsed and enforced, ready for the model call.
+pub struct Prepared {
+    feeds: Vec<flavor_api::Named>,
+    frame_rows: Option<usize>,
+    unified_llm: bool,
+}
+
+impl Prepared {
+    /// Rows this request adds to a batch (1 when its feeds cannot stack).
+    pub fn rows(&self) -> usize {
+        self.batch_rows().unwrap_or(1)
+    }
+
+    /// Rows along the first dimension shared by every feed, if they share one.
+    fn batch_rows(&self) -> Option<usize> {
+        let n = *self.feeds.first()?.1.shape.first()?;
+        self.feeds
+            .iter()
+            .all(|(_, t)| t.shape.first() == Some(&n))
+            .then_some(n)
+    }
+}
+
+/// The feeds of a batch stacked along rows, and each request's row count.
+fn stack(batch: &[Prepared]) -> Option<(Vec<flavor_api::Named>, Vec<usize>)> {
+    let rows = batch
+        .iter()
+        .map(Prepared::batch_rows)
+        .collect::<Option<Vec<usize>>>()?;
+    let names: Vec<&String> = batch[0].feeds.iter().map(|(n, _)| n).collect();
+    if batch
+        .iter()
+        .any(|p| p.feeds.iter().map(|(n, _)| n).ne(names.iter().copied()))
+    {
+        return None;
+    }
+    let feeds = names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let parts: Vec<&flavor_api::Tensor> = batch.iter().map(|p| &p.feeds[i].1).collect();
+            flavor_api::Tensor::concat_rows(&parts).map(|t| ((*name).clone(), t))
+        })
+        .collect::<Option<Vec<_>>>()?;
+    Some((feeds, rows))
+}
+
+/// Encodes model outputs as the answer body.
+fn finish(outputs: &[flavor_api::Named], frame_rows: Option<usize>, unified_llm: bool) -> Reply {
+    let mut answer = String::with_capacity(256);
+    if !unified_llm {
+        answer.push_str("{\"predictions\": ");
+    }
+    if let Err(e) = wrapper::write_outputs(outputs, frame_rows, &mut answer) {
+        return Reply::error(&e);
+    }
+    if !unified_llm {
+        answer.push('}');
+    }
+    Reply::json(200, answer)
 }
 
 /// MLflow's content-type handling, in its order (scoring_server.invocations).

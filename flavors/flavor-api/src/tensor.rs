@@ -179,7 +179,7 @@ impl TensorData {
         }
     }
 
-    /// Rows `start..end` of a buffer whose rows hold `row_len` elements each.
+    /// Elements `start..end` of the flat buffer.
     pub fn slice(&self, start: usize, end: usize) -> TensorData {
         each_numeric!(self, v => v[start..end].to_vec().into(), s => TensorData::Str(s[start..end].to_vec()))
     }
@@ -277,6 +277,61 @@ impl Tensor {
         }
     }
 
+    /// Rows `start..end` along the first dimension.
+    pub fn slice_rows(&self, start: usize, end: usize) -> Tensor {
+        let row: usize = self.shape.iter().skip(1).product();
+        let mut shape = self.shape.clone();
+        shape[0] = end - start;
+        Tensor {
+            shape,
+            data: self.data.slice(start * row, end * row),
+        }
+    }
+
+    /// Stacks tensors along the first dimension; `None` unless they share
+    /// dtype and inner dimensions.
+    pub fn concat_rows(parts: &[&Tensor]) -> Option<Tensor> {
+        let first = parts.first()?;
+        if first.shape.is_empty()
+            || parts
+                .iter()
+                .any(|t| t.dtype() != first.dtype() || t.shape.get(1..) != first.shape.get(1..))
+        {
+            return None;
+        }
+        let rows: usize = parts.iter().map(|t| t.shape[0]).sum();
+        let mut shape = first.shape.clone();
+        shape[0] = rows;
+        macro_rules! cat {
+            ($var:ident) => {
+                TensorData::$var(
+                    parts
+                        .iter()
+                        .flat_map(|t| match &t.data {
+                            TensorData::$var(v) => v.iter().cloned(),
+                            _ => unreachable!("dtypes checked equal"),
+                        })
+                        .collect(),
+                )
+            };
+        }
+        let data = match first.data {
+            TensorData::Bool(_) => cat!(Bool),
+            TensorData::I8(_) => cat!(I8),
+            TensorData::I16(_) => cat!(I16),
+            TensorData::I32(_) => cat!(I32),
+            TensorData::I64(_) => cat!(I64),
+            TensorData::U8(_) => cat!(U8),
+            TensorData::U16(_) => cat!(U16),
+            TensorData::U32(_) => cat!(U32),
+            TensorData::U64(_) => cat!(U64),
+            TensorData::F32(_) => cat!(F32),
+            TensorData::F64(_) => cat!(F64),
+            TensorData::Str(_) => cat!(Str),
+        };
+        Some(Tensor { shape, data })
+    }
+
     /// numpy's `shape` repr: `(1, 3)`, `(2,)`, `()`.
     pub fn shape_repr(&self) -> String {
         shape_repr(self.shape.iter().map(|&d| d as i64))
@@ -289,5 +344,27 @@ pub fn shape_repr(dims: impl IntoIterator<Item = i64>) -> String {
     match dims.len() {
         1 => format!("({},)", dims[0]),
         _ => format!("({})", dims.join(", ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn concat_then_slice_gives_the_parts_back() {
+        let a = Tensor::new(vec![1, 2], TensorData::F32(vec![1.0, 2.0])).unwrap();
+        let b = Tensor::new(vec![2, 2], TensorData::F32(vec![3.0, 4.0, 5.0, 6.0])).unwrap();
+        let both = Tensor::concat_rows(&[&a, &b]).unwrap();
+        assert_eq!(both.shape, vec![3, 2]);
+        assert_eq!(both.slice_rows(0, 1), a);
+        assert_eq!(both.slice_rows(1, 3), b);
+        let c = Tensor::new(vec![1, 3], TensorData::F32(vec![0.0; 3])).unwrap();
+        assert!(
+            Tensor::concat_rows(&[&a, &c]).is_none(),
+            "inner dimensions differ"
+        );
+        let d = Tensor::new(vec![1, 2], TensorData::F64(vec![0.0; 2])).unwrap();
+        assert!(Tensor::concat_rows(&[&a, &d]).is_none(), "dtypes differ");
     }
 }
