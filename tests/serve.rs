@@ -605,10 +605,16 @@ fn batched_requests_each_get_exactly_their_rows() {
     fn body(k: usize) -> (String, String) {
         let (setosa, virginica) = (SETOSA, VIRGINICA);
         let rows: Vec<&str> = (0..=k)
-            .map(|i| if (i + k) % 3 == 0 { virginica } else { setosa })
+            .map(|i| {
+                if (i + k).is_multiple_of(3) {
+                    virginica
+                } else {
+                    setosa
+                }
+            })
             .collect();
         let labels: Vec<&str> = (0..=k)
-            .map(|i| if (i + k) % 3 == 0 { "2" } else { "0" })
+            .map(|i| if (i + k).is_multiple_of(3) { "2" } else { "0" })
             .collect();
         (
             format!("{{\"inputs\": [{}]}}", rows.join(", ")),
