@@ -92,36 +92,29 @@ pub struct Batching {
     pub max_delay: Duration,
 }
 
-/// Requests taken off the queue at once, whatever their rows.
-const MAX_DRAIN: usize = 256;
-
 fn work(scorer: &Scorer, rx: &Receiver<Job>, batching: Batching) {
-    while let Ok(first) = rx.recv() {
-        let mut jobs = vec![first];
-        if batching.max_rows > 1 {
-            let deadline = Instant::now() + batching.max_delay;
-            while jobs.len() < MAX_DRAIN {
-                let next = if batching.max_delay.is_zero() {
-                    rx.try_recv().ok()
-                } else {
-                    rx.recv_deadline(deadline).ok()
-                };
-                match next {
-                    Some(job) => jobs.push(job),
-                    None => break,
-                }
+    // At most one batch is held at a time: requests are parsed as they are
+    // taken off the queue, and the batch runs as soon as the next request
+    // would not fit or the queue is empty.
+    let mut batch: Vec<(Job, Prepared, Instant)> = Vec::new();
+    let mut rows = 0;
+    loop {
+        let next = if batch.is_empty() {
+            match rx.recv() {
+                Ok(job) => Some(job),
+                Err(_) => return,
             }
-        }
-        process(scorer, jobs, batching.max_rows);
-    }
-}
-
-/// Answers a drained set of jobs: each is parsed on its own, then runs of
-/// consecutive requests up to `max_rows` rows share one model call.
-fn process(scorer: &Scorer, jobs: Vec<Job>, max_rows: usize) {
-    let started = Instant::now();
-    let mut ready: Vec<(Job, Prepared)> = Vec::new();
-    for job in jobs {
+        } else if batching.max_delay.is_zero() {
+            rx.try_recv().ok()
+        } else {
+            rx.recv_deadline(batch[0].2 + batching.max_delay).ok()
+        };
+        let Some(job) = next else {
+            run(scorer, std::mem::take(&mut batch));
+            rows = 0;
+            continue;
+        };
+        let started = Instant::now();
         metrics::gauge!(telemetry::QUEUE_DEPTH).decrement(1.0);
         metrics::histogram!(telemetry::QUEUE_SECONDS)
             .record(telemetry::seconds(job.enqueued.elapsed()));
@@ -129,26 +122,39 @@ fn process(scorer: &Scorer, jobs: Vec<Job>, max_rows: usize) {
         if job.done.is_closed() {
             continue;
         }
-        let prepared = guarded(|| scorer.prepare(job.content_type.as_deref(), &job.body));
-        match prepared {
-            Ok(Ok(p)) => ready.push((job, p)),
-            Ok(Err(reply)) => answer(job, reply, started),
-            Err(reply) => answer(job, reply, started),
+        let prepared = match guarded(|| scorer.prepare(job.content_type.as_deref(), &job.body)) {
+            Ok(Ok(p)) => p,
+            Ok(Err(reply)) | Err(reply) => {
+                answer(job, reply, started);
+                continue;
+            }
+        };
+        let n = prepared.rows();
+        if !batch.is_empty() && rows + n > batching.max_rows {
+            run(scorer, std::mem::take(&mut batch));
+            rows = 0;
+        }
+        rows += n;
+        batch.push((job, prepared, started));
+        if rows >= batching.max_rows {
+            run(scorer, std::mem::take(&mut batch));
+            rows = 0;
         }
     }
-    while !ready.is_empty() {
-        let mut take = 1;
-        let mut rows = ready[0].1.rows();
-        while take < ready.len() && rows + ready[take].1.rows() <= max_rows {
-            rows += ready[take].1.rows();
-            take += 1;
-        }
-        let (jobs, batch): (Vec<Job>, Vec<Prepared>) = ready.drain(..take).unzip();
-        let n = jobs.len();
-        let replies = guarded(|| scorer.run_batch(batch)).unwrap_or_else(|panic| vec![panic; n]);
-        for (job, reply) in jobs.into_iter().zip(replies) {
-            answer(job, reply, started);
-        }
+}
+
+/// Runs a batch as one model call (or each alone where they cannot stack).
+fn run(scorer: &Scorer, batch: Vec<(Job, Prepared, Instant)>) {
+    let n = batch.len();
+    let mut jobs = Vec::with_capacity(n);
+    let mut prepared = Vec::with_capacity(n);
+    for (job, p, started) in batch {
+        jobs.push((job, started));
+        prepared.push(p);
+    }
+    let replies = guarded(|| scorer.run_batch(prepared)).unwrap_or_else(|panic| vec![panic; n]);
+    for ((job, started), reply) in jobs.into_iter().zip(replies) {
+        answer(job, reply, started);
     }
 }
 

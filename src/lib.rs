@@ -14,6 +14,7 @@ pub mod pyjson;
 pub mod scoring;
 pub mod server;
 pub mod telemetry;
+pub mod v2;
 
 /// The MLflow release whose scoring protocol mlflowrs answers (`/version`).
 pub const MLFLOW_COMPAT_VERSION: &str = "3.17.2";

@@ -13,7 +13,7 @@ use axum::Router;
 use metrics_exporter_prometheus::PrometheusHandle;
 use tokio::sync::Semaphore;
 
-use crate::telemetry;
+use crate::{telemetry, v2};
 
 use crate::engine::Engine;
 use crate::scoring::{ErrorCode, MlflowError, Reply};
@@ -27,6 +27,8 @@ pub struct AppState {
     pub permits: Arc<Semaphore>,
     /// Renders `/metrics`; `None` when no recorder is installed.
     pub metrics: Option<PrometheusHandle>,
+    /// The served model as the V2 protocol describes it.
+    pub model: Arc<v2::ModelInfo>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -64,10 +66,14 @@ const ROUTES: [(&str, &str); 5] = [
 async fn handle(State(state): State<AppState>, req: Request) -> Response {
     let started = std::time::Instant::now();
     // Unknown paths share one label so that scanners cannot grow the series.
-    let route: &'static str = ROUTES
-        .iter()
-        .find(|(p, _)| *p == req.uri().path())
-        .map_or("other", |(p, _)| p);
+    let route: &'static str = match v2::parse_route(req.uri().path()) {
+        Some((v2::Route::Infer(_), _)) => "/v2/infer",
+        Some(_) => "/v2",
+        None => ROUTES
+            .iter()
+            .find(|(p, _)| *p == req.uri().path())
+            .map_or("other", |(p, _)| p),
+    };
     let timeout = state.timeout;
     let resp = match tokio::time::timeout(timeout, route_request(state, req)).await {
         Ok(resp) => resp,
@@ -86,6 +92,12 @@ async fn handle(State(state): State<AppState>, req: Request) -> Response {
 async fn route_request(state: AppState, req: Request) -> Response {
     let path = req.uri().path().to_string();
     let method = req.method().clone();
+    if let Some((route, allowed)) = v2::parse_route(&path) {
+        if method.as_str() != allowed {
+            return detail(405, "Method Not Allowed", Some(allowed));
+        }
+        return v2_route(state, route, req).await;
+    }
     let Some((_, allowed)) = ROUTES.iter().find(|(p, _)| *p == path) else {
         if let Some(trimmed) = path
             .strip_suffix('/')
@@ -114,6 +126,61 @@ async fn route_request(state: AppState, req: Request) -> Response {
         },
         _ => invocations(state, req).await,
     }
+}
+
+async fn v2_route(state: AppState, route: v2::Route<'_>, req: Request) -> Response {
+    let info = state.model.clone();
+    let named = |name: &str| name == info.name;
+    let reply = match route {
+        v2::Route::Live => Reply::json(200, "{\"live\": true}".into()),
+        v2::Route::Ready => Reply::json(200, "{\"ready\": true}".into()),
+        v2::Route::ServerMeta => Reply::json(
+            200,
+            format!(
+                "{{\"name\": \"mlflowrs\", \"version\": \"{}\", \"extensions\": []}}",
+                env!("CARGO_PKG_VERSION")
+            ),
+        ),
+        v2::Route::ModelMeta(name) if named(name) => v2::metadata(&info),
+        v2::Route::ModelReady(name) if named(name) => v2::ready(&info),
+        v2::Route::Infer(name) if named(name) => {
+            let body = match axum::body::to_bytes(req.into_body(), state.max_body_bytes).await {
+                Ok(b) => b,
+                Err(e) => {
+                    return respond(v2::error(
+                        413,
+                        &format!("could not read the request body: {e}"),
+                    ))
+                }
+            };
+            match v2::to_mlflow(&body, &info) {
+                Err(message) => v2::error(400, &message),
+                Ok(infer) => {
+                    let _permit = match state.permits.clone().try_acquire_owned() {
+                        Ok(p) => p,
+                        Err(_) => {
+                            return respond(v2::error(
+                                429,
+                                "Too many concurrent requests; retry later.",
+                            ))
+                        }
+                    };
+                    match state
+                        .engine
+                        .score(Some("application/json".into()), infer.body.into())
+                        .await
+                    {
+                        Ok(reply) => v2::from_mlflow(&reply, &info, infer.id, infer.outputs),
+                        Err(e) => v2::error(500, &e.to_string()),
+                    }
+                }
+            }
+        }
+        v2::Route::ModelMeta(name) | v2::Route::ModelReady(name) | v2::Route::Infer(name) => {
+            v2::error(404, &format!("Model {name} not found"))
+        }
+    };
+    respond(reply)
 }
 
 fn redirect(req: &Request, to: &str) -> Response {

@@ -705,3 +705,148 @@ fn requests_that_cannot_stack_still_get_their_own_answers() {
         t.join().unwrap();
     }
 }
+
+fn get(server: &Server, path: &str) -> (u16, Json) {
+    let (status, _, body) = raw_request(
+        server.port,
+        &build_request("GET", path, server.port, &[], b""),
+    );
+    (status, pyjson::parse(&body).unwrap_or(Json::Null))
+}
+
+fn post_to(server: &Server, path: &str, body: &[u8]) -> (u16, Json) {
+    let headers = vec![("Content-Type".to_string(), "application/json".to_string())];
+    let (status, _, body) = raw_request(
+        server.port,
+        &build_request("POST", path, server.port, &headers, body),
+    );
+    (status, pyjson::parse(&body).unwrap_or(Json::Null))
+}
+
+#[test]
+fn v2_protocol_answers_as_the_mlflow_route_does() {
+    let server = Server::start(&example(), &[]);
+    assert_eq!(get(&server, "/v2/health/live").0, 200);
+    assert_eq!(get(&server, "/v2/health/ready").0, 200);
+    assert_eq!(get(&server, "/v2/models/iris-onnx/ready").0, 200);
+    let (status, meta) = get(&server, "/v2/models/iris-onnx");
+    assert_eq!(status, 200);
+    let meta_text = pyjson::to_string(&meta);
+    assert!(
+        meta_text
+            .contains("{\"name\": \"float_input\", \"datatype\": \"FP32\", \"shape\": [-1, 4]}"),
+        "{meta_text}"
+    );
+    assert!(
+        meta_text.contains("\"name\": \"probabilities\", \"datatype\": \"FP32\""),
+        "{meta_text}"
+    );
+
+    let v2_body = br#"{"id": "r1", "inputs": [{"name": "float_input", "shape": [2, 4], "datatype": "FP32", "data": [5.1, 3.5, 1.4, 0.2, 6.7, 3.0, 5.2, 2.3]}]}"#;
+    let (status, v2) = post_to(&server, "/v2/models/iris-onnx/infer", v2_body);
+    assert_eq!(status, 200, "{v2:?}");
+    let (_, mlflow) = post_json(
+        &server,
+        br#"{"inputs": [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]]}"#,
+    );
+    let Some(Json::List(outputs)) = v2.get("outputs") else {
+        panic!("{v2:?}")
+    };
+    assert_eq!(v2.get("id"), Some(&Json::Str("r1".into())));
+    for out in outputs {
+        let Some(Json::Str(name)) = out.get("name") else {
+            panic!()
+        };
+        let expected = mlflow.get("predictions").and_then(|p| p.get(name)).unwrap();
+        let mut flat = Vec::new();
+        fn flatten(v: &Json, out: &mut Vec<Json>) {
+            match v {
+                Json::List(items) => items.iter().for_each(|i| flatten(i, out)),
+                other => out.push(other.clone()),
+            }
+        }
+        flatten(expected, &mut flat);
+        assert_eq!(out.get("data"), Some(&Json::List(flat)), "output {name}");
+    }
+    let probs = outputs
+        .iter()
+        .find(|o| o.get("name") == Some(&Json::Str("probabilities".into())))
+        .unwrap();
+    assert_eq!(
+        probs.get("shape"),
+        Some(&Json::List(vec![Json::Int(2), Json::Int(3)]))
+    );
+    assert_eq!(probs.get("datatype"), Some(&Json::Str("FP32".into())));
+
+    // The versioned path and an outputs filter.
+    let (status, one) = post_to(
+        &server,
+        "/v2/models/iris-onnx/versions/1/infer",
+        br#"{"inputs": [{"name": "float_input", "shape": [1, 4], "datatype": "FP32", "data": [[5.1, 3.5, 1.4, 0.2]]}], "outputs": [{"name": "label"}]}"#,
+    );
+    assert_eq!(status, 200);
+    assert_eq!(
+        pyjson::to_string(one.get("outputs").unwrap()),
+        "[{\"name\": \"label\", \"shape\": [1], \"datatype\": \"INT64\", \"data\": [0]}]"
+    );
+
+    // Errors in the V2 format.
+    let (status, err) = post_to(&server, "/v2/models/other/infer", v2_body);
+    assert_eq!(status, 404);
+    assert!(err.get("error").is_some());
+    let (status, err) = post_to(
+        &server,
+        "/v2/models/iris-onnx/infer",
+        br#"{"inputs": [{"name": "float_input", "shape": [2, 4], "datatype": "FP32", "data": [1, 2, 3]}]}"#,
+    );
+    assert_eq!(status, 400, "{err:?}");
+    let (status, err) = post_to(
+        &server,
+        "/v2/models/iris-onnx/infer",
+        br#"{"inputs": [{"name": "float_input", "shape": [1, 3], "datatype": "FP32", "data": [1, 2, 3]}]}"#,
+    );
+    assert_eq!(status, 400);
+    assert!(
+        pyjson::to_string(&err).contains("does not match expected shape"),
+        "{err:?}"
+    );
+    assert_eq!(get(&server, "/v2/models/iris-onnx/infer").0, 405);
+}
+
+#[test]
+fn v2_infer_on_a_column_signature_model() {
+    let server = Server::start(
+        &repo_root().join("tests/conformance/models/iris_columns"),
+        &[],
+    );
+    let cols = ["sepal_length", "sepal_width", "petal_length", "petal_width"];
+    let row = [5.1, 3.5, 1.4, 0.2];
+    let inputs: Vec<String> = cols
+        .iter()
+        .zip(row)
+        .map(|(c, v)| {
+            format!(
+                "{{\"name\": \"{c}\", \"shape\": [1], \"datatype\": \"FP64\", \"data\": [{v}]}}"
+            )
+        })
+        .collect();
+    let (status, v2) = post_to(
+        &server,
+        "/v2/models/iris_columns/infer",
+        format!("{{\"inputs\": [{}]}}", inputs.join(", ")).as_bytes(),
+    );
+    assert_eq!(status, 200, "{v2:?}");
+    let (_, mlflow) = post_json(
+        &server,
+        br#"{"dataframe_split": {"columns": ["sepal_length", "sepal_width", "petal_length", "petal_width"], "data": [[5.1, 3.5, 1.4, 0.2]]}}"#,
+    );
+    let Some(Json::List(records)) = mlflow.get("predictions") else {
+        panic!("{mlflow:?}")
+    };
+    let expected = records[0].get("variable").unwrap().clone();
+    let out = pyjson::to_string(v2.get("outputs").unwrap());
+    assert!(
+        out.contains(&format!("\"data\": [{}]", pyjson::to_string(&expected))),
+        "{out}"
+    );
+}

@@ -26,6 +26,17 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
             None
         }
     };
+    let model = Arc::new(crate::v2::ModelInfo {
+        name: model_name,
+        version,
+        platform: loaded.flavor.backend_name(),
+        inputs: loaded.flavor.inputs().to_vec(),
+        outputs: loaded.flavor.outputs().to_vec(),
+        named_inputs: match loaded.mlmodel.input_schema() {
+            Some(schema) => schema.has_names(),
+            None => loaded.flavor.inputs().len() > 1,
+        },
+    });
     let scorer =
         Arc::new(Scorer::new(loaded.mlmodel, loaded.flavor).with_max_rows(config.max_rows));
     let engine = Engine::start(
@@ -41,6 +52,7 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
         max_body_bytes: config.max_body_bytes,
         permits: Arc::new(tokio::sync::Semaphore::new(config.max_concurrent_requests)),
         metrics,
+        model,
     };
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
