@@ -36,6 +36,18 @@ pub fn install(model: &str, version: &str) -> Result<PrometheusHandle, BuildErro
         .install_recorder()
 }
 
+/// Histogram samples are kept until upkeep folds them into buckets; without
+/// it memory grows with every request when nobody scrapes `/metrics`.
+pub fn spawn_upkeep(handle: PrometheusHandle, every: Duration) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            handle.run_upkeep();
+        }
+    });
+}
+
 pub fn seconds(d: Duration) -> f64 {
     d.as_secs_f64()
 }

@@ -20,7 +20,10 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
         .context("model loading task failed")??;
     let (model_name, version) = model_labels(&config.model_dir, &loaded.mlmodel);
     let metrics = match crate::telemetry::install(&model_name, &version) {
-        Ok(handle) => Some(handle),
+        Ok(handle) => {
+            crate::telemetry::spawn_upkeep(handle.clone(), std::time::Duration::from_millis(200));
+            Some(handle)
+        }
         Err(e) => {
             tracing::warn!(error = %e, "metrics recorder not installed; /metrics disabled");
             None
