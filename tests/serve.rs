@@ -414,6 +414,27 @@ fn a_model_with_session_options_is_served() {
     );
 }
 
+/// Waits until the server counts `n` `/invocations` requests in flight.
+fn wait_in_flight(port: u16, n: u32) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let want = format!(" {n}");
+    loop {
+        let (_, _, body) = raw_request(port, &build_request("GET", "/metrics", port, &[], b""));
+        let text = String::from_utf8_lossy(&body);
+        if text
+            .lines()
+            .any(|l| l.starts_with("mlflowrs_requests_in_flight") && l.ends_with(&want))
+        {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "never saw {n} requests in flight:\n{text}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// Opens a request whose body has not fully arrived: it holds its place
 /// (permit, in-flight slot) until `finish` sends the rest.
 struct SlowRequest {
