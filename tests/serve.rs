@@ -455,8 +455,8 @@ impl SlowRequest {
         );
         stream.write_all(head.as_bytes()).unwrap();
         stream.write_all(&body[..5]).unwrap();
-        // Let the server take the request in before the test goes on.
-        std::thread::sleep(Duration::from_millis(300));
+        // The server has taken the request in (and its permit) before the test goes on.
+        wait_in_flight(port, 1);
         SlowRequest {
             stream,
             rest: &body[5..],
