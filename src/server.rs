@@ -55,12 +55,17 @@ fn detail(status: u16, text: &str, allow: Option<&'static str>) -> Response {
     resp
 }
 
-const ROUTES: [(&str, &str); 5] = [
+/// The OpenAPI document of every route, served at `/openapi.json` as
+/// MLflow's FastAPI server serves its own there.
+const OPENAPI: &str = include_str!("openapi.json");
+
+const ROUTES: [(&str, &str); 6] = [
     ("/ping", "GET"),
     ("/health", "GET"),
     ("/version", "GET"),
     ("/invocations", "POST"),
     ("/metrics", "GET"),
+    ("/openapi.json", "GET"),
 ];
 
 async fn handle(State(state): State<AppState>, req: Request) -> Response {
@@ -113,6 +118,7 @@ async fn route_request(state: AppState, req: Request) -> Response {
     match path.as_str() {
         "/ping" | "/health" => respond(Reply::json(200, "\n".into())),
         "/version" => respond(Reply::json(200, crate::MLFLOW_COMPAT_VERSION.into())),
+        "/openapi.json" => respond(Reply::json(200, OPENAPI.into())),
         "/metrics" => match &state.metrics {
             Some(handle) => {
                 let mut resp = Response::new(Body::from(handle.render()));

@@ -871,3 +871,24 @@ fn v2_infer_on_a_column_signature_model() {
         "{out}"
     );
 }
+
+#[test]
+fn openapi_document_lists_the_routes() {
+    let server = Server::start(&example(), &[]);
+    let (status, doc) = get(&server, "/openapi.json");
+    assert_eq!(status, 200);
+    let Some(Json::Dict(paths)) = doc.get("paths") else {
+        panic!("{doc:?}")
+    };
+    let names: Vec<&str> = paths.iter().map(|(k, _)| k.as_str()).collect();
+    for route in [
+        "/ping",
+        "/health",
+        "/version",
+        "/invocations",
+        "/metrics",
+        "/v2/models/{name}/infer",
+    ] {
+        assert!(names.contains(&route), "{route} missing from {names:?}");
+    }
+}
