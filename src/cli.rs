@@ -48,8 +48,15 @@ pub enum EnvManager {
 #[derive(Debug, Args)]
 pub struct ModelArgs {
     /// Model directory or `file://` URI (a directory holding an MLmodel file).
-    #[arg(short = 'm', long = "model-uri", env = "MLFLOWRS_MODEL_URI")]
-    pub model_uri: String,
+    /// `serve` takes several, each as `NAME=URI` or `URI` (named after its directory).
+    #[arg(
+        short = 'm',
+        long = "model-uri",
+        env = "MLFLOWRS_MODEL_URI",
+        value_delimiter = ',',
+        required = true
+    )]
+    pub model_uri: Vec<String>,
     /// Environment manager; native flavors need none, so any value is accepted.
     #[arg(
         long,
@@ -105,6 +112,16 @@ pub struct ServeArgs {
     /// Seconds in-flight requests may take to finish after SIGTERM/SIGINT.
     #[arg(long, env = "MLFLOWRS_SHUTDOWN_TIMEOUT", default_value_t = 30)]
     pub shutdown_timeout: u64,
+    /// Route `/invocations` between served models by weight, e.g. `a=90,b=10`.
+    #[arg(long, env = "MLFLOWRS_SPLIT")]
+    pub split: Option<String>,
+    /// Requests with this header go to the same model every time (sticky A/B).
+    #[arg(
+        long,
+        env = "MLFLOWRS_SPLIT_HEADER",
+        default_value = "x-mlflowrs-route-key"
+    )]
+    pub split_header: String,
     /// Rows one model call may carry when queued requests are batched; 1 turns batching off.
     #[arg(long, env = "MLFLOWRS_MAX_BATCH_ROWS", default_value_t = 1024)]
     pub max_batch_rows: usize,

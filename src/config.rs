@@ -61,9 +61,66 @@ pub fn load_options(model: &ModelArgs, workers: Option<usize>) -> Result<LoadOpt
     })
 }
 
+/// One model to serve: its name in routes and metrics, and its directory.
+#[derive(Debug, Clone)]
+pub struct ModelSpec {
+    pub name: String,
+    pub dir: PathBuf,
+}
+
+/// `NAME=URI` or a bare URI, named after its directory.
+fn model_spec(arg: &str) -> Result<ModelSpec, ConfigError> {
+    let named = arg.split_once('=').filter(|(n, rest)| {
+        !n.is_empty()
+            && !rest.is_empty()
+            && n.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+    });
+    let (name, uri) = match named {
+        Some((n, uri)) => (Some(n.to_string()), uri),
+        None => (None, arg),
+    };
+    let dir = resolve_model_uri(uri)?;
+    let name = match name {
+        Some(n) => n,
+        None => std::fs::canonicalize(&dir)
+            .ok()
+            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| "model".into()),
+    };
+    Ok(ModelSpec { name, dir })
+}
+
+/// `a=90,b=10` into (model index, weight) pairs.
+fn parse_split(text: &str, models: &[ModelSpec]) -> Result<Vec<(usize, u32)>, ConfigError> {
+    let bad = |m: String| ConfigError::Invalid(format!("--split '{text}': {m}"));
+    let mut out = Vec::new();
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (name, weight) = part
+            .split_once('=')
+            .ok_or_else(|| bad(format!("'{part}' is not NAME=WEIGHT")))?;
+        let weight: u32 = weight
+            .trim()
+            .parse()
+            .map_err(|_| bad(format!("'{weight}' is not a whole number")))?;
+        let index = models
+            .iter()
+            .position(|m| m.name == name.trim())
+            .ok_or_else(|| bad(format!("no served model is named '{name}'")))?;
+        out.push((index, weight));
+    }
+    if out.iter().map(|(_, w)| u64::from(*w)).sum::<u64>() == 0 {
+        return Err(bad("the weights add up to 0".into()));
+    }
+    Ok(out)
+}
+
 #[derive(Debug, Clone)]
 pub struct ServeConfig {
-    pub model_dir: PathBuf,
+    pub models: Vec<ModelSpec>,
+    /// Weighted routing of `/invocations`: (model index, weight).
+    pub split: Option<Vec<(usize, u32)>>,
+    pub split_header: axum::http::HeaderName,
     pub addr: SocketAddr,
     pub timeout: Duration,
     pub max_body_bytes: usize,
@@ -79,7 +136,37 @@ pub struct ServeConfig {
 
 impl ServeConfig {
     pub fn from_args(args: &ServeArgs) -> Result<ServeConfig, ConfigError> {
-        let model_dir = resolve_model_uri(&args.model.model_uri)?;
+        let models = args
+            .model
+            .model_uri
+            .iter()
+            .map(|m| model_spec(m))
+            .collect::<Result<Vec<_>, _>>()?;
+        for (i, m) in models.iter().enumerate() {
+            if models[..i].iter().any(|o| o.name == m.name) {
+                return Err(ConfigError::Invalid(format!(
+                    "two models are named '{}'; name them with -m NAME=URI",
+                    m.name
+                )));
+            }
+        }
+        let split = args
+            .split
+            .as_deref()
+            .map(|s| parse_split(s, &models))
+            .transpose()?;
+        let split_header =
+            axum::http::HeaderName::from_bytes(args.split_header.to_ascii_lowercase().as_bytes())
+                .map_err(|_| {
+                ConfigError::Invalid(format!(
+                    "--split-header '{}' is not a header name",
+                    args.split_header
+                ))
+            })?;
+        // The cores are shared between the models unless -w says otherwise.
+        let workers = args
+            .workers
+            .or_else(|| Some((cores() / models.len()).max(1)));
         let addr = (args.host.as_str(), args.port)
             .to_socket_addrs()
             .map_err(|e| {
@@ -118,7 +205,9 @@ impl ServeConfig {
             ));
         }
         Ok(ServeConfig {
-            model_dir,
+            models,
+            split,
+            split_header,
             addr,
             timeout: Duration::from_secs(args.timeout),
             max_body_bytes: args.max_body_bytes,
@@ -130,7 +219,7 @@ impl ServeConfig {
             },
             max_rows: (args.max_rows > 0).then_some(args.max_rows),
             shutdown_timeout: Duration::from_secs(args.shutdown_timeout),
-            load: load_options(&args.model, args.workers)?,
+            load: load_options(&args.model, workers)?,
         })
     }
 }

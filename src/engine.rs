@@ -24,6 +24,7 @@ struct Job {
 #[derive(Clone)]
 pub struct Engine {
     queue: Sender<Job>,
+    queue_depth: metrics::Gauge,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -50,7 +51,11 @@ impl Engine {
                 .name(format!("inference-{i}"))
                 .spawn(move || work(&scorer, &rx, batching))?;
         }
-        Ok(Engine { queue: tx })
+        let queue_depth = metrics::gauge!(telemetry::QUEUE_DEPTH, scorer.labels.iter());
+        Ok(Engine {
+            queue: tx,
+            queue_depth,
+        })
     }
 
     /// Queues one `/invocations` request and waits for its answer.
@@ -66,7 +71,7 @@ impl Engine {
             body,
             done,
         };
-        metrics::gauge!(telemetry::QUEUE_DEPTH).increment(1.0);
+        self.queue_depth.increment(1.0);
         let queue = self.queue.clone();
         // The queue is bounded; waiting for room must not block the runtime.
         match queue.try_send(job) {
@@ -92,7 +97,20 @@ pub struct Batching {
     pub max_delay: Duration,
 }
 
+/// The metric handles one inference thread records into.
+struct Meters {
+    queue_depth: metrics::Gauge,
+    queue_seconds: metrics::Histogram,
+    inference_seconds: metrics::Histogram,
+}
+
 fn work(scorer: &Scorer, rx: &Receiver<Job>, batching: Batching) {
+    let labels = scorer.labels.iter();
+    let meters = Meters {
+        queue_depth: metrics::gauge!(telemetry::QUEUE_DEPTH, labels.clone()),
+        queue_seconds: metrics::histogram!(telemetry::QUEUE_SECONDS, labels.clone()),
+        inference_seconds: metrics::histogram!(telemetry::INFERENCE_SECONDS, labels),
+    };
     // At most one batch is held at a time: requests are parsed as they are
     // taken off the queue, and the batch runs as soon as the next request
     // would not fit or the queue is empty.
@@ -110,13 +128,14 @@ fn work(scorer: &Scorer, rx: &Receiver<Job>, batching: Batching) {
             rx.recv_deadline(batch[0].2 + batching.max_delay).ok()
         };
         let Some(job) = next else {
-            run(scorer, std::mem::take(&mut batch));
+            run(scorer, &meters, std::mem::take(&mut batch));
             rows = 0;
             continue;
         };
         let started = Instant::now();
-        metrics::gauge!(telemetry::QUEUE_DEPTH).decrement(1.0);
-        metrics::histogram!(telemetry::QUEUE_SECONDS)
+        meters.queue_depth.decrement(1.0);
+        meters
+            .queue_seconds
             .record(telemetry::seconds(job.enqueued.elapsed()));
         // A client that hung up (or timed out) while queued needs no answer.
         if job.done.is_closed() {
@@ -125,26 +144,26 @@ fn work(scorer: &Scorer, rx: &Receiver<Job>, batching: Batching) {
         let prepared = match guarded(|| scorer.prepare(job.content_type.as_deref(), &job.body)) {
             Ok(Ok(p)) => p,
             Ok(Err(reply)) | Err(reply) => {
-                answer(job, reply, started);
+                answer(&meters, job, reply, started);
                 continue;
             }
         };
         let n = prepared.rows();
         if !batch.is_empty() && rows + n > batching.max_rows {
-            run(scorer, std::mem::take(&mut batch));
+            run(scorer, &meters, std::mem::take(&mut batch));
             rows = 0;
         }
         rows += n;
         batch.push((job, prepared, started));
         if rows >= batching.max_rows {
-            run(scorer, std::mem::take(&mut batch));
+            run(scorer, &meters, std::mem::take(&mut batch));
             rows = 0;
         }
     }
 }
 
 /// Runs a batch as one model call (or each alone where they cannot stack).
-fn run(scorer: &Scorer, batch: Vec<(Job, Prepared, Instant)>) {
+fn run(scorer: &Scorer, meters: &Meters, batch: Vec<(Job, Prepared, Instant)>) {
     let n = batch.len();
     let mut jobs = Vec::with_capacity(n);
     let mut prepared = Vec::with_capacity(n);
@@ -154,12 +173,14 @@ fn run(scorer: &Scorer, batch: Vec<(Job, Prepared, Instant)>) {
     }
     let replies = guarded(|| scorer.run_batch(prepared)).unwrap_or_else(|panic| vec![panic; n]);
     for ((job, started), reply) in jobs.into_iter().zip(replies) {
-        answer(job, reply, started);
+        answer(&meters, job, reply, started);
     }
 }
 
-fn answer(job: Job, reply: Reply, started: Instant) {
-    metrics::histogram!(telemetry::INFERENCE_SECONDS).record(telemetry::seconds(started.elapsed()));
+fn answer(meters: &Meters, job: Job, reply: Reply, started: Instant) {
+    meters
+        .inference_seconds
+        .record(telemetry::seconds(started.elapsed()));
     let _ = job.done.send(reply);
 }
 

@@ -17,18 +17,86 @@ use crate::{telemetry, v2};
 
 use crate::engine::Engine;
 use crate::scoring::{ErrorCode, MlflowError, Reply};
+use axum::http::HeaderName;
+
+/// One served model: its engine, its V2 description and its metric labels.
+pub struct Served {
+    pub info: v2::ModelInfo,
+    pub engine: Engine,
+    pub labels: Vec<metrics::Label>,
+}
+
+/// Weighted routing of `/invocations` between served models (`--split`).
+pub struct Split {
+    /// (index into the served models, cumulative weight).
+    pub cumulative: Vec<(usize, u64)>,
+    /// A request carrying this header always goes to the same model.
+    pub sticky_header: header::HeaderName,
+}
+
+impl Split {
+    pub fn new(weights: &[(usize, u32)], sticky_header: header::HeaderName) -> Split {
+        let mut total = 0;
+        let cumulative = weights
+            .iter()
+            .map(|&(i, w)| {
+                total += u64::from(w);
+                (i, total)
+            })
+            .collect();
+        Split {
+            cumulative,
+            sticky_header,
+        }
+    }
+
+    fn pick(&self, key: Option<&[u8]>) -> usize {
+        static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let total = self.cumulative.last().map_or(1, |(_, c)| *c).max(1);
+        let draw = match key {
+            Some(k) => fnv1a(k),
+            None => splitmix(COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)),
+        } % total;
+        self.cumulative
+            .iter()
+            .find(|(_, c)| draw < *c)
+            .map_or(0, |(i, _)| *i)
+    }
+}
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// A well-mixed sequence from a counter: an even spread without a RNG dependency.
+fn splitmix(n: u64) -> u64 {
+    let mut z = n
+        .wrapping_add(0x9e37_79b9_7f4a_7c15)
+        .wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
 
 #[derive(Clone)]
 pub struct AppState {
-    pub engine: Engine,
+    /// The served models; the first answers `/invocations` without `--split`.
+    pub models: Arc<Vec<Served>>,
+    pub split: Option<Arc<Split>>,
     pub timeout: Duration,
     pub max_body_bytes: usize,
     /// One permit per request being handled (`--max-concurrent-requests`).
     pub permits: Arc<Semaphore>,
     /// Renders `/metrics`; `None` when no recorder is installed.
     pub metrics: Option<PrometheusHandle>,
-    /// The served model as the V2 protocol describes it.
-    pub model: Arc<v2::ModelInfo>,
+}
+
+impl AppState {
+    fn model(&self, name: &str) -> Option<usize> {
+        self.models.iter().position(|m| m.info.name == name)
+    }
 }
 
 pub fn router(state: AppState) -> Router {
@@ -88,11 +156,20 @@ async fn handle(State(state): State<AppState>, req: Request) -> Response {
         )),
     };
     let status = resp.status().as_u16().to_string();
-    metrics::counter!(telemetry::REQUESTS, "route" => route, "status" => status).increment(1);
-    metrics::histogram!(telemetry::REQUEST_SECONDS, "route" => route)
+    let mut labels = vec![metrics::Label::new("route", route)];
+    if let Some(AnsweredBy(model)) = resp.extensions().get::<AnsweredBy>() {
+        labels.extend(model.iter().cloned());
+    }
+    metrics::histogram!(telemetry::REQUEST_SECONDS, labels.iter())
         .record(telemetry::seconds(started.elapsed()));
+    labels.push(metrics::Label::new("status", status));
+    metrics::counter!(telemetry::REQUESTS, labels.iter()).increment(1);
     resp
 }
+
+/// Marks a response with the labels of the model that answered it.
+#[derive(Clone)]
+struct AnsweredBy(Vec<metrics::Label>);
 
 async fn route_request(state: AppState, req: Request) -> Response {
     let path = req.uri().path().to_string();
@@ -102,6 +179,18 @@ async fn route_request(state: AppState, req: Request) -> Response {
             return detail(405, "Method Not Allowed", Some(allowed));
         }
         return v2_route(state, route, req).await;
+    }
+    if let Some(name) = path
+        .strip_prefix("/models/")
+        .and_then(|r| r.strip_suffix("/invocations"))
+    {
+        let Some(index) = state.model(name) else {
+            return detail(404, "Not Found", None);
+        };
+        if method != Method::POST {
+            return detail(405, "Method Not Allowed", Some("POST"));
+        }
+        return invocations(state, index, req).await;
     }
     let Some((_, allowed)) = ROUTES.iter().find(|(p, _)| *p == path) else {
         if let Some(trimmed) = path
@@ -130,26 +219,42 @@ async fn route_request(state: AppState, req: Request) -> Response {
             }
             None => detail(404, "Not Found", None),
         },
-        _ => invocations(state, req).await,
+        _ => {
+            let index = match &state.split {
+                Some(split) => split.pick(
+                    req.headers()
+                        .get(&split.sticky_header)
+                        .map(HeaderValue::as_bytes),
+                ),
+                None => 0,
+            };
+            invocations(state, index, req).await
+        }
     }
 }
 
 async fn v2_route(state: AppState, route: v2::Route<'_>, req: Request) -> Response {
-    let info = state.model.clone();
-    let named = |name: &str| name == info.name;
-    let reply = match route {
-        v2::Route::Live => Reply::json(200, "{\"live\": true}".into()),
-        v2::Route::Ready => Reply::json(200, "{\"ready\": true}".into()),
-        v2::Route::ServerMeta => Reply::json(
+    let found = match &route {
+        v2::Route::ModelMeta(name) | v2::Route::ModelReady(name) | v2::Route::Infer(name) => {
+            state.model(name)
+        }
+        _ => None,
+    };
+    let served = found.map(|i| &state.models[i]);
+    let reply = match (route, served) {
+        (v2::Route::Live, _) => Reply::json(200, "{\"live\": true}".into()),
+        (v2::Route::Ready, _) => Reply::json(200, "{\"ready\": true}".into()),
+        (v2::Route::ServerMeta, _) => Reply::json(
             200,
             format!(
                 "{{\"name\": \"mlflowrs\", \"version\": \"{}\", \"extensions\": []}}",
                 env!("CARGO_PKG_VERSION")
             ),
         ),
-        v2::Route::ModelMeta(name) if named(name) => v2::metadata(&info),
-        v2::Route::ModelReady(name) if named(name) => v2::ready(&info),
-        v2::Route::Infer(name) if named(name) => {
+        (v2::Route::ModelMeta(_), Some(served)) => v2::metadata(&served.info),
+        (v2::Route::ModelReady(_), Some(served)) => v2::ready(&served.info),
+        (v2::Route::Infer(_), Some(served)) => {
+            let info = &served.info;
             let body = match axum::body::to_bytes(req.into_body(), state.max_body_bytes).await {
                 Ok(b) => b,
                 Err(e) => {
@@ -159,7 +264,7 @@ async fn v2_route(state: AppState, route: v2::Route<'_>, req: Request) -> Respon
                     ))
                 }
             };
-            match v2::to_mlflow(&body, &info) {
+            match v2::to_mlflow(&body, info) {
                 Err(message) => v2::error(400, &message),
                 Ok(infer) => {
                     let _permit = match state.permits.clone().try_acquire_owned() {
@@ -171,20 +276,21 @@ async fn v2_route(state: AppState, route: v2::Route<'_>, req: Request) -> Respon
                             ))
                         }
                     };
-                    match state
+                    match served
                         .engine
                         .score(Some("application/json".into()), infer.body.into())
                         .await
                     {
-                        Ok(reply) => v2::from_mlflow(&reply, &info, infer.id, infer.outputs),
+                        Ok(reply) => v2::from_mlflow(&reply, info, infer.id, infer.outputs),
                         Err(e) => v2::error(500, &e.to_string()),
                     }
                 }
             }
         }
-        v2::Route::ModelMeta(name) | v2::Route::ModelReady(name) | v2::Route::Infer(name) => {
-            v2::error(404, &format!("Model {name} not found"))
-        }
+        (
+            v2::Route::ModelMeta(name) | v2::Route::ModelReady(name) | v2::Route::Infer(name),
+            None,
+        ) => v2::error(404, &format!("Model {name} not found")),
     };
     respond(reply)
 }
@@ -209,10 +315,30 @@ fn redirect(req: &Request, to: &str) -> Response {
     resp
 }
 
-async fn invocations(state: AppState, req: Request) -> Response {
+/// Names the model that answered, so A/B clients can tell.
+const MODEL_HEADER: HeaderName = HeaderName::from_static("x-mlflowrs-model");
+const VERSION_HEADER: HeaderName = HeaderName::from_static("x-mlflowrs-model-version");
+
+async fn invocations(state: AppState, index: usize, req: Request) -> Response {
+    let served = &state.models[index];
+    let mut resp = score(&state, served, req).await;
+    resp.extensions_mut()
+        .insert(AnsweredBy(served.labels.clone()));
+    for (name, value) in [
+        (MODEL_HEADER, &served.info.name),
+        (VERSION_HEADER, &served.info.version),
+    ] {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            resp.headers_mut().insert(name, v);
+        }
+    }
+    resp
+}
+
+async fn score(state: &AppState, served: &Served, req: Request) -> Response {
     debug_assert_eq!(req.method(), Method::POST);
+    let _in_flight = telemetry::InFlight::start(&served.labels);
     // Taken before the body is read, so a flood cannot buffer bodies either.
-    let _in_flight = telemetry::InFlight::start();
     let Ok(_permit) = state.permits.clone().try_acquire_owned() else {
         let err = MlflowError::new(
             ErrorCode::RequestLimitExceeded,
@@ -245,7 +371,7 @@ async fn invocations(state: AppState, req: Request) -> Response {
             };
         }
     };
-    match state.engine.score(content_type, body).await {
+    match served.engine.score(content_type, body).await {
         Ok(reply) => respond(reply),
         Err(e) => {
             tracing::error!(error = %e, "prediction failed");

@@ -25,11 +25,17 @@ const ROWS_BUCKETS: &[f64] = &[
     1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 1024.0, 4096.0, 16384.0, 65536.0,
 ];
 
+/// The labels every series of one served model carries.
+pub fn model_labels(model: &str, version: &str) -> Vec<metrics::Label> {
+    vec![
+        metrics::Label::new("model", model.to_string()),
+        metrics::Label::new("version", version.to_string()),
+    ]
+}
+
 /// Installs the process-wide recorder; call once, before serving.
-pub fn install(model: &str, version: &str) -> Result<PrometheusHandle, BuildError> {
+pub fn install() -> Result<PrometheusHandle, BuildError> {
     PrometheusBuilder::new()
-        .add_global_label("model", model)
-        .add_global_label("version", version)
         .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), SECONDS_BUCKETS)?
         .set_buckets_for_metric(Matcher::Full(ROWS.into()), ROWS_BUCKETS)?
         .set_buckets_for_metric(Matcher::Full(BATCH_REQUESTS.into()), ROWS_BUCKETS)?
@@ -53,17 +59,18 @@ pub fn seconds(d: Duration) -> f64 {
 }
 
 /// Keeps the in-flight gauge right however the request ends.
-pub struct InFlight;
+pub struct InFlight(metrics::Gauge);
 
 impl InFlight {
-    pub fn start() -> InFlight {
-        metrics::gauge!(IN_FLIGHT).increment(1.0);
-        InFlight
+    pub fn start(labels: &[metrics::Label]) -> InFlight {
+        let gauge = metrics::gauge!(IN_FLIGHT, labels.iter());
+        gauge.increment(1.0);
+        InFlight(gauge)
     }
 }
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        metrics::gauge!(IN_FLIGHT).decrement(1.0);
+        self.0.decrement(1.0);
     }
 }

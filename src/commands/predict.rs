@@ -9,7 +9,13 @@ use crate::config::{load_options, resolve_model_uri};
 use crate::scoring::{Scorer, CONTENT_TYPE_CSV, CONTENT_TYPE_JSON};
 
 pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
-    let dir = resolve_model_uri(&args.model.model_uri)?;
+    let [uri] = args.model.model_uri.as_slice() else {
+        anyhow::bail!(
+            "predict scores one model; got {} -m values",
+            args.model.model_uri.len()
+        );
+    };
+    let dir = resolve_model_uri(uri)?;
     let loaded = crate::loader::load(&dir, &load_options(&args.model, Some(1))?)?;
     let scorer = Scorer::new(loaded.mlmodel, loaded.flavor);
     let mut input = Vec::new();

@@ -6,20 +6,14 @@ use std::future::IntoFuture;
 
 use anyhow::Context;
 
-use crate::config::ServeConfig;
+use crate::config::{ModelSpec, ServeConfig};
 use crate::engine::Engine;
 use crate::scoring::Scorer;
-use crate::server::{router, AppState};
+use crate::server::{router, AppState, Served, Split};
 
 pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
-    let load = config.load.clone();
-    let dir = config.model_dir.clone();
-    let loaded = tokio::task::spawn_blocking(move || crate::loader::load(&dir, &load))
-        .await
-        .context("model loading task failed")??;
-    let (model_name, version) = model_labels(&config.model_dir, &loaded.mlmodel);
-    let metrics = match crate::telemetry::install(&model_name, &version) {
+    let metrics = match crate::telemetry::install() {
         Ok(handle) => {
             crate::telemetry::spawn_upkeep(handle.clone(), std::time::Duration::from_millis(200));
             Some(handle)
@@ -29,38 +23,30 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
             None
         }
     };
-    let model = Arc::new(crate::v2::ModelInfo {
-        name: model_name,
-        version,
-        platform: loaded.flavor.backend_name(),
-        inputs: loaded.flavor.inputs().to_vec(),
-        outputs: loaded.flavor.outputs().to_vec(),
-        named_inputs: match loaded.mlmodel.input_schema() {
-            Some(schema) => schema.has_names(),
-            None => loaded.flavor.inputs().len() > 1,
-        },
-    });
-    let scorer =
-        Arc::new(Scorer::new(loaded.mlmodel, loaded.flavor).with_max_rows(config.max_rows));
-    let engine = Engine::start(
-        scorer,
-        config.load.sessions,
-        config.queue_len,
-        config.batching,
-    )
-    .context("could not start inference threads")?;
+    let mut models = Vec::with_capacity(config.models.len());
+    for spec in &config.models {
+        models.push(
+            load(spec, &config)
+                .await
+                .with_context(|| format!("model '{}'", spec.name))?,
+        );
+    }
     let state = AppState {
-        engine,
+        models: Arc::new(models),
+        split: config
+            .split
+            .as_ref()
+            .map(|weights| Arc::new(Split::new(weights, config.split_header.clone()))),
         timeout: config.timeout,
         max_body_bytes: config.max_body_bytes,
         permits: Arc::new(tokio::sync::Semaphore::new(config.max_concurrent_requests)),
         metrics,
-        model,
     };
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .with_context(|| format!("could not listen on {}", config.addr))?;
-    tracing::info!(addr = %config.addr, model = %config.model_dir.display(), startup_ms = started.elapsed().as_millis() as u64, "serving");
+    let names: Vec<&str> = config.models.iter().map(|m| m.name.as_str()).collect();
+    tracing::info!(addr = %config.addr, models = ?names, startup_ms = started.elapsed().as_millis() as u64, "serving");
     // On SIGTERM/SIGINT: stop accepting, let in-flight requests finish, but
     // not for longer than the shutdown timeout.
     let (signalled, deadline_starts) = tokio::sync::oneshot::channel::<()>();
@@ -83,19 +69,47 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The model's name and version for metric labels: the directory name and,
-/// lacking a registry version, the MLmodel's model id or uuid.
-fn model_labels(dir: &std::path::Path, mlmodel: &crate::mlmodel::MlModel) -> (String, String) {
-    let name = std::fs::canonicalize(dir)
-        .ok()
-        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .unwrap_or_else(|| "model".into());
-    let version = mlmodel
+/// Loads one model and starts its inference threads. Its version, lacking
+/// a registry version, is the MLmodel's model id or uuid.
+async fn load(spec: &ModelSpec, config: &ServeConfig) -> anyhow::Result<Served> {
+    let load = config.load.clone();
+    let dir = spec.dir.clone();
+    let loaded = tokio::task::spawn_blocking(move || crate::loader::load(&dir, &load))
+        .await
+        .context("model loading task failed")??;
+    let version = loaded
+        .mlmodel
         .model_id
         .clone()
-        .or_else(|| mlmodel.model_uuid.clone())
+        .or_else(|| loaded.mlmodel.model_uuid.clone())
         .unwrap_or_else(|| "unknown".into());
-    (name, version)
+    let labels = crate::telemetry::model_labels(&spec.name, &version);
+    let info = crate::v2::ModelInfo {
+        name: spec.name.clone(),
+        version,
+        platform: loaded.flavor.backend_name(),
+        inputs: loaded.flavor.inputs().to_vec(),
+        outputs: loaded.flavor.outputs().to_vec(),
+        named_inputs: match loaded.mlmodel.input_schema() {
+            Some(schema) => schema.has_names(),
+            None => loaded.flavor.inputs().len() > 1,
+        },
+    };
+    let scorer = Scorer::new(loaded.mlmodel, loaded.flavor)
+        .with_max_rows(config.max_rows)
+        .with_labels(labels.clone());
+    let engine = Engine::start(
+        Arc::new(scorer),
+        config.load.sessions,
+        config.queue_len,
+        config.batching,
+    )
+    .context("could not start inference threads")?;
+    Ok(Served {
+        info,
+        engine,
+        labels,
+    })
 }
 
 async fn shutdown_signal() {

@@ -62,6 +62,8 @@ pub struct Scorer {
     pub flavor: Arc<dyn Flavor>,
     /// Rows one request may carry (`--max-rows`); `None`: no limit.
     pub max_rows: Option<usize>,
+    /// Metric labels naming the model (`model`, `version`).
+    pub labels: Vec<metrics::Label>,
 }
 
 enum Body<'a> {
@@ -76,7 +78,13 @@ impl Scorer {
             model,
             flavor,
             max_rows: None,
+            labels: Vec::new(),
         }
+    }
+
+    pub fn with_labels(mut self, labels: Vec<metrics::Label>) -> Scorer {
+        self.labels = labels;
+        self
     }
 
     pub fn with_max_rows(mut self, max_rows: Option<usize>) -> Scorer {
@@ -114,7 +122,7 @@ impl Scorer {
             },
         };
         let rows = parsed.data.rows();
-        metrics::histogram!(crate::telemetry::ROWS).record(rows as f64);
+        metrics::histogram!(crate::telemetry::ROWS, self.labels.iter()).record(rows as f64);
         if let Some(limit) = self.max_rows {
             if rows > limit {
                 return Err(MlflowError::invalid_input(format!(
@@ -177,7 +185,8 @@ impl Scorer {
             Ok(o) if o.iter().all(|(_, t)| t.shape.first() == Some(&total)) => o,
             _ => return batch.into_iter().map(|p| self.run(p)).collect(),
         };
-        metrics::histogram!(crate::telemetry::BATCH_REQUESTS).record(batch.len() as f64);
+        metrics::histogram!(crate::telemetry::BATCH_REQUESTS, self.labels.iter())
+            .record(batch.len() as f64);
         let mut start = 0;
         batch
             .iter()
