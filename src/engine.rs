@@ -173,7 +173,7 @@ fn run(scorer: &Scorer, meters: &Meters, batch: Vec<(Job, Prepared, Instant)>) {
     }
     let replies = guarded(|| scorer.run_batch(prepared)).unwrap_or_else(|panic| vec![panic; n]);
     for ((job, started), reply) in jobs.into_iter().zip(replies) {
-        answer(&meters, job, reply, started);
+        answer(meters, job, reply, started);
     }
 }
 

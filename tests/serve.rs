@@ -892,3 +892,92 @@ fn openapi_document_lists_the_routes() {
         assert!(names.contains(&route), "{route} missing from {names:?}");
     }
 }
+
+/// POSTs and returns (status, the model that answered).
+fn post_routed(port: u16, path: &str, extra: &[(&str, &str)]) -> (u16, String) {
+    let mut headers = vec![("Content-Type".to_string(), "application/json".to_string())];
+    headers.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    let body = br#"{"inputs": [[5.1, 3.5, 1.4, 0.2]]}"#;
+    let (status, resp_headers, _) =
+        raw_request(port, &build_request("POST", path, port, &headers, body));
+    let model = resp_headers
+        .iter()
+        .find(|(k, _)| k == "x-mlflowrs-model")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    (status, model)
+}
+
+#[test]
+fn two_models_in_one_process_with_a_weighted_sticky_split() {
+    let named = repo_root().join("tests/conformance/models/iris_named");
+    let a = format!("a={}", example().display());
+    let b = format!("b={}", named.display());
+    let args: Vec<String> = ["-m", &a, "-m", &b, "--split", "a=90,b=10"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let server = Server::start_with(&args);
+    let port = server.port;
+    let mut to_a = 0;
+    for _ in 0..2000 {
+        let (status, model) = post_routed(port, "/invocations", &[]);
+        assert_eq!(status, 200);
+        match model.as_str() {
+            "a" => to_a += 1,
+            "b" => {}
+            other => panic!("answered by {other:?}"),
+        }
+    }
+    assert!(
+        (1700..=1900).contains(&to_a),
+        "a answered {to_a} of 2000 (want 90 % +- 5 %)"
+    );
+    // A sticky key always lands on the same model.
+    for key in ["user-1", "user-2", "user-3", "user-4"] {
+        let first = post_routed(port, "/invocations", &[("X-Mlflowrs-Route-Key", key)]).1;
+        for _ in 0..20 {
+            assert_eq!(
+                post_routed(port, "/invocations", &[("X-Mlflowrs-Route-Key", key)]).1,
+                first
+            );
+        }
+    }
+    // Each model under its own name, on both protocols.
+    assert_eq!(
+        post_routed(port, "/models/b/invocations", &[]),
+        (200, "b".to_string())
+    );
+    assert_eq!(
+        post_routed(port, "/models/a/invocations", &[]),
+        (200, "a".to_string())
+    );
+    assert_eq!(post_routed(port, "/models/zzz/invocations", &[]).0, 404);
+    let (status, meta) = get(&server, "/v2/models/b");
+    assert_eq!(status, 200);
+    assert!(
+        pyjson::to_string(&meta).contains("\"name\": \"input\""),
+        "{meta:?}"
+    );
+    let (status, _) = post_to(
+        &server,
+        "/v2/models/b/infer",
+        br#"{"inputs": [{"name": "input", "shape": [1, 4], "datatype": "FP32", "data": [5.1, 3.5, 1.4, 0.2]}]}"#,
+    );
+    assert_eq!(status, 200);
+}
+
+#[test]
+fn bad_model_lists_and_splits_are_refused_at_start() {
+    let a = format!("a={}", example().display());
+    for args in [
+        vec!["models", "serve", "-m", &a, "-m", &a, "-p", "0"],
+        vec!["models", "serve", "-m", &a, "--split", "b=10", "-p", "0"],
+        vec!["models", "serve", "-m", &a, "--split", "a=0", "-p", "0"],
+    ] {
+        let out = mlflowrs(&args, &[]);
+        assert!(!out.status.success(), "{args:?} started");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("named") || err.contains("--split"), "{err}");
+    }
+}

@@ -28,13 +28,19 @@ pub struct Server {
 
 impl Server {
     pub fn start(model: &Path, extra: &[&str]) -> Server {
+        let mut args = vec!["-m".to_string(), model.display().to_string()];
+        args.extend(extra.iter().map(|a| a.to_string()));
+        Server::start_with(&args)
+    }
+
+    /// Starts `mlflowrs models serve` with exactly these arguments (plus the port).
+    pub fn start_with(args: &[String]) -> Server {
         let port = free_port();
         let child = Command::new(env!("CARGO_BIN_EXE_mlflowrs"))
             .current_dir(repo_root())
-            .args(["models", "serve", "-m"])
-            .arg(model)
+            .args(["models", "serve"])
+            .args(args)
             .args(["-p", &port.to_string(), "--log", "error"])
-            .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
