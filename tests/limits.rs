@@ -1,0 +1,188 @@
+//! Every serving limit at its edge: body size, timeout, queue, concurrent
+//! requests, rows, slow and vanishing clients, graceful shutdown.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpStream};
+use std::time::{Duration, Instant};
+
+use common::serving::*;
+use common::{build_request, parse_response, raw_request, Server};
+use mlflowrs::pyjson;
+
+#[test]
+fn body_limit_is_enforced_at_its_edge() {
+    let body = br#"{"inputs": [[5.1, 3.5, 1.4, 0.2]]}"#;
+    let limit = body.len().to_string();
+    let server = Server::start(&example(), &["--max-body-bytes", &limit]);
+    assert_eq!(
+        post_json(&server, body).0,
+        200,
+        "a body of exactly the limit is served"
+    );
+    let mut bigger = body.to_vec();
+    bigger.push(b' ');
+    let (status, answer) = post_json(&server, &bigger);
+    assert_eq!(status, 413, "one byte over the limit");
+    assert_eq!(error_code(&answer), "\"REQUEST_LIMIT_EXCEEDED\"");
+}
+
+#[test]
+fn a_client_that_hangs_up_mid_body_gets_no_hang() {
+    let server = Server::start(&example(), &[]);
+    let mut s = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(b"POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"inputs\":").unwrap();
+    s.shutdown(Shutdown::Write).unwrap();
+    let started = Instant::now();
+    let mut buf = Vec::new();
+    let _ = s.read_to_end(&mut buf);
+    assert!(
+        started.elapsed() < Duration::from_secs(9),
+        "server kept the connection"
+    );
+    if !buf.is_empty() {
+        let (status, _, _) = parse_response(&buf);
+        assert_eq!(status, 400);
+    }
+    // The server is still healthy afterwards.
+    assert_eq!(
+        post_json(&server, br#"{"inputs": [[5.1, 3.5, 1.4, 0.2]]}"#).0,
+        200
+    );
+}
+
+#[test]
+fn a_request_past_the_timeout_gets_504() {
+    let server = Server::start(&example(), &["-t", "1"]);
+    let mut s = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    // A body that never finishes arriving keeps the request running.
+    s.write_all(b"POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{").unwrap();
+    let started = Instant::now();
+    let mut buf = vec![0u8; 4096];
+    let n = s.read(&mut buf).unwrap();
+    let elapsed = started.elapsed();
+    let (status, headers, body) = parse_response(&buf[..n]);
+    assert_eq!(status, 504);
+    assert!(headers
+        .iter()
+        .any(|(k, v)| k == "content-type" && v == "application/json"));
+    assert_eq!(body, b"Request processing time exceeded limit");
+    assert!(
+        elapsed >= Duration::from_millis(900),
+        "answered after {elapsed:?}"
+    );
+}
+
+#[test]
+fn concurrent_requests_all_succeed() {
+    concurrent_requests(&["-w", "2"]);
+}
+
+#[test]
+fn a_full_queue_makes_requests_wait_not_fail() {
+    // One inference thread and room for one waiting request: the other
+    // fourteen connections wait for room and are all answered.
+    concurrent_requests(&["-w", "1", "--max-queue", "1"]);
+}
+
+fn concurrent_requests(args: &[&str]) {
+    let server = Server::start(&example(), args);
+    let port = server.port;
+    let threads: Vec<_> =
+        (0..16)
+            .map(|i| {
+                std::thread::spawn(move || {
+                    let headers =
+                        vec![("Content-Type".to_string(), "application/json".to_string())];
+                    for _ in 0..10 {
+                        let body = if i % 2 == 0 {
+                            br#"{"inputs": [[5.1, 3.5, 1.4, 0.2]]}"#.to_vec()
+                        } else {
+                            br#"{"dataframe_split": {"data": [[6.7, 3.0, 5.2, 2.3]]}}"#.to_vec()
+                        };
+                        let (status, _, body) = raw_request(
+                            port,
+                            &build_request("POST", "/invocations", port, &headers, &body),
+                        );
+                        assert_eq!(status, 200);
+                        let label = if i % 2 == 0 { "[0]" } else { "[2]" };
+                        assert!(
+                            String::from_utf8_lossy(&body).contains(&format!("\"label\": {label}"))
+                        );
+                    }
+                })
+            })
+            .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+}
+
+#[test]
+fn concurrent_request_limit_answers_429_at_its_edge() {
+    let server = Server::start(&example(), &["--max-concurrent-requests", "1"]);
+    let first = SlowRequest::open(server.port);
+    let (status, answer) = post_json(&server, br#"{"inputs": [[5.1, 3.5, 1.4, 0.2]]}"#);
+    assert_eq!(status, 429, "a second request over a limit of one");
+    assert_eq!(error_code(&answer), "\"REQUEST_LIMIT_EXCEEDED\"");
+    assert_eq!(
+        first.finish(),
+        200,
+        "the request holding the permit completes"
+    );
+    assert_eq!(
+        post_json(&server, br#"{"inputs": [[5.1, 3.5, 1.4, 0.2]]}"#).0,
+        200,
+        "the permit came back"
+    );
+}
+
+#[test]
+fn row_limit_at_its_edge() {
+    let server = Server::start(&example(), &["--max-rows", "2"]);
+    let two = br#"{"inputs": [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]]}"#;
+    assert_eq!(post_json(&server, two).0, 200);
+    let three = br#"{"dataframe_split": {"data": [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3], [5.1, 3.5, 1.4, 0.2]]}}"#;
+    let (status, answer) = post_json(&server, three);
+    assert_eq!(status, 400);
+    assert_eq!(error_code(&answer), "\"BAD_REQUEST\"");
+    assert!(pyjson::to_string(&answer).contains("--max-rows"));
+}
+
+#[test]
+fn sigterm_finishes_in_flight_requests_then_exits_0() {
+    let mut server = Server::start(&example(), &[]);
+    let pending = SlowRequest::open(server.port);
+    server.terminate();
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(
+        server.wait_exit(Duration::from_millis(10)),
+        None,
+        "exited with a request in flight"
+    );
+    assert_eq!(pending.finish(), 200);
+    let status = server
+        .wait_exit(Duration::from_secs(10))
+        .expect("exits after the last request");
+    assert!(status.success(), "{status}");
+}
+
+#[test]
+fn shutdown_timeout_bounds_the_wait_for_stuck_requests() {
+    let mut server = Server::start(&example(), &["--shutdown-timeout", "1"]);
+    let _stuck = SlowRequest::open(server.port);
+    let started = Instant::now();
+    server.terminate();
+    let status = server
+        .wait_exit(Duration::from_secs(10))
+        .expect("exits after the shutdown timeout");
+    assert!(status.success(), "{status}");
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(900) && waited < Duration::from_secs(5),
+        "waited {waited:?}"
+    );
+}
