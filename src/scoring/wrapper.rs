@@ -100,6 +100,24 @@ pub fn run(flavor: &dyn Flavor, feeds: Vec<Named>) -> Result<Vec<Named>, MlflowE
     })
 }
 
+/// Writes `{"name": value, ...}` over the outputs; `value` writes each one.
+fn write_object(
+    outputs: &[Named],
+    out: &mut String,
+    mut value: impl FnMut(usize, &flavor_api::Tensor, &mut String),
+) {
+    out.push('{');
+    for (k, (name, t)) in outputs.iter().enumerate() {
+        if k > 0 {
+            out.push_str(", ");
+        }
+        write_str(name, out);
+        out.push_str(": ");
+        value(k, t, out);
+    }
+    out.push('}');
+}
+
 /// Writes the predictions JSON: a dict of outputs, or DataFrame records.
 ///
 /// MLflow flattens every output with `reshape(-1)` for DataFrame input and
@@ -112,16 +130,7 @@ pub fn write_outputs(
     out: &mut String,
 ) -> Result<(), MlflowError> {
     let Some(rows) = frame_rows else {
-        out.push('{');
-        for (k, (name, t)) in outputs.iter().enumerate() {
-            if k > 0 {
-                out.push_str(", ");
-            }
-            write_str(name, out);
-            out.push_str(": ");
-            write_tensor(t, out);
-        }
-        out.push('}');
+        write_object(outputs, out, |_, t, out| write_tensor(t, out));
         return Ok(());
     };
     // Each output as a column: flattened, or one (nested) value per row.
@@ -141,20 +150,13 @@ pub fn write_outputs(
         if i > 0 {
             out.push_str(", ");
         }
-        out.push('{');
-        for (k, (name, t)) in outputs.iter().enumerate() {
-            if k > 0 {
-                out.push_str(", ");
-            }
-            write_str(name, out);
-            out.push_str(": ");
+        write_object(outputs, out, |k, t, out| {
             if per_row[k] {
                 write_tensor_row(t, i, out);
             } else {
                 write_nested(&t.data, &[], i, out);
             }
-        }
-        out.push('}');
+        });
     }
     out.push(']');
     Ok(())
