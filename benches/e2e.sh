@@ -16,8 +16,9 @@ command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; e
 [ -x .venv/bin/mlflow ] || { echo "no .venv: run scripts/test.sh first" >&2; exit 1; }
 ORT_DYLIB_PATH="$(ls "$PWD"/.venv/lib/python3*/site-packages/onnxruntime/capi/libonnxruntime.so.1.31.1)"
 export ORT_DYLIB_PATH
-cargo build --release -j2 --bin mlflowrs >&2
+cargo build --release -j2 --bin mlflowrs --example axum-echo >&2
 BIN="$CARGO_TARGET_DIR/release/mlflowrs"
+ECHO="$CARGO_TARGET_DIR/release/examples/axum-echo"
 
 work=$(mktemp -d)
 trap 'kill -- -$pid 2>/dev/null || true; rm -rf "$work"' EXIT
@@ -74,11 +75,20 @@ export PATH="$PWD/.venv/bin:$PATH"
 bench mlflow .venv/bin/mlflow models serve -m "$MODEL" --env-manager local
 bench mlflowrs "$BIN" models serve -m "$MODEL"
 
+# The ceiling: a bare axum server that parses the JSON body and echoes it.
+port=$((19000 + RANDOM % 1000))
+setsid "$ECHO" "$port" >/dev/null 2>&1 &
+pid=$!
+sleep 0.5
+ECHO_RPS=$(wrk -t 2 -c 64 -d "${DURATION}s" -s "$work/post1.lua" "http://127.0.0.1:$port/invocations" | awk '/Requests\/sec/ {print $2}')
+kill -- -"$pid" 2>/dev/null || true
+
 ratio() { python3 -c "import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); print(f'{a/b:.1f}x' if b else '-')" "$1" "$2"; }
 echo "| metric | mlflow models serve | mlflowrs | ratio |"
 echo "|---|---|---|---|"
 echo "| cold start to first /ping 200 (ms) | ${RESULT[mlflow,cold]} | ${RESULT[mlflowrs,cold]} | $(ratio "${RESULT[mlflow,cold]}" "${RESULT[mlflowrs,cold]}") faster |"
 echo "| RSS after load (MiB) | ${RESULT[mlflow,rss]} | ${RESULT[mlflowrs,rss]} | $(ratio "${RESULT[mlflow,rss]}" "${RESULT[mlflowrs,rss]}") smaller |"
+echo "| 1-row body, 64 conn: mlflowrs / bare axum JSON echo ($ECHO_RPS req/s) | | ${RESULT[mlflowrs,1,64,rps]} | $(ratio "${RESULT[mlflowrs,1,64,rps]}" "$ECHO_RPS") |"
 for rows in 1 1000; do
   for c in 1 8 64; do
     echo "| $rows-row body, $c conn: req/s | ${RESULT[mlflow,$rows,$c,rps]} | ${RESULT[mlflowrs,$rows,$c,rps]} | $(ratio "${RESULT[mlflowrs,$rows,$c,rps]}" "${RESULT[mlflow,$rows,$c,rps]}") |"
