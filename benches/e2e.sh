@@ -83,7 +83,7 @@ sleep 0.5
 ECHO_RPS=$(wrk -t 2 -c 64 -d "${DURATION}s" -s "$work/post1.lua" "http://127.0.0.1:$port/invocations" | awk '/Requests\/sec/ {print $2}')
 kill -- -"$pid" 2>/dev/null || true
 
-ratio() { python3 -c "import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); print(f'{a/b:.1f}x' if b else '-')" "$1" "$2"; }
+ratio() { python3 -c "import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); print((f'{a/b:.2f}x' if a < b else f'{a/b:.1f}x') if b else '-')" "$1" "$2"; }
 echo "| metric | mlflow models serve | mlflowrs | ratio |"
 echo "|---|---|---|---|"
 echo "| cold start to first /ping 200 (ms) | ${RESULT[mlflow,cold]} | ${RESULT[mlflowrs,cold]} | $(ratio "${RESULT[mlflow,cold]}" "${RESULT[mlflowrs,cold]}") faster |"
