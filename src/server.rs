@@ -142,6 +142,7 @@ async fn handle(State(state): State<AppState>, req: Request) -> Response {
     let route: &'static str = match v2::parse_route(req.uri().path()) {
         Some((v2::Route::Infer(_), _)) => "/v2/infer",
         Some(_) => "/v2",
+        None if req.uri().path().starts_with("/models/") => "/models/{name}/invocations",
         None => ROUTES
             .iter()
             .find(|(p, _)| *p == req.uri().path())
