@@ -39,18 +39,24 @@ fn cores() -> usize {
         .unwrap_or(1)
 }
 
-pub fn load_options(model: &ModelArgs, workers: Option<usize>) -> Result<LoadOptions, ConfigError> {
-    let sessions = workers.unwrap_or_else(cores);
-    if sessions == 0 {
-        return Err(ConfigError::Invalid("--workers must be at least 1".into()));
+/// Refuses 0 for a count flag; `unit` finishes the message ("", " second").
+fn at_least_one<T: PartialEq + Default>(
+    value: T,
+    flag: &str,
+    unit: &str,
+) -> Result<T, ConfigError> {
+    if value == T::default() {
+        return Err(ConfigError::Invalid(format!(
+            "{flag} must be at least 1{unit}"
+        )));
     }
+    Ok(value)
+}
+
+pub fn load_options(model: &ModelArgs, workers: Option<usize>) -> Result<LoadOptions, ConfigError> {
+    let sessions = at_least_one(workers.unwrap_or_else(cores), "--workers", "")?;
     let intra = match model.intra_op_threads {
-        Some(0) => {
-            return Err(ConfigError::Invalid(
-                "--intra-op-threads must be at least 1".into(),
-            ))
-        }
-        Some(n) => n,
+        Some(n) => at_least_one(n, "--intra-op-threads", "")?,
         // One session per core by default: never oversubscribe the cores.
         None => (cores() / sessions).max(1),
     };
@@ -179,31 +185,19 @@ impl ServeConfig {
             .ok_or_else(|| {
                 ConfigError::Invalid(format!("--host '{}' resolves to no address", args.host))
             })?;
-        if args.timeout == 0 {
-            return Err(ConfigError::Invalid(
-                "--timeout must be at least 1 second".into(),
-            ));
-        }
-        if args.max_concurrent_requests == 0 {
-            return Err(ConfigError::Invalid(
-                "--max-concurrent-requests must be at least 1".into(),
-            ));
-        }
-        if args.max_batch_rows == 0 {
-            return Err(ConfigError::Invalid(
-                "--max-batch-rows must be at least 1 (1 turns batching off)".into(),
-            ));
-        }
-        if args.max_queue == 0 {
-            return Err(ConfigError::Invalid(
-                "--max-queue must be at least 1".into(),
-            ));
-        }
-        if args.max_body_bytes == 0 {
-            return Err(ConfigError::Invalid(
-                "--max-body-bytes must be at least 1".into(),
-            ));
-        }
+        at_least_one(args.timeout, "--timeout", " second")?;
+        at_least_one(
+            args.max_concurrent_requests,
+            "--max-concurrent-requests",
+            "",
+        )?;
+        at_least_one(
+            args.max_batch_rows,
+            "--max-batch-rows",
+            " (1 turns batching off)",
+        )?;
+        at_least_one(args.max_queue, "--max-queue", "")?;
+        at_least_one(args.max_body_bytes, "--max-body-bytes", "")?;
         Ok(ServeConfig {
             models,
             split,
@@ -221,5 +215,40 @@ impl ServeConfig {
             shutdown_timeout: Duration::from_secs(args.shutdown_timeout),
             load: load_options(&args.model, workers)?,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::cli::{Cli, Command, ModelsCommand};
+
+    fn serve(extra: &[&str]) -> Result<ServeConfig, ConfigError> {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/iris-onnx");
+        let mut args = vec!["mlflowrs", "models", "serve", "-m", dir];
+        args.extend(extra);
+        let Command::Models(ModelsCommand::Serve(serve)) = Cli::parse_from(args).command else {
+            panic!("serve parses")
+        };
+        ServeConfig::from_args(&serve)
+    }
+
+    #[test]
+    fn every_count_flag_refuses_zero_and_accepts_one() {
+        for flag in [
+            "-t",
+            "-w",
+            "--intra-op-threads",
+            "--max-concurrent-requests",
+            "--max-batch-rows",
+            "--max-queue",
+            "--max-body-bytes",
+        ] {
+            let err = serve(&[flag, "0"]).unwrap_err().to_string();
+            assert!(err.contains("must be at least 1"), "{flag}: {err}");
+            assert!(serve(&[flag, "1"]).is_ok(), "{flag} 1");
+        }
     }
 }
