@@ -77,12 +77,16 @@ impl Engine {
         match queue.try_send(job) {
             Ok(()) => {}
             Err(TrySendError::Full(job)) => {
-                tokio::task::spawn_blocking(move || queue.send(job))
-                    .await
-                    .map_err(|_| EngineError::Stopped)?
-                    .map_err(|_| EngineError::Stopped)?;
+                let sent = tokio::task::spawn_blocking(move || queue.send(job)).await;
+                if !matches!(sent, Ok(Ok(()))) {
+                    self.queue_depth.decrement(1.0);
+                    return Err(EngineError::Stopped);
+                }
             }
-            Err(TrySendError::Disconnected(_)) => return Err(EngineError::Stopped),
+            Err(TrySendError::Disconnected(_)) => {
+                self.queue_depth.decrement(1.0);
+                return Err(EngineError::Stopped);
+            }
         }
         answer.await.map_err(|_| EngineError::Stopped)
     }
