@@ -34,6 +34,35 @@ pub enum ModelsCommand {
     Serve(ServeArgs),
     /// Score a local file, as `mlflow models predict` does.
     Predict(PredictArgs),
+    /// Resolve a model URI (downloading it into the cache if remote) and
+    /// print what it resolved to as JSON.
+    Resolve(ResolveArgs),
+}
+
+/// Where `models:/` and `runs:/` URIs are looked up, as MLflow's client
+/// finds its stores.
+#[derive(Debug, Args)]
+pub struct StoreArgs {
+    /// Tracking store: http(s)://server, sqlite:///mlflow.db, postgresql://…,
+    /// or a file store path (default: ./mlruns if it holds experiments, else sqlite:///mlflow.db).
+    #[arg(long, env = "MLFLOW_TRACKING_URI")]
+    pub tracking_uri: Option<String>,
+    /// Model registry for `models:/` URIs (default: the tracking URI).
+    #[arg(long, env = "MLFLOW_REGISTRY_URI")]
+    pub registry_uri: Option<String>,
+    /// Directory for models downloaded from S3 or a tracking server
+    /// (default: $XDG_CACHE_HOME/mlflowrs/models or ~/.cache/mlflowrs/models).
+    #[arg(long, env = "MLFLOWRS_MODEL_CACHE_DIR")]
+    pub model_cache_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ResolveArgs {
+    /// The model URI: a path, file://, models:/, runs:/, mlflow-artifacts:/ or s3:// URI.
+    #[arg(short = 'm', long = "model-uri", env = "MLFLOWRS_MODEL_URI")]
+    pub model_uri: String,
+    #[command(flatten)]
+    pub store: StoreArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -47,8 +76,10 @@ pub enum EnvManager {
 /// Options shared by every command that loads a model.
 #[derive(Debug, Args)]
 pub struct ModelArgs {
-    /// Model directory or `file://` URI (a directory holding an MLmodel file).
-    /// `serve` takes several, each as `NAME=URI` or `URI` (named after its directory).
+    /// Model URI: a directory holding an MLmodel file, file://, models:/name/version,
+    /// models:/name@alias, models:/name/stage, models:/name/latest, models:/m-…,
+    /// runs:/run_id/path, mlflow-artifacts:/… or s3://…. `serve` takes several,
+    /// each as `NAME=URI` or `URI` (named after the registered model or directory).
     #[arg(
         short = 'm',
         long = "model-uri",
@@ -57,6 +88,8 @@ pub struct ModelArgs {
         required = true
     )]
     pub model_uri: Vec<String>,
+    #[command(flatten)]
+    pub store: StoreArgs,
     /// Environment manager; native flavors need none, so any value is accepted.
     #[arg(
         long,

@@ -1,36 +1,65 @@
 //! Raw CLI and environment values turned into one validated configuration.
 
 use std::net::{SocketAddr, ToSocketAddrs};
-use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::cli::{ModelArgs, ServeArgs};
+use crate::cli::{ModelArgs, ServeArgs, StoreArgs};
 use crate::loader::LoadOptions;
+use crate::resolve::{HttpSettings, StoreConfig};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("{0}")]
     Invalid(String),
+    #[error(transparent)]
+    Uri(#[from] crate::resolve::ResolveError),
 }
 
-/// Resolves `-m`: a local directory or a `file://` URI.
-pub fn resolve_model_uri(uri: &str) -> Result<PathBuf, ConfigError> {
-    let path = if let Some(rest) = uri.strip_prefix("file://") {
-        PathBuf::from(rest)
-    } else if uri.contains(":/") && !uri.starts_with('/') {
-        return Err(ConfigError::Invalid(format!(
-            "model URI '{uri}': only local paths and file:// URIs are supported by this build (models:/, runs:/ and remote stores come with the URI-resolution feature)"
-        )));
-    } else {
-        PathBuf::from(uri)
-    };
-    if !path.exists() {
-        return Err(ConfigError::Invalid(format!(
-            "model path '{}' does not exist",
-            path.display()
-        )));
+/// The stores and cache behind model URIs, with MLflow's defaults.
+pub fn store_config(args: &StoreArgs) -> StoreConfig {
+    let tracking_uri = args
+        .tracking_uri
+        .clone()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(StoreConfig::default_tracking_uri);
+    StoreConfig {
+        registry_uri: args
+            .registry_uri
+            .clone()
+            .filter(|u| !u.is_empty())
+            .unwrap_or_else(|| tracking_uri.clone()),
+        tracking_uri,
+        cache_dir: args
+            .model_cache_dir
+            .clone()
+            .unwrap_or_else(crate::resolve::Cache::default_dir),
+        http: HttpSettings::from_env(),
     }
-    Ok(path)
+}
+
+/// The name a model URI is served under unless `NAME=URI` says otherwise:
+/// the registered model, logged model id, or last path segment.
+fn default_name(uri: &str) -> String {
+    use crate::resolve::uri::{parse, ModelUri};
+    let last_segment = |s: &str| {
+        s.trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .filter(|n| !n.is_empty())
+            .map(str::to_string)
+    };
+    let name = match parse(uri) {
+        Ok(ModelUri::Registered { name, .. }) => Some(name),
+        Ok(ModelUri::LoggedModel { model_id, .. }) => Some(model_id),
+        Ok(ModelUri::Run { run_id, path }) => last_segment(&path).or(Some(run_id)),
+        Ok(ModelUri::Local(path)) => std::fs::canonicalize(&path)
+            .unwrap_or(path)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned()),
+        Ok(ModelUri::Remote(u)) => last_segment(&u),
+        Err(_) => None,
+    };
+    name.unwrap_or_else(|| "model".into())
 }
 
 fn cores() -> usize {
@@ -67,11 +96,11 @@ pub fn load_options(model: &ModelArgs, workers: Option<usize>) -> Result<LoadOpt
     })
 }
 
-/// One model to serve: its name in routes and metrics, and its directory.
+/// One model to serve: its name in routes and metrics, and its URI.
 #[derive(Debug, Clone)]
 pub struct ModelSpec {
     pub name: String,
-    pub dir: PathBuf,
+    pub uri: String,
 }
 
 /// `NAME=URI` or a bare URI, named after its directory.
@@ -86,15 +115,12 @@ fn model_spec(arg: &str) -> Result<ModelSpec, ConfigError> {
         Some((n, uri)) => (Some(n.to_string()), uri),
         None => (None, arg),
     };
-    let dir = resolve_model_uri(uri)?;
-    let name = match name {
-        Some(n) => n,
-        None => std::fs::canonicalize(&dir)
-            .ok()
-            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-            .unwrap_or_else(|| "model".into()),
-    };
-    Ok(ModelSpec { name, dir })
+    // Malformed URIs fail here, before anything is started.
+    crate::resolve::uri::parse(uri)?;
+    Ok(ModelSpec {
+        name: name.unwrap_or_else(|| default_name(uri)),
+        uri: uri.to_string(),
+    })
 }
 
 /// `a=90,b=10` into (model index, weight) pairs.
@@ -138,6 +164,7 @@ pub struct ServeConfig {
     pub max_rows: Option<usize>,
     pub shutdown_timeout: Duration,
     pub load: LoadOptions,
+    pub stores: StoreConfig,
 }
 
 impl ServeConfig {
@@ -214,6 +241,7 @@ impl ServeConfig {
             max_rows: (args.max_rows > 0).then_some(args.max_rows),
             shutdown_timeout: Duration::from_secs(args.shutdown_timeout),
             load: load_options(&args.model, workers)?,
+            stores: store_config(&args.model.store),
         })
     }
 }

@@ -1,7 +1,8 @@
 use clap::Parser;
 
 use mlflowrs::cli::{Cli, Command, ModelsCommand};
-use mlflowrs::config::ServeConfig;
+use mlflowrs::config::{ConfigError, ServeConfig};
+use mlflowrs::resolve::ResolveError;
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
@@ -15,7 +16,7 @@ fn main() -> std::process::ExitCode {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
-            std::process::ExitCode::FAILURE
+            std::process::ExitCode::from(exit_code(&e))
         }
     }
 }
@@ -30,5 +31,21 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             runtime.block_on(mlflowrs::commands::serve::run(config))
         }
         Command::Models(ModelsCommand::Predict(args)) => mlflowrs::commands::predict::run(&args),
+        Command::Models(ModelsCommand::Resolve(args)) => mlflowrs::commands::resolve::run(&args),
     }
+}
+
+/// A model-URI failure exits with its own code (README, "Exit codes"); anything else with 1.
+fn exit_code(e: &anyhow::Error) -> u8 {
+    e.chain()
+        .find_map(|cause| {
+            cause
+                .downcast_ref::<ResolveError>()
+                .or_else(|| match cause.downcast_ref::<ConfigError>() {
+                    Some(ConfigError::Uri(r)) => Some(r),
+                    _ => None,
+                })
+                .map(ResolveError::exit_code)
+        })
+        .unwrap_or(1)
 }

@@ -24,6 +24,8 @@ pub struct Served {
     pub info: v2::ModelInfo,
     pub engine: Engine,
     pub labels: Vec<metrics::Label>,
+    /// What the model URI resolved to (`GET /models`).
+    pub origin: serde_json::Value,
 }
 
 /// Weighted routing of `/invocations` between served models (`--split`).
@@ -127,13 +129,14 @@ fn detail(status: u16, text: &str, allow: Option<&'static str>) -> Response {
 /// MLflow's FastAPI server serves its own there.
 const OPENAPI: &str = include_str!("openapi.json");
 
-const ROUTES: [(&str, &str); 6] = [
+const ROUTES: [(&str, &str); 7] = [
     ("/ping", "GET"),
     ("/health", "GET"),
     ("/version", "GET"),
     ("/invocations", "POST"),
     ("/metrics", "GET"),
     ("/openapi.json", "GET"),
+    ("/models", "GET"),
 ];
 
 async fn handle(State(state): State<AppState>, req: Request) -> Response {
@@ -209,6 +212,13 @@ async fn route_request(state: AppState, req: Request) -> Response {
         "/ping" | "/health" => respond(Reply::json(200, "\n".into())),
         "/version" => respond(Reply::json(200, crate::MLFLOW_COMPAT_VERSION.into())),
         "/openapi.json" => respond(Reply::json(200, OPENAPI.into())),
+        "/models" => {
+            let models: Vec<&serde_json::Value> = state.models.iter().map(|m| &m.origin).collect();
+            respond(Reply::json(
+                200,
+                serde_json::json!({ "models": models }).to_string(),
+            ))
+        }
         "/metrics" => match &state.metrics {
             Some(handle) => {
                 let mut resp = Response::new(Body::from(handle.render()));

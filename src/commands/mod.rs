@@ -1,4 +1,5 @@
 //! The commands behind the CLI.
 
 pub mod predict;
+pub mod resolve;
 pub mod serve;

@@ -5,7 +5,8 @@ use std::io::{Read, Write};
 use anyhow::Context;
 
 use crate::cli::{InputType, PredictArgs};
-use crate::config::{load_options, resolve_model_uri};
+use crate::config::{load_options, store_config};
+use crate::resolve::Resolver;
 use crate::scoring::{Scorer, CONTENT_TYPE_CSV, CONTENT_TYPE_JSON};
 
 pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
@@ -15,8 +16,12 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
             args.model.model_uri.len()
         );
     };
-    let dir = resolve_model_uri(uri)?;
-    let loaded = crate::loader::load(&dir, &load_options(&args.model, Some(1))?)?;
+    let resolver = Resolver::new(store_config(&args.model.store));
+    let resolved = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(resolver.resolve(uri))?;
+    let loaded = crate::loader::load(&resolved.dir, &load_options(&args.model, Some(1))?)?;
     let scorer = Scorer::new(loaded.mlmodel, loaded.flavor);
     let mut input = Vec::new();
     match &args.input_path {

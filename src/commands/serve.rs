@@ -23,10 +23,11 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
             None
         }
     };
+    let resolver = crate::resolve::Resolver::new(config.stores.clone());
     let mut models = Vec::with_capacity(config.models.len());
     for spec in &config.models {
         models.push(
-            load(spec, &config)
+            load(spec, &resolver, &config)
                 .await
                 .with_context(|| format!("model '{}'", spec.name))?,
         );
@@ -69,18 +70,23 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Loads one model and starts its inference threads. Its version, lacking
-/// a registry version, is the MLmodel's model id or uuid.
-async fn load(spec: &ModelSpec, config: &ServeConfig) -> anyhow::Result<Served> {
+/// Resolves and loads one model and starts its inference threads. Its
+/// version is the registry version, else the MLmodel's model id or uuid.
+async fn load(
+    spec: &ModelSpec,
+    resolver: &crate::resolve::Resolver,
+    config: &ServeConfig,
+) -> anyhow::Result<Served> {
+    let resolved = resolver.resolve(&spec.uri).await?;
     let load = config.load.clone();
-    let dir = spec.dir.clone();
+    let dir = resolved.dir.clone();
     let loaded = tokio::task::spawn_blocking(move || crate::loader::load(&dir, &load))
         .await
         .context("model loading task failed")??;
-    let version = loaded
-        .mlmodel
-        .model_id
+    let version = resolved
+        .version
         .clone()
+        .or_else(|| loaded.mlmodel.model_id.clone())
         .or_else(|| loaded.mlmodel.model_uuid.clone())
         .unwrap_or_else(|| "unknown".into());
     let labels = crate::telemetry::model_labels(&spec.name, &version);
@@ -105,10 +111,13 @@ async fn load(spec: &ModelSpec, config: &ServeConfig) -> anyhow::Result<Served> 
         config.batching,
     )
     .context("could not start inference threads")?;
+    let mut origin = resolved.to_json();
+    origin["served_as"] = spec.name.clone().into();
     Ok(Served {
         info,
         engine,
         labels,
+        origin,
     })
 }
 
