@@ -8,10 +8,14 @@ cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/mlflowrs/target}"
 export CARGO_INCREMENTAL=0
 
-if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c "import mlflow, onnxruntime" 2>/dev/null; then
+if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c "import mlflow, onnxruntime, moto, psycopg2, boto3" 2>/dev/null; then
   python3 -m venv .venv
   .venv/bin/pip install --quiet --upgrade pip
-  .venv/bin/pip install --quiet -r tests/conformance/requirements.txt
+  .venv/bin/pip install --quiet -r tests/conformance/requirements.txt -r tests/registry/requirements.txt
+fi
+# tests/registry.rs starts its own PostgreSQL server (tests/registry/stack.py).
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
 fi
 ORT_DYLIB_PATH="$(ls "$PWD"/.venv/lib/python3*/site-packages/onnxruntime/capi/libonnxruntime.so.1.31.1)"
 export ORT_DYLIB_PATH

@@ -37,9 +37,15 @@ impl Server {
 
     /// Starts `mlflowrs models serve` with exactly these arguments (plus the port).
     pub fn start_with(args: &[String]) -> Server {
+        Server::start_with_env(args, &[])
+    }
+
+    /// As `start_with`, with extra environment variables.
+    pub fn start_with_env(args: &[String], envs: &[(String, String)]) -> Server {
         let port = free_port();
         let child = Command::new(env!("CARGO_BIN_EXE_mlflowrs"))
             .current_dir(repo_root())
+            .envs(envs.iter().map(|(k, v)| (k, v)))
             .args(["models", "serve"])
             .args(args)
             .args(["-p", &port.to_string(), "--log", "error"])
