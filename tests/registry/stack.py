@@ -1,0 +1,394 @@
+"""Starts real MLflow stores and fills them with the real mlflow client, for
+tests/registry.rs.
+
+    .venv/bin/python tests/registry/stack.py --dir D
+
+Starts PostgreSQL, a moto S3 server and three `mlflow server`s, fills four
+stores (those three and a file store) with the same models, prints one JSON
+line describing them, and keeps everything running until its standard input
+closes (the test process exiting) or it gets SIGTERM/SIGINT.
+"""
+
+import argparse
+import glob
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PYTHON = sys.executable
+BIN = os.path.dirname(PYTHON)
+S3 = {
+    "bucket": "mlflow",
+    "access_key_id": "testing",
+    "secret_access_key": "testing",
+    "region": "us-east-1",
+}
+INPUT = [[1.0, 2.0]]
+# run i's model predicts k * (x0 + 2 x1) + b
+RECIPES = [(1.0, 0.0), (10.0, 5.0)]
+
+
+def log(*args):
+    print("[stack]", *args, file=sys.stderr, flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(check, what, timeout=90):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            if check():
+                return
+        except Exception:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{what} did not become ready within {timeout} s")
+
+
+def http_ok(url):
+    with urllib.request.urlopen(url, timeout=2) as r:
+        return r.status == 200
+
+
+class Processes:
+    """Children in their own process groups, all killed at the end."""
+
+    def __init__(self, logs):
+        self.logs = logs
+        self.children = []
+        self.cleanups = []
+
+    def start(self, name, argv, env=None, cwd=None):
+        out = open(os.path.join(self.logs, f"{name}.log"), "ab")
+        p = subprocess.Popen(
+            argv,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, **(env or {})},
+            cwd=cwd,
+            start_new_session=True,
+        )
+        self.children.append((name, p))
+        return p
+
+    def stop(self):
+        for fn in reversed(self.cleanups):
+            try:
+                fn()
+            except Exception as e:
+                log("cleanup failed:", e)
+        for name, p in reversed(self.children):
+            try:
+                os.killpg(p.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                continue
+        deadline = time.time() + 10
+        for name, p in self.children:
+            try:
+                p.wait(timeout=max(0.1, deadline - time.time()))
+            except subprocess.TimeoutExpired:
+                try:
+                    os.killpg(p.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                p.wait()
+
+
+def as_postgres_user(argv):
+    """initdb and postgres refuse to run as root."""
+    if os.geteuid() == 0:
+        return ["runuser", "-u", "postgres", "--"] + argv
+    return argv
+
+
+def start_postgres(procs):
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    initdb = found[-1] if found else shutil.which("initdb")
+    if not initdb:
+        raise RuntimeError("PostgreSQL is not installed (no initdb); scripts/test.sh installs it")
+    bindir = os.path.dirname(initdb)
+    data = tempfile.mkdtemp(prefix="mlflowrs-pg-")
+    if os.geteuid() == 0:
+        shutil.chown(data, "postgres", "postgres")
+    subprocess.run(
+        as_postgres_user([initdb, "-D", data, "-A", "trust", "-U", "postgres"]),
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    port = free_port()
+    procs.start(
+        "postgres",
+        as_postgres_user(
+            [os.path.join(bindir, "postgres"), "-D", data, "-p", str(port), "-h", "127.0.0.1", "-k", data]
+        ),
+    )
+
+    def stop_pg():
+        subprocess.run(
+            as_postgres_user([os.path.join(bindir, "pg_ctl"), "stop", "-D", data, "-m", "immediate"]),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        shutil.rmtree(data, ignore_errors=True)
+
+    procs.cleanups.append(stop_pg)
+    import psycopg2
+
+    def connect():
+        psycopg2.connect(host="127.0.0.1", port=port, user="postgres", dbname="postgres").close()
+        return True
+
+    wait_until(connect, "PostgreSQL")
+    conn = psycopg2.connect(host="127.0.0.1", port=port, user="postgres", dbname="postgres")
+    conn.autocommit = True
+    conn.cursor().execute("CREATE DATABASE mlflow")
+    conn.close()
+    # SQLAlchemy's plain postgresql:// means psycopg 3; mlflow ships with psycopg2.
+    return f"postgresql+psycopg2://postgres@127.0.0.1:{port}/mlflow"
+
+
+def s3_env(endpoint):
+    return {
+        "MLFLOW_S3_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": S3["access_key_id"],
+        "AWS_SECRET_ACCESS_KEY": S3["secret_access_key"],
+        "AWS_DEFAULT_REGION": S3["region"],
+    }
+
+
+def start_moto(procs):
+    port = free_port()
+    procs.start("moto", [os.path.join(BIN, "moto_server"), "-H", "127.0.0.1", "-p", str(port)])
+    endpoint = f"http://127.0.0.1:{port}"
+    wait_until(lambda: http_ok(f"{endpoint}/moto-api/"), "moto")
+    import boto3
+
+    boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        aws_access_key_id=S3["access_key_id"],
+        aws_secret_access_key=S3["secret_access_key"],
+        region_name=S3["region"],
+    ).create_bucket(Bucket=S3["bucket"])
+    return endpoint
+
+
+def start_mlflow(procs, name, args, env=None):
+    port = free_port()
+    procs.start(
+        f"mlflow-{name}",
+        [os.path.join(BIN, "mlflow"), "server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
+        + args,
+        env=env,
+    )
+    return f"http://127.0.0.1:{port}"
+
+
+def populate(tracking_uri, out_path):
+    """Fills one store; runs in its own process so stores do not share client state."""
+    import warnings
+
+    warnings.simplefilter("ignore")
+    import mlflow
+    import numpy as np
+    import onnxruntime
+    from mlflow import MlflowClient
+    from skl2onnx import convert_sklearn
+    from skl2onnx.common.data_types import FloatTensorType
+    from sklearn.linear_model import LinearRegression
+
+    mlflow.set_tracking_uri(tracking_uri)
+    client = MlflowClient()
+    exp = mlflow.set_experiment("registry-test")
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 2)).astype(np.float32)
+    example = np.array(INPUT, dtype=np.float32)
+    for name in ["iris-onnx", "iris-sklearn", "iris-legacy", "mover"]:
+        client.create_registered_model(name, tags={"team": "ml"} if name != "mover" else None)
+    runs, expected = [], {}
+    for i, (k, b) in enumerate(RECIPES, start=1):
+        y = k * (x[:, 0] + 2 * x[:, 1]) + b
+        model = LinearRegression().fit(x, y)
+        onx = convert_sklearn(model, initial_types=[("input", FloatTensorType([None, 2]))], target_opset=17)
+        session = onnxruntime.InferenceSession(onx.SerializeToString())
+        expected[str(i)] = [float(v) for v in np.asarray(session.run(None, {"input": example})[0]).ravel()]
+        with mlflow.start_run(run_name=f"run-{i}") as run:
+            mlflow.log_param("k", k)
+            mlflow.log_metric("mse", float(np.mean((model.predict(x) - y) ** 2)))
+            mlflow.set_tag("purpose", "mlflowrs registry test")
+            onnx_info = mlflow.onnx.log_model(onx, name="onnx_model", input_example=example)
+            sk_info = mlflow.sklearn.log_model(model, name="sk_model", input_example=example)
+            with tempfile.TemporaryDirectory() as tmp:
+                local = os.path.join(tmp, "m")
+                mlflow.onnx.save_model(onx, local, input_example=example)
+                mlflow.log_artifacts(local, artifact_path="legacy_model")
+            artifact_uri = run.info.artifact_uri
+        source = f"models:/{onnx_info.model_id}"
+        client.create_model_version("iris-onnx", source, run_id=run.info.run_id, model_id=onnx_info.model_id)
+        client.create_model_version(
+            "iris-sklearn", f"models:/{sk_info.model_id}", run_id=run.info.run_id, model_id=sk_info.model_id
+        )
+        client.create_model_version("mover", source, run_id=run.info.run_id, model_id=onnx_info.model_id)
+        client.create_model_version("iris-legacy", f"{artifact_uri}/legacy_model", run_id=run.info.run_id)
+        runs.append(
+            {
+                "run_id": run.info.run_id,
+                "onnx_model_id": onnx_info.model_id,
+                "sklearn_model_id": sk_info.model_id,
+                "artifact_uri": artifact_uri,
+            }
+        )
+    for name in ["iris-onnx", "iris-sklearn", "iris-legacy"]:
+        client.set_registered_model_alias(name, "champion", "2")
+        client.transition_model_version_stage(name, "1", "Production", archive_existing_versions=False)
+        client.transition_model_version_stage(name, "2", "Staging", archive_existing_versions=False)
+        client.set_model_version_tag(name, "2", "validated", "true")
+    client.set_registered_model_alias("mover", "moving", "1")
+    client.transition_model_version_stage("mover", "1", "Production", archive_existing_versions=False)
+
+    # The real client must agree with what the tests will expect.
+    for uri, version in [("models:/iris-onnx/1", "1"), ("models:/iris-onnx/2", "2"), ("models:/iris-onnx@champion", "2")]:
+        got = mlflow.pyfunc.load_model(uri).predict(example)
+        if isinstance(got, dict):  # the onnx pyfunc answers {output name: array}
+            got = next(iter(got.values()))
+        got = np.asarray(got).ravel().tolist()
+        want = expected[version]
+        if not np.allclose(got, want, rtol=1e-4):
+            raise RuntimeError(f"{tracking_uri}: {uri} predicts {got}, expected {want}")
+    with open(out_path, "w") as f:
+        json.dump({"experiment_id": exp.experiment_id, "runs": runs, "expected": expected}, f)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--dir", required=True)
+    parser.add_argument("--populate", nargs=2, metavar=("TRACKING_URI", "OUT"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.populate:
+        populate(*args.populate)
+        return 0
+
+    started = time.time()
+    root = os.path.abspath(args.dir)
+    logs = os.path.join(root, "logs")
+    os.makedirs(logs, exist_ok=True)
+    procs = Processes(logs)
+    stopping = []
+
+    def on_signal(signum, frame):
+        stopping.append(signum)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        pg_uri = start_postgres(procs)
+        s3_endpoint = start_moto(procs)
+        log(f"postgres and moto up after {time.time() - started:.1f} s")
+        for d in ["sqlite", "proxy", "file"]:
+            os.makedirs(os.path.join(root, d), exist_ok=True)
+        servers = {
+            "sqlite": start_mlflow(
+                procs,
+                "sqlite",
+                [
+                    "--backend-store-uri", f"sqlite:///{root}/sqlite/mlflow.db",
+                    "--no-serve-artifacts",
+                    "--default-artifact-root", f"file://{root}/sqlite/artifacts",
+                ],
+            ),
+            "postgres": start_mlflow(
+                procs,
+                "postgres",
+                [
+                    "--backend-store-uri", pg_uri,
+                    "--no-serve-artifacts",
+                    "--default-artifact-root", f"s3://{S3['bucket']}/artifacts",
+                ],
+                env=s3_env(s3_endpoint),
+            ),
+            "proxy": start_mlflow(
+                procs,
+                "proxy",
+                [
+                    "--backend-store-uri", f"sqlite:///{root}/proxy/mlflow.db",
+                    "--serve-artifacts",
+                    "--artifacts-destination", f"{root}/proxy/mlartifacts",
+                ],
+            ),
+        }
+        for name, url in servers.items():
+            wait_until(lambda: http_ok(f"{url}/health"), f"mlflow server ({name})")
+        log(f"mlflow servers up after {time.time() - started:.1f} s")
+
+        stores = {
+            "file": {"tracking_uri": f"file://{root}/file/mlruns", "http_uri": None},
+            "sqlite": {"tracking_uri": f"sqlite:///{root}/sqlite/mlflow.db", "http_uri": servers["sqlite"]},
+            "postgres": {"tracking_uri": pg_uri, "http_uri": servers["postgres"]},
+            "proxy": {"tracking_uri": f"sqlite:///{root}/proxy/mlflow.db", "http_uri": servers["proxy"]},
+        }
+        env = {**os.environ, **s3_env(s3_endpoint), "MLFLOW_ALLOW_FILE_STORE": "true"}
+        pending = []
+        for name, store in stores.items():
+            target = store["http_uri"] or store["tracking_uri"]
+            out = os.path.join(root, f"{name}.json")
+            p = subprocess.Popen(
+                [PYTHON, __file__, "--dir", root, "--populate", target, out],
+                env=env,
+                stdout=open(os.path.join(logs, f"populate-{name}.log"), "wb"),
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
+            pending.append((name, p, out))
+        expected = None
+        for name, p, out in pending:
+            if p.wait() != 0:
+                with open(os.path.join(logs, f"populate-{name}.log"), errors="replace") as f:
+                    sys.stderr.write(f.read()[-4000:])
+                raise RuntimeError(f"filling the {name} store failed (log above)")
+            with open(out) as f:
+                filled = json.load(f)
+            stores[name].update(experiment_id=filled["experiment_id"], runs=filled["runs"])
+            expected = expected or filled["expected"]
+        log(f"stores filled after {time.time() - started:.1f} s")
+
+        manifest = {
+            "dir": root,
+            "python": PYTHON,
+            "s3": {"endpoint_url": s3_endpoint, **S3},
+            "input": INPUT,
+            "expected": expected,
+            "stores": stores,
+        }
+        sys.stdout.write(json.dumps(manifest) + "\n")
+        sys.stdout.flush()
+        # Serve until the test process goes away.
+        while sys.stdin.buffer.read(65536):
+            pass
+        return 0
+    except KeyboardInterrupt:
+        return 0
+    except Exception as e:
+        log("failed:", repr(e))
+        return 1
+    finally:
+        procs.stop()
+        log("stopped")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
