@@ -385,6 +385,8 @@ fn move_to_version_2(via: Via) {
         c.transition_model_version_stage('mover', '2', 'Production', archive_existing_versions=True)\n";
     let status = Command::new(python)
         .args(["-c", code, &via.tracking_uri()])
+        .current_dir(stack().manifest["dir"].as_str().unwrap())
+        .env("MLFLOW_TRACKING_URI", via.tracking_uri())
         .env("MLFLOW_ALLOW_FILE_STORE", "true")
         .status()
         .unwrap();
@@ -521,7 +523,9 @@ fn an_unreachable_or_refusing_store_is_named() {
     assert!(stderr.contains("no SQLite database"), "{stderr}");
     let (code, stderr) = resolve(
         "models:/iris/1",
-        &with(&format!("postgresql://postgres@127.0.0.1:{closed}/mlflow")),
+        &with(&format!(
+            "postgresql+psycopg2://postgres@127.0.0.1:{closed}/mlflow"
+        )),
     )
     .unwrap_err();
     assert_eq!(code, 16, "{stderr}");
@@ -595,7 +599,11 @@ fn artifact_fetches(log: &str, marker: &str) -> usize {
 fn remote_artifacts_are_downloaded_once_then_served_from_the_cache() {
     let _serial = serial();
     for (via, log, marker) in [
-        (EVERY_WAY[5], "proxy.log", "mlflow-artifacts/artifacts"),
+        (
+            EVERY_WAY[5],
+            "mlflow-proxy.log",
+            "mlflow-artifacts/artifacts",
+        ),
         (EVERY_WAY[3], "moto.log", "/mlflow"),
     ] {
         let cache = tempfile::tempdir().unwrap();
@@ -624,5 +632,86 @@ fn remote_artifacts_are_downloaded_once_then_served_from_the_cache() {
             "downloaded"
         );
         assert_predictions(&predict("models:/iris-onnx/2", &env), "2", "after repair");
+    }
+}
+
+/// A gate in front of a tracking server that lets through only connections
+/// whose first request carries `expected` as its Authorization header, as
+/// an authenticating proxy would; others get 401.
+fn auth_gate(upstream: &str, expected: &'static str) -> u16 {
+    use std::io::Read;
+    use std::net::{TcpListener, TcpStream};
+    let upstream = upstream.trim_start_matches("http://").to_string();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let upstream = upstream.clone();
+            std::thread::spawn(move || {
+                let mut client = client;
+                let mut head = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match client.read(&mut buf) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let text = String::from_utf8_lossy(&head).to_ascii_lowercase();
+                let wanted = format!("authorization: {}\r\n", expected.to_ascii_lowercase());
+                if !text.contains(&wanted) {
+                    let _ = client.write_all(b"HTTP/1.1 401 Unauthorized\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+                    return;
+                }
+                let mut server = TcpStream::connect(&upstream).unwrap();
+                server.write_all(&head).unwrap();
+                let (mut c2, mut s2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut c2, &mut s2);
+                    let _ = s2.shutdown(std::net::Shutdown::Write);
+                });
+                let _ = std::io::copy(&mut server, &mut client);
+            });
+        }
+    });
+    port
+}
+
+#[test]
+fn tracking_server_credentials_come_from_mlflows_variables() {
+    let _serial = serial();
+    let upstream = EVERY_WAY[2].tracking_uri();
+    let cache = tempfile::tempdir().unwrap();
+    let cases: [(&str, &[(&str, &str)]); 2] = [
+        ("Bearer s3cret", &[("MLFLOW_TRACKING_TOKEN", "s3cret")]),
+        // base64("alice:pw")
+        (
+            "Basic YWxpY2U6cHc=",
+            &[
+                ("MLFLOW_TRACKING_USERNAME", "alice"),
+                ("MLFLOW_TRACKING_PASSWORD", "pw"),
+            ],
+        ),
+    ];
+    for (header, creds) in cases {
+        let port = auth_gate(&upstream, header);
+        let base = vec![
+            (
+                "MLFLOW_TRACKING_URI".to_string(),
+                format!("http://127.0.0.1:{port}"),
+            ),
+            (
+                "MLFLOWRS_MODEL_CACHE_DIR".to_string(),
+                cache.path().display().to_string(),
+            ),
+        ];
+        let mut env = base.clone();
+        env.extend(creds.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let resolved =
+            resolve("models:/iris-onnx/2", &env).unwrap_or_else(|e| panic!("{header}: {e:?}"));
+        assert_eq!(resolved["version"], "2");
+        let (code, stderr) = resolve("models:/iris-onnx/2", &base).unwrap_err();
+        assert_eq!(code, 17, "without credentials: {stderr}");
+        assert!(stderr.contains("permission denied"), "{stderr}");
     }
 }
