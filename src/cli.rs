@@ -164,6 +164,10 @@ pub struct ServeArgs {
     /// Requests that may wait for a free inference thread; more wait for room.
     #[arg(long, env = "MLFLOWRS_MAX_QUEUE", default_value_t = 1024)]
     pub max_queue: usize,
+    /// Seconds between re-resolving model URIs; a moved alias or stage is
+    /// then served without a restart (0: resolve once, at start).
+    #[arg(long, env = "MLFLOWRS_WATCH_INTERVAL", default_value_t = 0)]
+    pub watch_interval: u64,
     /// Print help.
     #[arg(long, action = clap::ArgAction::Help)]
     pub help: Option<bool>,

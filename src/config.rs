@@ -165,6 +165,8 @@ pub struct ServeConfig {
     pub shutdown_timeout: Duration,
     pub load: LoadOptions,
     pub stores: StoreConfig,
+    /// How often model URIs are re-resolved to pick up moved aliases and stages.
+    pub watch_interval: Option<Duration>,
 }
 
 impl ServeConfig {
@@ -242,6 +244,8 @@ impl ServeConfig {
             shutdown_timeout: Duration::from_secs(args.shutdown_timeout),
             load: load_options(&args.model, workers)?,
             stores: store_config(&args.model.store),
+            watch_interval: (args.watch_interval > 0)
+                .then(|| Duration::from_secs(args.watch_interval)),
         })
     }
 }

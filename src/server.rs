@@ -28,6 +28,25 @@ pub struct Served {
     pub origin: serde_json::Value,
 }
 
+/// One served model, replaceable while requests run (`--watch-interval`):
+/// a request keeps the model it started with until it is answered.
+pub struct ModelSlot(std::sync::RwLock<Arc<Served>>);
+
+impl ModelSlot {
+    pub fn new(served: Served) -> ModelSlot {
+        ModelSlot(std::sync::RwLock::new(Arc::new(served)))
+    }
+
+    pub fn current(&self) -> Arc<Served> {
+        Arc::clone(&self.0.read().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Puts `served` in place; the old model finishes what it holds and stops.
+    pub fn replace(&self, served: Served) {
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(served);
+    }
+}
+
 /// Weighted routing of `/invocations` between served models (`--split`).
 pub struct Split {
     /// (index into the served models, cumulative weight).
@@ -85,7 +104,7 @@ fn splitmix(n: u64) -> u64 {
 #[derive(Clone)]
 pub struct AppState {
     /// The served models; the first answers `/invocations` without `--split`.
-    pub models: Arc<Vec<Served>>,
+    pub models: Arc<Vec<ModelSlot>>,
     pub split: Option<Arc<Split>>,
     pub timeout: Duration,
     pub max_body_bytes: usize,
@@ -97,7 +116,9 @@ pub struct AppState {
 
 impl AppState {
     fn model(&self, name: &str) -> Option<usize> {
-        self.models.iter().position(|m| m.info.name == name)
+        self.models
+            .iter()
+            .position(|m| m.current().info.name == name)
     }
 }
 
@@ -213,7 +234,11 @@ async fn route_request(state: AppState, req: Request) -> Response {
         "/version" => respond(Reply::json(200, crate::MLFLOW_COMPAT_VERSION.into())),
         "/openapi.json" => respond(Reply::json(200, OPENAPI.into())),
         "/models" => {
-            let models: Vec<&serde_json::Value> = state.models.iter().map(|m| &m.origin).collect();
+            let models: Vec<serde_json::Value> = state
+                .models
+                .iter()
+                .map(|m| m.current().origin.clone())
+                .collect();
             respond(Reply::json(
                 200,
                 serde_json::json!({ "models": models }).to_string(),
@@ -251,8 +276,8 @@ async fn v2_route(state: AppState, route: v2::Route<'_>, req: Request) -> Respon
         }
         _ => None,
     };
-    let served = found.map(|i| &state.models[i]);
-    let reply = match (route, served) {
+    let served = found.map(|i| state.models[i].current());
+    let reply = match (route, served.as_deref()) {
         (v2::Route::Live, _) => Reply::json(200, "{\"live\": true}".into()),
         (v2::Route::Ready, _) => Reply::json(200, "{\"ready\": true}".into()),
         (v2::Route::ServerMeta, _) => Reply::json(
@@ -331,8 +356,8 @@ const MODEL_HEADER: HeaderName = HeaderName::from_static("x-mlflowrs-model");
 const VERSION_HEADER: HeaderName = HeaderName::from_static("x-mlflowrs-model-version");
 
 async fn invocations(state: AppState, index: usize, req: Request) -> Response {
-    let served = &state.models[index];
-    let mut resp = score(&state, served, req).await;
+    let served = state.models[index].current();
+    let mut resp = score(&state, &served, req).await;
     resp.extensions_mut()
         .insert(AnsweredBy(served.labels.clone()));
     for (name, value) in [

@@ -715,3 +715,66 @@ fn tracking_server_credentials_come_from_mlflows_variables() {
         assert!(stderr.contains("permission denied"), "{stderr}");
     }
 }
+
+#[test]
+fn a_watched_alias_move_is_served_without_a_restart_or_a_failed_request() {
+    let _serial = serial();
+    // Only this test moves the proxy store's `mover`.
+    let via = EVERY_WAY[5];
+    let cache = tempfile::tempdir().unwrap();
+    let server = Server::start_with_env(
+        &[
+            "-m".into(),
+            "models:/mover@moving".into(),
+            "--watch-interval".into(),
+            "1".into(),
+        ],
+        &via.env(cache.path()),
+    );
+    let body = serde_json::json!({ "inputs": stack().manifest["input"] }).to_string();
+    let ask = || {
+        let (status, headers, answer) = common::raw_request(
+            server.port,
+            &common::build_request(
+                "POST",
+                "/invocations",
+                server.port,
+                &[("Content-Type".into(), "application/json".into())],
+                body.as_bytes(),
+            ),
+        );
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&answer));
+        let version = headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("x-mlflowrs-model-version"))
+            .map(|(_, v)| v.clone())
+            .unwrap();
+        let answer: Value = serde_json::from_slice(&answer).unwrap();
+        assert_predictions(&answer, &version, "watched model");
+        version
+    };
+    assert_eq!(ask(), "1");
+    move_to_version_2(via);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        if ask() == "2" {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still serving version 1 after 60 s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(
+        answered > 1,
+        "the move was seen at once; the test proves nothing"
+    );
+    let (_, _, models) = common::raw_request(
+        server.port,
+        &common::build_request("GET", "/models", server.port, &[], b""),
+    );
+    let models: Value = serde_json::from_slice(&models).unwrap();
+    assert_eq!(models["models"][0]["version"], "2");
+    assert_eq!(models["models"][0]["stage"], "Production");
+}

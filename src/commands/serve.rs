@@ -9,7 +9,7 @@ use anyhow::Context;
 use crate::config::{ModelSpec, ServeConfig};
 use crate::engine::Engine;
 use crate::scoring::Scorer;
-use crate::server::{router, AppState, Served, Split};
+use crate::server::{router, AppState, ModelSlot, Served, Split};
 
 pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
@@ -26,14 +26,27 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
     let resolver = crate::resolve::Resolver::new(config.stores.clone());
     let mut models = Vec::with_capacity(config.models.len());
     for spec in &config.models {
-        models.push(
-            load(spec, &resolver, &config)
+        let resolved = resolver
+            .resolve(&spec.uri)
+            .await
+            .with_context(|| format!("model '{}'", spec.name))?;
+        models.push(ModelSlot::new(
+            load(spec, resolved, &config)
                 .await
                 .with_context(|| format!("model '{}'", spec.name))?,
-        );
+        ));
+    }
+    let models = Arc::new(models);
+    if let Some(interval) = config.watch_interval {
+        tokio::spawn(watch(
+            Arc::clone(&models),
+            resolver,
+            config.clone(),
+            interval,
+        ));
     }
     let state = AppState {
-        models: Arc::new(models),
+        models,
         split: config
             .split
             .as_ref()
@@ -70,14 +83,54 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Resolves and loads one model and starts its inference threads. Its
+/// Re-resolves every model URI each `interval` and swaps in the model a
+/// URI now names (an alias or stage moved, a newer latest version). Requests
+/// in flight finish on the model they started with; a failure to resolve or
+/// load keeps the current model serving.
+async fn watch(
+    models: Arc<Vec<ModelSlot>>,
+    resolver: crate::resolve::Resolver,
+    config: ServeConfig,
+    interval: std::time::Duration,
+) {
+    loop {
+        tokio::time::sleep(interval).await;
+        for (slot, spec) in models.iter().zip(&config.models) {
+            let resolved = match resolver.resolve(&spec.uri).await {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::warn!(model = %spec.name, error = %e, "could not re-resolve; still serving the loaded model");
+                    continue;
+                }
+            };
+            let current = slot.current();
+            let same = current.origin["source"].as_str() == Some(resolved.source.as_str())
+                && current.origin["version"].as_str() == resolved.version.as_deref();
+            if same {
+                continue;
+            }
+            let (from, to) = (current.info.version.clone(), resolved.version.clone());
+            drop(current);
+            match load(spec, resolved, &config).await {
+                Ok(served) => {
+                    slot.replace(served);
+                    tracing::info!(model = %spec.name, from = %from, to = ?to, "reloaded: the model URI names another model now");
+                }
+                Err(e) => {
+                    tracing::warn!(model = %spec.name, error = %format!("{e:#}"), "could not load the new model; still serving the old one")
+                }
+            }
+        }
+    }
+}
+
+/// Loads one resolved model and starts its inference threads. Its
 /// version is the registry version, else the MLmodel's model id or uuid.
 async fn load(
     spec: &ModelSpec,
-    resolver: &crate::resolve::Resolver,
+    resolved: crate::resolve::Resolved,
     config: &ServeConfig,
 ) -> anyhow::Result<Served> {
-    let resolved = resolver.resolve(&spec.uri).await?;
     let load = config.load.clone();
     let dir = resolved.dir.clone();
     let loaded = tokio::task::spawn_blocking(move || crate::loader::load(&dir, &load))
