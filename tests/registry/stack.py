@@ -96,7 +96,7 @@ class Processes:
                 os.killpg(p.pid, signal.SIGTERM)
             except ProcessLookupError:
                 continue
-        deadline = time.time() + 10
+        deadline = time.time() + 5
         for name, p in self.children:
             try:
                 p.wait(timeout=max(0.1, deadline - time.time()))
@@ -106,6 +106,12 @@ class Processes:
                 except ProcessLookupError:
                     pass
                 p.wait()
+        # whatever a leader left behind in its group (uvicorn, postgres backends)
+        for name, p in self.children:
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
 
 
 def as_postgres_user(argv):
@@ -122,8 +128,10 @@ def start_postgres(procs):
         raise RuntimeError("PostgreSQL is not installed (no initdb); scripts/test.sh installs it")
     bindir = os.path.dirname(initdb)
     data = tempfile.mkdtemp(prefix="mlflowrs-pg-")
+    sockets = tempfile.mkdtemp(prefix="mlflowrs-pgsock-")
     if os.geteuid() == 0:
-        shutil.chown(data, "postgres", "postgres")
+        for d in (data, sockets):
+            shutil.chown(d, "postgres", "postgres")
     subprocess.run(
         as_postgres_user([initdb, "-D", data, "-A", "trust", "-U", "postgres"]),
         check=True,
@@ -134,7 +142,7 @@ def start_postgres(procs):
     procs.start(
         "postgres",
         as_postgres_user(
-            [os.path.join(bindir, "postgres"), "-D", data, "-p", str(port), "-h", "127.0.0.1", "-k", data]
+            [os.path.join(bindir, "postgres"), "-D", data, "-p", str(port), "-h", "127.0.0.1", "-k", sockets]
         ),
     )
 
@@ -145,6 +153,7 @@ def start_postgres(procs):
             stderr=subprocess.DEVNULL,
         )
         shutil.rmtree(data, ignore_errors=True)
+        shutil.rmtree(sockets, ignore_errors=True)
 
     procs.cleanups.append(stop_pg)
     import psycopg2
@@ -158,8 +167,8 @@ def start_postgres(procs):
     conn.autocommit = True
     conn.cursor().execute("CREATE DATABASE mlflow")
     conn.close()
-    # SQLAlchemy's plain postgresql:// means psycopg 3; mlflow ships with psycopg2.
-    return f"postgresql+psycopg2://postgres@127.0.0.1:{port}/mlflow"
+    # SQLAlchemy 2.1 reads a plain postgresql:// with psycopg 3 (pinned in requirements.txt).
+    return f"postgresql://postgres@127.0.0.1:{port}/mlflow"
 
 
 def s3_env(endpoint):
@@ -188,15 +197,27 @@ def start_moto(procs):
     return endpoint
 
 
+# Keeps `mlflow server` from starting its huey job runner: seven more Python
+# processes per server, nothing the registry needs, and temp dirs in /dev/shm.
+SERVER_ENV = {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
+
+
 def start_mlflow(procs, name, args, env=None):
     port = free_port()
     procs.start(
         f"mlflow-{name}",
         [os.path.join(BIN, "mlflow"), "server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
         + args,
-        env=env,
+        env={**SERVER_ENV, **(env or {})},
     )
     return f"http://127.0.0.1:{port}"
+
+
+def pinned(*names):
+    """Explicit requirements, so log_model skips inferring them in a child Python."""
+    from importlib.metadata import version
+
+    return [f"{n}=={version(n)}" for n in ("mlflow",) + names]
 
 
 def populate(tracking_uri, out_path):
@@ -220,6 +241,8 @@ def populate(tracking_uri, out_path):
     example = np.array(INPUT, dtype=np.float32)
     for name in ["iris-onnx", "iris-sklearn", "iris-legacy", "mover"]:
         client.create_registered_model(name, tags={"team": "ml"} if name != "mover" else None)
+    onnx_reqs = pinned("onnx", "onnxruntime")
+    sk_reqs = pinned("scikit-learn", "numpy")
     runs, expected = [], {}
     for i, (k, b) in enumerate(RECIPES, start=1):
         y = k * (x[:, 0] + 2 * x[:, 1]) + b
@@ -231,11 +254,15 @@ def populate(tracking_uri, out_path):
             mlflow.log_param("k", k)
             mlflow.log_metric("mse", float(np.mean((model.predict(x) - y) ** 2)))
             mlflow.set_tag("purpose", "mlflowrs registry test")
-            onnx_info = mlflow.onnx.log_model(onx, name="onnx_model", input_example=example)
-            sk_info = mlflow.sklearn.log_model(model, name="sk_model", input_example=example)
+            onnx_info = mlflow.onnx.log_model(
+                onx, name="onnx_model", input_example=example, pip_requirements=onnx_reqs
+            )
+            sk_info = mlflow.sklearn.log_model(
+                model, name="sk_model", input_example=example, pip_requirements=sk_reqs
+            )
             with tempfile.TemporaryDirectory() as tmp:
                 local = os.path.join(tmp, "m")
-                mlflow.onnx.save_model(onx, local, input_example=example)
+                mlflow.onnx.save_model(onx, local, input_example=example, pip_requirements=onnx_reqs)
                 mlflow.log_artifacts(local, artifact_path="legacy_model")
             artifact_uri = run.info.artifact_uri
         source = f"models:/{onnx_info.model_id}"
@@ -284,23 +311,31 @@ def main():
         return 0
 
     started = time.time()
+    timings = []
+
+    def mark(what):
+        timings.append((what, time.time() - started))
+        log(f"{what} after {time.time() - started:.1f} s")
+
     root = os.path.abspath(args.dir)
+    if os.path.isdir(root) and os.listdir(root):
+        log(f"--dir {root} is not empty")
+        return 2
     logs = os.path.join(root, "logs")
     os.makedirs(logs, exist_ok=True)
     procs = Processes(logs)
-    stopping = []
 
     def on_signal(signum, frame):
-        stopping.append(signum)
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGHUP, on_signal)
+    status = 1
     try:
-        pg_uri = start_postgres(procs)
-        s3_endpoint = start_moto(procs)
-        log(f"postgres and moto up after {time.time() - started:.1f} s")
         for d in ["sqlite", "proxy", "file"]:
             os.makedirs(os.path.join(root, d), exist_ok=True)
+        # The SQLite servers start first: their migrations overlap PostgreSQL's initdb.
         servers = {
             "sqlite": start_mlflow(
                 procs,
@@ -310,16 +345,6 @@ def main():
                     "--no-serve-artifacts",
                     "--default-artifact-root", f"file://{root}/sqlite/artifacts",
                 ],
-            ),
-            "postgres": start_mlflow(
-                procs,
-                "postgres",
-                [
-                    "--backend-store-uri", pg_uri,
-                    "--no-serve-artifacts",
-                    "--default-artifact-root", f"s3://{S3['bucket']}/artifacts",
-                ],
-                env=s3_env(s3_endpoint),
             ),
             "proxy": start_mlflow(
                 procs,
@@ -331,9 +356,29 @@ def main():
                 ],
             ),
         }
+        s3_endpoint = start_moto(procs)
+        pg_uri = start_postgres(procs)
+        mark("postgres and moto up")
+        servers["postgres"] = start_mlflow(
+            procs,
+            "postgres",
+            [
+                "--backend-store-uri", pg_uri,
+                "--no-serve-artifacts",
+                "--default-artifact-root", f"s3://{S3['bucket']}/artifacts",
+            ],
+            env=s3_env(s3_endpoint),
+        )
         for name, url in servers.items():
-            wait_until(lambda: http_ok(f"{url}/health"), f"mlflow server ({name})")
-        log(f"mlflow servers up after {time.time() - started:.1f} s")
+            proc = dict(procs.children)[f"mlflow-{name}"]
+
+            def ready(url=url, proc=proc, name=name):
+                if proc.poll() is not None:
+                    raise SystemExit(f"mlflow server ({name}) exited with {proc.returncode}; see {logs}")
+                return http_ok(f"{url}/health")
+
+            wait_until(ready, f"mlflow server ({name})")
+        mark("mlflow servers up")
 
         stores = {
             "file": {"tracking_uri": f"file://{root}/file/mlruns", "http_uri": None},
@@ -341,17 +386,15 @@ def main():
             "postgres": {"tracking_uri": pg_uri, "http_uri": servers["postgres"]},
             "proxy": {"tracking_uri": f"sqlite:///{root}/proxy/mlflow.db", "http_uri": servers["proxy"]},
         }
-        env = {**os.environ, **s3_env(s3_endpoint), "MLFLOW_ALLOW_FILE_STORE": "true"}
+        env = {**s3_env(s3_endpoint), "MLFLOW_ALLOW_FILE_STORE": "true", "PYTHONWARNINGS": "ignore"}
         pending = []
         for name, store in stores.items():
             target = store["http_uri"] or store["tracking_uri"]
-            out = os.path.join(root, f"{name}.json")
-            p = subprocess.Popen(
-                [PYTHON, __file__, "--dir", root, "--populate", target, out],
-                env=env,
-                stdout=open(os.path.join(logs, f"populate-{name}.log"), "wb"),
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
+            out = os.path.join(root, "logs", f"populate-{name}.json")
+            # a group of its own, so a failure or signal here also ends its model-loading children
+            p = procs.start(
+                f"populate-{name}", [PYTHON, os.path.abspath(__file__), "--dir", root, "--populate", target, out],
+                env=env, cwd=root,
             )
             pending.append((name, p, out))
         expected = None
@@ -363,8 +406,11 @@ def main():
             with open(out) as f:
                 filled = json.load(f)
             stores[name].update(experiment_id=filled["experiment_id"], runs=filled["runs"])
-            expected = expected or filled["expected"]
-        log(f"stores filled after {time.time() - started:.1f} s")
+            if expected is None:
+                expected = filled["expected"]
+            elif expected != filled["expected"]:
+                log(f"note: {name} computed {filled['expected']}, first store {expected}")
+            mark(f"{name} store filled")
 
         manifest = {
             "dir": root,
@@ -374,20 +420,25 @@ def main():
             "expected": expected,
             "stores": stores,
         }
+        log("timings: " + ", ".join(f"{w} {t:.1f}s" for w, t in timings))
         sys.stdout.write(json.dumps(manifest) + "\n")
         sys.stdout.flush()
+        status = 0
         # Serve until the test process goes away.
         while sys.stdin.buffer.read(65536):
             pass
-        return 0
     except KeyboardInterrupt:
-        return 0
-    except Exception as e:
-        log("failed:", repr(e))
-        return 1
+        pass
+    except BaseException as e:
+        log("failed:", e if isinstance(e, SystemExit) else repr(e))
+        status = 1
     finally:
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_IGN)
+        stopping = time.time()
         procs.stop()
-        log("stopped")
+        log(f"stopped everything in {time.time() - stopping:.1f} s")
+    return status
 
 
 if __name__ == "__main__":
