@@ -167,8 +167,10 @@ def start_postgres(procs):
     conn.autocommit = True
     conn.cursor().execute("CREATE DATABASE mlflow")
     conn.close()
-    # SQLAlchemy 2.1 reads a plain postgresql:// with psycopg 3 (pinned in requirements.txt).
-    return f"postgresql://postgres@127.0.0.1:{port}/mlflow"
+    # psycopg2, not SQLAlchemy 2.1's default psycopg 3: with psycopg 3, mlflow
+    # 3.17.2's transition_model_version_stage(archive_existing_versions=True)
+    # fails on PostgreSQL ("operator does not exist: integer <> character varying").
+    return f"postgresql+psycopg2://postgres@127.0.0.1:{port}/mlflow"
 
 
 def s3_env(endpoint):
