@@ -309,11 +309,13 @@ fn every_uri_form_from_a_tracking_server_over_sqlite() {
 
 #[test]
 fn every_uri_form_from_postgresql_read_directly_with_s3_artifacts() {
+    let _serial = serial();
     every_form_from(EVERY_WAY[3]);
 }
 
 #[test]
 fn every_uri_form_from_a_tracking_server_over_postgresql_with_s3_artifacts() {
+    let _serial = serial();
     every_form_from(EVERY_WAY[4]);
 }
 
