@@ -38,6 +38,7 @@ fn stack() -> &'static Stack {
             .arg(repo_root().join("tests/registry/stack.py"))
             .arg("--dir")
             .arg(&dir)
+            .arg("--remove-dir")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

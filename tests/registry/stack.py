@@ -306,6 +306,7 @@ def populate(tracking_uri, out_path):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--dir", required=True)
+    parser.add_argument("--remove-dir", action="store_true", help="delete --dir once everything has stopped")
     parser.add_argument("--populate", nargs=2, metavar=("TRACKING_URI", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.populate:
@@ -440,6 +441,8 @@ def main():
         stopping = time.time()
         procs.stop()
         log(f"stopped everything in {time.time() - stopping:.1f} s")
+        if args.remove_dir:
+            shutil.rmtree(args.dir, ignore_errors=True)
     return status
 
 
