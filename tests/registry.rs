@@ -520,6 +520,18 @@ fn an_unreachable_or_refusing_store_is_named() {
         stderr.contains("could not reach the tracking store"),
         "{stderr}"
     );
+    // `serve` fails the same way, with the same exit code.
+    let out = mlflowrs(
+        &["models", "serve", "-m", "models:/iris/1", "-p", "0"],
+        &with(&format!("http://127.0.0.1:{closed}")),
+    );
+    assert_eq!(out.status.code(), Some(16));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("could not reach the tracking store"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
     let (code, stderr) =
         resolve("models:/iris/1", &with("sqlite:////nonexistent/mlflow.db")).unwrap_err();
     assert_eq!(code, 16, "{stderr}");

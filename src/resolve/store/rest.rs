@@ -15,12 +15,15 @@ pub struct HttpSettings {
     pub password: Option<String>,
     pub token: Option<String>,
     pub insecure_tls: bool,
+    /// A CA bundle (PEM) to trust, for servers with private certificates.
+    pub server_cert_path: Option<std::path::PathBuf>,
     pub timeout: Duration,
 }
 
 impl HttpSettings {
     /// Reads `MLFLOW_TRACKING_USERNAME` / `_PASSWORD` / `_TOKEN`,
-    /// `MLFLOW_TRACKING_INSECURE_TLS` and `MLFLOW_HTTP_REQUEST_TIMEOUT`.
+    /// `MLFLOW_TRACKING_INSECURE_TLS`, `MLFLOW_TRACKING_SERVER_CERT_PATH` and
+    /// `MLFLOW_HTTP_REQUEST_TIMEOUT`.
     pub fn from_env() -> HttpSettings {
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
         HttpSettings {
@@ -29,6 +32,7 @@ impl HttpSettings {
             token: var("MLFLOW_TRACKING_TOKEN"),
             insecure_tls: var("MLFLOW_TRACKING_INSECURE_TLS")
                 .is_some_and(|v| v.eq_ignore_ascii_case("true") || v == "1"),
+            server_cert_path: var("MLFLOW_TRACKING_SERVER_CERT_PATH").map(Into::into),
             timeout: Duration::from_secs(
                 var("MLFLOW_HTTP_REQUEST_TIMEOUT")
                     .and_then(|v| v.parse().ok())
@@ -38,10 +42,23 @@ impl HttpSettings {
     }
 
     pub fn client(&self) -> Result<reqwest::Client, ResolveError> {
-        reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .timeout(self.timeout)
             .connect_timeout(Duration::from_secs(10))
-            .danger_accept_invalid_certs(self.insecure_tls)
+            .danger_accept_invalid_certs(self.insecure_tls);
+        if let Some(path) = &self.server_cert_path {
+            let bad = |e: &dyn std::fmt::Display| {
+                ResolveError::InvalidUri(format!(
+                    "MLFLOW_TRACKING_SERVER_CERT_PATH={}: {e}",
+                    path.display()
+                ))
+            };
+            let pem = std::fs::read(path).map_err(|e| bad(&e))?;
+            for cert in reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| bad(&e))? {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        builder
             .build()
             .map_err(|e| ResolveError::store("http client", e))
     }
