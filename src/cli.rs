@@ -165,9 +165,20 @@ pub struct ServeArgs {
     #[arg(long, env = "MLFLOWRS_MAX_QUEUE", default_value_t = 1024)]
     pub max_queue: usize,
     /// Seconds between re-resolving model URIs; a moved alias or stage is
-    /// then served without a restart (0: resolve once, at start).
-    #[arg(long, env = "MLFLOWRS_WATCH_INTERVAL", default_value_t = 0)]
+    /// then served without a restart (0: resolve once, at start). `--watch`
+    /// alone means every 10 seconds.
+    #[arg(
+        long,
+        visible_alias = "watch",
+        env = "MLFLOWRS_WATCH_INTERVAL",
+        default_value_t = 0,
+        num_args = 0..=1,
+        default_missing_value = "10"
+    )]
     pub watch_interval: u64,
+    /// Serve `/metrics` on this port of --host instead of the scoring port.
+    #[arg(long, env = "MLFLOWRS_METRICS_PORT")]
+    pub metrics_port: Option<u16>,
     /// Print help.
     #[arg(long, action = clap::ArgAction::Help)]
     pub help: Option<bool>,

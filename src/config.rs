@@ -167,6 +167,8 @@ pub struct ServeConfig {
     pub stores: StoreConfig,
     /// How often model URIs are re-resolved to pick up moved aliases and stages.
     pub watch_interval: Option<Duration>,
+    /// Where `/metrics` is served when not on the scoring port.
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 impl ServeConfig {
@@ -244,6 +246,7 @@ impl ServeConfig {
             shutdown_timeout: Duration::from_secs(args.shutdown_timeout),
             load: load_options(&args.model, workers)?,
             stores: store_config(&args.model.store),
+            metrics_addr: args.metrics_port.map(|p| SocketAddr::new(addr.ip(), p)),
             watch_interval: (args.watch_interval > 0)
                 .then(|| Duration::from_secs(args.watch_interval)),
         })

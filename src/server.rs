@@ -126,6 +126,31 @@ pub fn router(state: AppState) -> Router {
     Router::new().fallback(handle).with_state(state)
 }
 
+/// `/metrics` alone, for `--metrics-port`.
+pub fn metrics_router(handle: PrometheusHandle) -> Router {
+    Router::new().fallback(move |req: Request| {
+        let handle = handle.clone();
+        async move {
+            if req.uri().path() != "/metrics" {
+                return detail(404, "Not Found", None);
+            }
+            if req.method() != Method::GET {
+                return detail(405, "Method Not Allowed", Some("GET"));
+            }
+            metrics_response(&handle)
+        }
+    })
+}
+
+fn metrics_response(handle: &PrometheusHandle) -> Response {
+    let mut resp = Response::new(Body::from(handle.render()));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    resp
+}
+
 fn respond(reply: Reply) -> Response {
     let mut resp = Response::new(Body::from(reply.body));
     *resp.status_mut() =
@@ -245,14 +270,7 @@ async fn route_request(state: AppState, req: Request) -> Response {
             ))
         }
         "/metrics" => match &state.metrics {
-            Some(handle) => {
-                let mut resp = Response::new(Body::from(handle.render()));
-                resp.headers_mut().insert(
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
-                );
-                resp
-            }
+            Some(handle) => metrics_response(handle),
             None => detail(404, "Not Found", None),
         },
         _ => {

@@ -419,3 +419,39 @@ fn bad_model_lists_and_splits_are_refused_at_start() {
         assert!(err.contains("named") || err.contains("--split"), "{err}");
     }
 }
+
+#[test]
+fn metrics_on_their_own_port_leave_the_scoring_port() {
+    let metrics_port = common::free_port();
+    let server = Server::start(&example(), &["--metrics-port", &metrics_port.to_string()]);
+    assert_eq!(
+        post_json(&server, br#"{"inputs": [[5.1, 3.5, 1.4, 0.2]]}"#).0,
+        200
+    );
+    let (status, _, _) = raw_request(
+        server.port,
+        &build_request("GET", "/metrics", server.port, &[], b""),
+    );
+    assert_eq!(status, 404, "/metrics must leave the scoring port");
+    let (status, _, body) = raw_request(
+        metrics_port,
+        &build_request("GET", "/metrics", metrics_port, &[], b""),
+    );
+    assert_eq!(status, 200);
+    let text = String::from_utf8(body).unwrap();
+    let scrape = prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_string())))
+        .expect("Prometheus text format");
+    assert!(
+        scrape
+            .samples
+            .iter()
+            .any(|s| s.metric == "mlflowrs_requests_total"
+                && s.labels.get("route") == Some("/invocations")),
+        "{text}"
+    );
+    let (status, _, _) = raw_request(
+        metrics_port,
+        &build_request("POST", "/invocations", metrics_port, &[], b"{}"),
+    );
+    assert_eq!(status, 404, "the metrics port serves nothing else");
+}

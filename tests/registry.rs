@@ -731,6 +731,17 @@ fn tracking_server_credentials_come_from_mlflows_variables() {
     }
 }
 
+fn wait_for_version_2(ask: &dyn Fn() -> String) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while ask() != "2" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still serving version 1 after 60 s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
 #[test]
 fn a_watched_alias_move_is_served_without_a_restart_or_a_failed_request() {
     let _serial = serial();
@@ -741,7 +752,7 @@ fn a_watched_alias_move_is_served_without_a_restart_or_a_failed_request() {
         &[
             "-m".into(),
             "models:/mover@moving".into(),
-            "--watch-interval".into(),
+            "--watch".into(),
             "1".into(),
         ],
         &via.env(cache.path()),
@@ -769,18 +780,30 @@ fn a_watched_alias_move_is_served_without_a_restart_or_a_failed_request() {
         version
     };
     assert_eq!(ask(), "1");
-    move_to_version_2(via);
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    loop {
-        if ask() == "2" {
-            break;
-        }
+    // A load runs through the swap: every request must be answered.
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let load: Vec<_> = (0..4)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut seen = Vec::new();
+                    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        seen.push(ask());
+                    }
+                    seen
+                })
+            })
+            .collect();
+        move_to_version_2(via);
+        wait_for_version_2(&ask);
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let answered: Vec<String> = load.into_iter().flat_map(|h| h.join().unwrap()).collect();
         assert!(
-            std::time::Instant::now() < deadline,
-            "still serving version 1 after 60 s"
+            answered.iter().any(|v| v == "1") && answered.iter().any(|v| v == "2"),
+            "the load did not span the swap"
         );
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    });
     let (_, _, models) = common::raw_request(
         server.port,
         &common::build_request("GET", "/models", server.port, &[], b""),

@@ -45,6 +45,23 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
             interval,
         ));
     }
+    // On its own port, metrics stay off the scoring port (often public).
+    let metrics = match (config.metrics_addr, metrics) {
+        (Some(addr), Some(handle)) => {
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("could not listen on {addr} (--metrics-port)"))?;
+            tracing::info!(%addr, "serving /metrics");
+            let app = crate::server::metrics_router(handle);
+            tokio::spawn(async move {
+                if let Err(e) = axum::serve(listener, app).await {
+                    tracing::warn!(error = %e, "metrics server stopped");
+                }
+            });
+            None
+        }
+        (_, handle) => handle,
+    };
     let state = AppState {
         models,
         split: config
