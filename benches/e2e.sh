@@ -7,6 +7,10 @@
 #
 # Needs: wrk (apt-get install wrk), the project venv (scripts/test.sh makes it).
 # Usage: benches/e2e.sh [duration-seconds]   (default 10)
+#   MODEL=dir      the model (default examples/iris-onnx); a model with a
+#                  dataframe_split serving_input_example.json is sent its
+#                  first row, repeated, as dataframe_split
+#   WORKERS=n      pass -w n to both servers (default: each server's own)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION="${1:-10}"
@@ -22,11 +26,17 @@ ECHO="$CARGO_TARGET_DIR/release/examples/axum-echo"
 
 work=$(mktemp -d)
 trap 'kill -- -$pid 2>/dev/null || true; rm -rf "$work"' EXIT
-python3 - "$work" <<'PY'
-import json, sys
+python3 - "$work" "$MODEL" <<'PY'
+import json, os, sys
 row = [5.1, 3.5, 1.4, 0.2]
+make = lambda n: {"inputs": [row] * n}
+example = os.path.join(sys.argv[2], "serving_input_example.json")
+if os.path.exists(example):
+    split = json.load(open(example)).get("dataframe_split")
+    if split:
+        make = lambda n: {"dataframe_split": {"columns": split["columns"], "data": [split["data"][0]] * n}}
 for name, n in (("1", 1), ("1000", 1000)):
-    body = json.dumps({"inputs": [row] * n})
+    body = json.dumps(make(n))
     lua = 'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = %s\n' % json.dumps(body)
     open(f"{sys.argv[1]}/post{name}.lua", "w").write(lua)
 PY
@@ -72,8 +82,10 @@ bench() {
 }
 
 export PATH="$PWD/.venv/bin:$PATH"
-bench mlflow .venv/bin/mlflow models serve -m "$MODEL" --env-manager local
-bench mlflowrs "$BIN" models serve -m "$MODEL"
+W=()
+[ -z "${WORKERS:-}" ] || W=(-w "$WORKERS")
+bench mlflow .venv/bin/mlflow models serve -m "$MODEL" --env-manager local "${W[@]}"
+bench mlflowrs "$BIN" models serve -m "$MODEL" "${W[@]}"
 
 # The ceiling: a bare axum server that parses the JSON body and echoes it.
 port=$((19000 + RANDOM % 1000))

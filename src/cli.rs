@@ -73,6 +73,13 @@ pub enum EnvManager {
     Conda,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PyfuncBatching {
+    Auto,
+    Always,
+    Off,
+}
+
 /// Options shared by every command that loads a model.
 #[derive(Debug, Args)]
 pub struct ModelArgs {
@@ -90,7 +97,10 @@ pub struct ModelArgs {
     pub model_uri: Vec<String>,
     #[command(flatten)]
     pub store: StoreArgs,
-    /// Environment manager; native flavors need none, so any value is accepted.
+    /// Python environment for models only Python can run: `local` uses --python
+    /// (or the active virtualenv, ./.venv, python3 on PATH); `virtualenv` and
+    /// `uv` build a cached environment from the model's python_env.yaml and
+    /// requirements.txt once. Native flavors need none.
     #[arg(
         long,
         value_enum,
@@ -104,6 +114,24 @@ pub struct ModelArgs {
     /// Accepted for MLflow compatibility; native flavors do not use Python.
     #[arg(long, env = "MLFLOWRS_INSTALL_MLFLOW")]
     pub install_mlflow: bool,
+    /// Python interpreter for Python models under `--env-manager local`, and the
+    /// base interpreter for `virtualenv`.
+    #[arg(long, env = "MLFLOWRS_PYTHON")]
+    pub python: Option<PathBuf>,
+    /// Whether a Python worker may answer several queued requests with one
+    /// predict call: `auto` for row-wise flavors (sklearn, xgboost, lightgbm,
+    /// catboost, onnx) and plain DataFrame requests without params; `always`
+    /// for every model; `off`.
+    #[arg(
+        long,
+        value_enum,
+        env = "MLFLOWRS_PYFUNC_BATCHING",
+        default_value = "auto"
+    )]
+    pub pyfunc_batching: PyfuncBatching,
+    /// Where `virtualenv`/`uv` environments are cached (default: ~/.cache/mlflowrs/envs).
+    #[arg(long, env = "MLFLOWRS_ENV_CACHE_DIR")]
+    pub env_cache_dir: Option<PathBuf>,
     /// Path of libonnxruntime (default: beside the binary, ./.venv, or python3's onnxruntime).
     #[arg(long, env = "ORT_DYLIB_PATH")]
     pub ort_library: Option<PathBuf>,

@@ -4,7 +4,7 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
 use crate::cli::{ModelArgs, ServeArgs, StoreArgs};
-use crate::loader::LoadOptions;
+use crate::loader::{LoadOptions, PythonOptions};
 use crate::resolve::{HttpSettings, StoreConfig};
 
 #[derive(Debug, thiserror::Error)]
@@ -93,7 +93,35 @@ pub fn load_options(model: &ModelArgs, workers: Option<usize>) -> Result<LoadOpt
         ort_library: model.ort_library.clone(),
         sessions,
         intra_op_threads: intra,
+        python: python_options(model),
     })
+}
+
+fn python_options(model: &ModelArgs) -> PythonOptions {
+    use crate::cli::{EnvManager, PyfuncBatching};
+    let env_manager = match (model.no_conda, model.env_manager) {
+        (true, _) | (_, EnvManager::Local) => Some(pyfunc::EnvManager::Local),
+        (_, EnvManager::Virtualenv) => Some(pyfunc::EnvManager::Virtualenv),
+        (_, EnvManager::Uv) => Some(pyfunc::EnvManager::Uv),
+        (_, EnvManager::Conda) => None,
+    };
+    PythonOptions {
+        env_manager,
+        python: model.python.clone(),
+        batching: match model.pyfunc_batching {
+            PyfuncBatching::Auto => pyfunc::Batching::Auto,
+            PyfuncBatching::Always => pyfunc::Batching::Always,
+            PyfuncBatching::Off => pyfunc::Batching::Off,
+        },
+        env_cache_dir: model.env_cache_dir.clone().unwrap_or_else(|| {
+            crate::resolve::Cache::default_dir()
+                .parent()
+                .map(|p| p.join("envs"))
+                .unwrap_or_else(|| ".mlflowrs-envs".into())
+        }),
+        // `models predict` has no request timeout; serve sets its own.
+        timeout: Duration::from_secs(365 * 24 * 3600),
+    }
 }
 
 /// One model to serve: its name in routes and metrics, and its URI.
@@ -229,6 +257,8 @@ impl ServeConfig {
         )?;
         at_least_one(args.max_queue, "--max-queue", "")?;
         at_least_one(args.max_body_bytes, "--max-body-bytes", "")?;
+        let mut load = load_options(&args.model, workers)?;
+        load.python.timeout = Duration::from_secs(args.timeout);
         Ok(ServeConfig {
             models,
             split,
@@ -244,7 +274,7 @@ impl ServeConfig {
             },
             max_rows: (args.max_rows > 0).then_some(args.max_rows),
             shutdown_timeout: Duration::from_secs(args.shutdown_timeout),
-            load: load_options(&args.model, workers)?,
+            load,
             stores: store_config(&args.model.store),
             metrics_addr: args.metrics_port.map(|p| SocketAddr::new(addr.ip(), p)),
             watch_interval: (args.watch_interval > 0)

@@ -11,8 +11,26 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
 
-use crate::scoring::{ErrorCode, MlflowError, Prepared, Reply, Scorer};
+use crate::scoring::{ErrorCode, MlflowError, Reply};
 use crate::telemetry;
+
+/// What the inference threads drive: a native flavor's [`crate::scoring::Scorer`]
+/// or the Python fallback's [`crate::python_scorer::PythonScorer`].
+pub trait Backend: Send + Sync + 'static {
+    /// A request parsed as far as it can be before the model call.
+    type Prepared: Send + 'static;
+    /// Metric labels naming the model (`model`, `version`).
+    fn labels(&self) -> &[metrics::Label];
+    fn prepare(
+        &self,
+        content_type: Option<&str>,
+        body: &bytes::Bytes,
+    ) -> Result<Self::Prepared, Reply>;
+    /// Rows the request adds to a batch.
+    fn rows(prepared: &Self::Prepared) -> usize;
+    /// One reply per request, in order.
+    fn run_batch(&self, batch: Vec<Self::Prepared>) -> Vec<Reply>;
+}
 
 struct Job {
     enqueued: Instant,
@@ -35,8 +53,8 @@ pub enum EngineError {
 
 impl Engine {
     /// Starts `workers` inference threads; `queue_len` jobs may wait.
-    pub fn start(
-        scorer: Arc<Scorer>,
+    pub fn start<B: Backend>(
+        scorer: Arc<B>,
         workers: usize,
         queue_len: usize,
         batching: Batching,
@@ -49,9 +67,9 @@ impl Engine {
             let scorer = Arc::clone(&scorer);
             std::thread::Builder::new()
                 .name(format!("inference-{i}"))
-                .spawn(move || work(&scorer, &rx, batching))?;
+                .spawn(move || work(scorer.as_ref(), &rx, batching))?;
         }
-        let queue_depth = metrics::gauge!(telemetry::QUEUE_DEPTH, scorer.labels.iter());
+        let queue_depth = metrics::gauge!(telemetry::QUEUE_DEPTH, scorer.labels().iter());
         Ok(Engine {
             queue: tx,
             queue_depth,
@@ -108,8 +126,8 @@ struct Meters {
     inference_seconds: metrics::Histogram,
 }
 
-fn work(scorer: &Scorer, rx: &Receiver<Job>, batching: Batching) {
-    let labels = scorer.labels.iter();
+fn work<B: Backend>(scorer: &B, rx: &Receiver<Job>, batching: Batching) {
+    let labels = scorer.labels().iter();
     let meters = Meters {
         queue_depth: metrics::gauge!(telemetry::QUEUE_DEPTH, labels.clone()),
         queue_seconds: metrics::histogram!(telemetry::QUEUE_SECONDS, labels.clone()),
@@ -118,7 +136,7 @@ fn work(scorer: &Scorer, rx: &Receiver<Job>, batching: Batching) {
     // At most one batch is held at a time: requests are parsed as they are
     // taken off the queue, and the batch runs as soon as the next request
     // would not fit or the queue is empty.
-    let mut batch: Vec<(Job, Prepared, Instant)> = Vec::new();
+    let mut batch: Vec<(Job, B::Prepared, Instant)> = Vec::new();
     let mut rows = 0;
     loop {
         let next = if batch.is_empty() {
@@ -152,7 +170,7 @@ fn work(scorer: &Scorer, rx: &Receiver<Job>, batching: Batching) {
                 continue;
             }
         };
-        let n = prepared.rows();
+        let n = B::rows(&prepared);
         if !batch.is_empty() && rows + n > batching.max_rows {
             run(scorer, &meters, std::mem::take(&mut batch));
             rows = 0;
@@ -167,7 +185,7 @@ fn work(scorer: &Scorer, rx: &Receiver<Job>, batching: Batching) {
 }
 
 /// Runs a batch as one model call (or each alone where they cannot stack).
-fn run(scorer: &Scorer, meters: &Meters, batch: Vec<(Job, Prepared, Instant)>) {
+fn run<B: Backend>(scorer: &B, meters: &Meters, batch: Vec<(Job, B::Prepared, Instant)>) {
     let n = batch.len();
     let mut jobs = Vec::with_capacity(n);
     let mut prepared = Vec::with_capacity(n);

@@ -11,6 +11,7 @@ pub mod engine;
 pub mod loader;
 pub mod mlmodel;
 pub mod pyjson;
+pub mod python_scorer;
 pub mod resolve;
 pub mod scoring;
 pub mod server;

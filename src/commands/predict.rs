@@ -6,6 +6,9 @@ use anyhow::Context;
 
 use crate::cli::{InputType, PredictArgs};
 use crate::config::{load_options, store_config};
+use crate::engine::Backend as _;
+use crate::loader::Backend;
+use crate::python_scorer::PythonScorer;
 use crate::resolve::Resolver;
 use crate::scoring::{Scorer, CONTENT_TYPE_CSV, CONTENT_TYPE_JSON};
 
@@ -22,7 +25,6 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
         .build()?
         .block_on(resolver.resolve(uri))?;
     let loaded = crate::loader::load(&resolved.dir, &load_options(&args.model, Some(1))?)?;
-    let scorer = Scorer::new(loaded.mlmodel, loaded.flavor);
     let mut input = Vec::new();
     match &args.input_path {
         Some(p) => {
@@ -38,7 +40,21 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
         InputType::Json => CONTENT_TYPE_JSON,
         InputType::Csv => CONTENT_TYPE_CSV,
     };
-    let reply = scorer.invocations(Some(content_type), &input);
+    let reply = match loaded.backend {
+        Backend::Native(flavor) => {
+            Scorer::new(loaded.mlmodel, flavor).invocations(Some(content_type), &input)
+        }
+        Backend::Python(pool) => {
+            let scorer = PythonScorer {
+                pool,
+                labels: Vec::new(),
+            };
+            match scorer.prepare(Some(content_type), &bytes::Bytes::from(input)) {
+                Ok(request) => scorer.run_batch(vec![request]).remove(0),
+                Err(reply) => reply,
+            }
+        }
+    };
     if reply.status != 200 {
         anyhow::bail!(
             "prediction failed ({}): {}",

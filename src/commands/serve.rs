@@ -8,6 +8,8 @@ use anyhow::Context;
 
 use crate::config::{ModelSpec, ServeConfig};
 use crate::engine::Engine;
+use crate::loader::Backend;
+use crate::python_scorer::{io_specs, PythonScorer};
 use crate::scoring::Scorer;
 use crate::server::{router, AppState, ModelSlot, Served, Split};
 
@@ -160,26 +162,55 @@ async fn load(
         .or_else(|| loaded.mlmodel.model_uuid.clone())
         .unwrap_or_else(|| "unknown".into());
     let labels = crate::telemetry::model_labels(&spec.name, &version);
+    let (platform, inputs, outputs) = match &loaded.backend {
+        Backend::Native(f) => (f.backend_name(), f.inputs().to_vec(), f.outputs().to_vec()),
+        Backend::Python(_) => (
+            "python_function",
+            io_specs(loaded.mlmodel.input_schema()),
+            io_specs(
+                loaded
+                    .mlmodel
+                    .signature
+                    .as_ref()
+                    .and_then(|s| s.outputs.as_ref()),
+            ),
+        ),
+    };
     let info = crate::v2::ModelInfo {
         name: spec.name.clone(),
         version,
-        platform: loaded.flavor.backend_name(),
-        inputs: loaded.flavor.inputs().to_vec(),
-        outputs: loaded.flavor.outputs().to_vec(),
+        platform,
         named_inputs: match loaded.mlmodel.input_schema() {
             Some(schema) => schema.has_names(),
-            None => loaded.flavor.inputs().len() > 1,
+            None => inputs.len() > 1,
         },
+        inputs,
+        outputs,
     };
-    let scorer = Scorer::new(loaded.mlmodel, loaded.flavor)
-        .with_max_rows(config.max_rows)
-        .with_labels(labels.clone());
-    let engine = Engine::start(
-        Arc::new(scorer),
-        config.load.sessions,
-        config.queue_len,
-        config.batching,
-    )
+    let engine = match loaded.backend {
+        Backend::Native(flavor) => Engine::start(
+            Arc::new(
+                Scorer::new(loaded.mlmodel, flavor)
+                    .with_max_rows(config.max_rows)
+                    .with_labels(labels.clone()),
+            ),
+            config.load.sessions,
+            config.queue_len,
+            config.batching,
+        ),
+        Backend::Python(pool) => {
+            let workers = pool.workers();
+            Engine::start(
+                Arc::new(PythonScorer {
+                    pool,
+                    labels: labels.clone(),
+                }),
+                workers,
+                config.queue_len,
+                config.batching,
+            )
+        }
+    }
     .context("could not start inference threads")?;
     let mut origin = resolved.to_json();
     origin["served_as"] = spec.name.clone().into();

@@ -203,6 +203,32 @@ impl Scorer {
     }
 }
 
+impl crate::engine::Backend for Scorer {
+    type Prepared = Prepared;
+
+    fn labels(&self) -> &[metrics::Label] {
+        &self.labels
+    }
+
+    fn prepare(&self, content_type: Option<&str>, body: &bytes::Bytes) -> Result<Prepared, Reply> {
+        Scorer::prepare(self, content_type, body)
+    }
+
+    fn rows(prepared: &Prepared) -> usize {
+        prepared.rows()
+    }
+
+    fn run_batch(&self, batch: Vec<Prepared>) -> Vec<Reply> {
+        Scorer::run_batch(self, batch)
+    }
+}
+
+/// Checks a request's `Content-Type` as MLflow does (415 answers), for
+/// backends that parse the body elsewhere.
+pub fn check_content_type(content_type: Option<&str>) -> Result<(), Reply> {
+    negotiate(content_type, &[]).map(|_| ())
+}
+
 /// A request parsed and enforced, ready for the model call.
 pub struct Prepared {
     feeds: Vec<flavor_api::Named>,

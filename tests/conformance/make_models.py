@@ -23,6 +23,9 @@ Fixtures:
                     MLflow feeds df.values to the single graph input.
   iris_columns_clf  column signature as above over the two-output classifier
                     (MLflow itself fails DataFrame requests on it).
+  py_sklearn_clf    mlflow.sklearn LogisticRegression (skops), 4 double columns.
+  py_tree_int       mlflow.sklearn DecisionTreeRegressor (skops), a: long, b: double.
+  py_custom_params  PythonModel with params scale: double = 2.0, prefix: string = "row-".
   mixed_columns     column signature a: long, b: double (required),
                     c: boolean (optional); graph inputs a int64 [N] and
                     b double [N] only (MLflow feeds one DataFrame column per
@@ -44,6 +47,7 @@ from sklearn.datasets import load_iris
 from sklearn.linear_model import LinearRegression, LogisticRegression
 
 import mlflow.onnx
+import mlflow.pyfunc
 from mlflow.models import ModelSignature
 from mlflow.types.schema import ColSpec, Schema, TensorSpec
 
@@ -166,6 +170,76 @@ def mixed_columns():
     save("mixed_columns", model, sig, example)
 
 
+# ---------------------------------------------------------------- pyfunc
+# Models only Python can run; mlflowrs serves them through its Python
+# fallback (flavors/pyfunc), which must answer as `mlflow models serve` does.
+
+
+def fresh(name):
+    path = ROOT / name
+    if path.exists():
+        shutil.rmtree(path)
+    return path
+
+
+def py_sklearn_clf():
+    """iris LogisticRegression fitted on a DataFrame, mlflow.sklearn defaults
+    (skops format); signature inferred from the example: 4 double columns ->
+    long."""
+    import mlflow.sklearn
+
+    df = pd.DataFrame(X.astype(np.float64), columns=COLS)
+    model = LogisticRegression(max_iter=1000, random_state=0).fit(df, y)
+    mlflow.sklearn.save_model(model, str(fresh("py_sklearn_clf")), input_example=df.iloc[:2])
+    print("wrote py_sklearn_clf")
+
+
+def py_tree_int():
+    """DecisionTreeRegressor on an int column `a` and a double column `b`,
+    saved in the skops format; signature a: long, b: double."""
+    import mlflow.sklearn
+    from sklearn.tree import DecisionTreeRegressor
+
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"a": rng.integers(0, 10, 200).astype(np.int64), "b": rng.normal(size=200)})
+    target = df["a"] * 2.0 + df["b"]
+    model = DecisionTreeRegressor(max_depth=5, random_state=0).fit(df, target)
+    mlflow.sklearn.save_model(
+        model, str(fresh("py_tree_int")), serialization_format="skops", input_example=df.iloc[:2],
+        skops_trusted_types=["sklearn.tree._tree.Tree"],
+    )
+    print("wrote py_tree_int")
+
+
+class ScaleModel(mlflow.pyfunc.PythonModel):
+    """y = x * scale + offset (params: double `scale` = 2.0, string `prefix`
+    = "row-"); label = prefix + the row's text."""
+
+    def predict(self, context, model_input, params=None):
+        params = params or {}
+        out = pd.DataFrame()
+        out["y"] = model_input["x"] * params.get("scale", 2.0) + 1.0
+        out["label"] = [f"{params.get('prefix', 'row-')}{t}" for t in model_input["text"]]
+        return out
+
+
+def py_custom_params():
+    from mlflow.models import infer_signature
+
+    example = pd.DataFrame({"x": [1.0, 2.5], "text": ["a", "b"]})
+    params = {"scale": 2.0, "prefix": "row-"}
+    sig = infer_signature(example, ScaleModel().predict(None, example, params), params=params)
+    mlflow.pyfunc.save_model(str(fresh("py_custom_params")), python_model=ScaleModel(), signature=sig, input_example=example)
+    print("wrote py_custom_params")
+
+
+ALL = (iris_unnamed, iris_named, multi_input, iris_columns, iris_columns_clf, mixed_columns,
+       py_sklearn_clf, py_tree_int, py_custom_params)
+
 if __name__ == "__main__":
-    for make in (iris_unnamed, iris_named, multi_input, iris_columns, iris_columns_clf, mixed_columns):
-        make()
+    import sys
+
+    wanted = set(sys.argv[1:])
+    for make in ALL:
+        if not wanted or make.__name__ in wanted:
+            make()

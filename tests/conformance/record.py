@@ -511,6 +511,50 @@ def mixed_cases():
     return cases + csv_parquet_garbage()
 
 
+def custom_params_cases():
+    XT = ["x", "text"]
+    split = lambda data, cols=XT: {"dataframe_split": {"columns": cols, "data": data}}
+    one = split([[1.5, "a"], [2.0, "b"]])
+    with_params = lambda name, params: post(name, {**one, "params": params})
+    return [
+        post("split_default_params", one),
+        with_params("params_scale", {"scale": 3.0}),
+        with_params("params_prefix", {"prefix": "p:"}),
+        with_params("params_both", {"scale": 0.5, "prefix": ""}),
+        with_params("params_scale_int", {"scale": 3}),
+        with_params("params_scale_numeric_string", {"scale": "3.5"}),
+        with_params("params_scale_bad_string", {"scale": "abc"}),
+        with_params("params_scale_list", {"scale": [1.0, 2.0]}),
+        with_params("params_scale_null", {"scale": None}),
+        with_params("params_prefix_int", {"prefix": 7}),
+        with_params("params_unknown", {"temperature": 0.1}),
+        with_params("params_empty", {}),
+        with_params("params_null", None),
+        with_params("params_list", [1, 2]),
+        post("records", {"dataframe_records": [{"x": 1.5, "text": "a"}, {"x": 2.0, "text": "b"}], "params": {"scale": 10.0}}),
+        post("inputs_dict", {"inputs": {"x": [1.5, 2.0], "text": ["a", "b"]}, "params": {"prefix": "i-"}}),
+        post("inputs_scalars", {"inputs": {"x": 1.5, "text": "a"}}),
+        post("instances", {"instances": [{"x": 1.5, "text": "a"}], "params": {"scale": 1.0}}),
+        post("split_x_int", split([[1, "a"]])),
+        post("split_x_string", split([["1.5", "a"]])),
+        post("split_x_bad_string", split([["x", "a"]])),
+        post("split_x_null", split([[None, "a"]])),
+        post("split_text_int", split([[1.5, 7]])),
+        post("split_text_null", split([[1.5, None]])),
+        post("split_missing_text", split([[1.5]], ["x"])),
+        post("split_extra_column", split([[1.5, "a", 3]], XT + ["z"])),
+        post("split_reordered", split([["a", 1.5]], ["text", "x"])),
+        post("split_zero_rows", split([])),
+        post("split_unicode", split([[1.0, "héllo ☃"]])),
+        post("csv", "x,text\n1.5,a\n2.0,b\n", CSV),
+        post("csv_x_bad", "x,text\nzz,a\n", CSV),
+        post("csv_text_numeric", "x,text\n1.5,12\n", CSV),
+        post("parquet", parquet(pd.DataFrame({"x": [1.5, 2.0], "text": ["a", "b"]})), PARQUET),
+        post("parquet_x_int", parquet(pd.DataFrame({"x": [1, 2], "text": ["a", "b"]})), PARQUET),
+        post("rows_1k_split", headers=JSON, body_gen=repeat('{"dataframe_split": {"columns": ["x", "text"], "data": [', '[0.25, "r"]', 1000, "]}}")),
+    ] + csv_parquet_garbage()
+
+
 OK_BODY = {
     "iris_unnamed": {"inputs": [ROW]},
     "iris_named": {"inputs": {"input": [ROW]}},
@@ -518,6 +562,9 @@ OK_BODY = {
     "iris_columns": {"dataframe_split": {"columns": COLS, "data": [ROW]}},
     "iris_columns_clf": {"dataframe_split": {"columns": COLS, "data": [ROW]}},
     "mixed_columns": {"dataframe_split": {"columns": ["a", "b", "c"], "data": [[1, 0.5, True]]}},
+    "py_sklearn_clf": {"dataframe_split": {"columns": COLS, "data": [ROW]}},
+    "py_tree_int": {"dataframe_split": {"columns": ["a", "b"], "data": [[3, 0.5]]}},
+    "py_custom_params": {"dataframe_split": {"columns": ["x", "text"], "data": [[1.5, "a"]]}},
 }
 
 FIXTURES = {
@@ -528,6 +575,10 @@ FIXTURES = {
     "iris_columns": iris_column_cases,
     "iris_columns_clf": lambda: [c for c in iris_column_cases() if c["name"] in CLF_CASES],
     "mixed_columns": mixed_cases,
+    # Python-only models (served by mlflowrs's pyfunc fallback).
+    "py_sklearn_clf": iris_column_cases,
+    "py_tree_int": mixed_cases,
+    "py_custom_params": custom_params_cases,
 }
 
 

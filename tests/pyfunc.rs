@@ -1,0 +1,363 @@
+//! The Python fallback under faults and load: workers that crash, hang, are
+//! killed from outside or cannot load; missing packages; batching across
+//! requests split back per request. Answers for good and bad requests are
+//! checked against the real `mlflow models serve` in tests/conformance.rs.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use mlflowrs::pyjson::{self, Json};
+
+use common::serving::{error_code, mlflowrs, post_json};
+use common::{repo_root, Server};
+
+fn python() -> PathBuf {
+    repo_root().join(".venv/bin/python")
+}
+
+/// Models written once per test run by tests/pyfunc/make_models.py.
+fn fault_models() -> &'static Path {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let out = std::process::Command::new(python())
+            .arg(repo_root().join("tests/pyfunc/make_models.py"))
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        dir
+    })
+    .path()
+}
+
+fn sklearn_model() -> PathBuf {
+    repo_root().join("tests/conformance/models/py_sklearn_clf")
+}
+
+/// Pids of the python workers under a server (its direct children).
+fn workers_of(server: &Server) -> Vec<u32> {
+    let pid = server.child.id();
+    let mut out = Vec::new();
+    for task in std::fs::read_dir(format!("/proc/{pid}/task"))
+        .unwrap()
+        .flatten()
+    {
+        let children = std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
+        out.extend(
+            children
+                .split_whitespace()
+                .filter_map(|p| p.parse::<u32>().ok()),
+        );
+    }
+    out.sort();
+    out
+}
+
+fn wait_for_workers(server: &Server, n: usize, limit: Duration) -> Vec<u32> {
+    let deadline = Instant::now() + limit;
+    loop {
+        let w = workers_of(server);
+        if w.len() == n || Instant::now() > deadline {
+            return w;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn x_body(x: f64) -> Vec<u8> {
+    format!(r#"{{"dataframe_split": {{"columns": ["x"], "data": [[{x}]]}}}}"#).into_bytes()
+}
+
+#[test]
+fn a_crash_mid_request_answers_500_and_the_worker_comes_back() {
+    let server = Server::start(&fault_models().join("faulty"), &["-w", "1"]);
+    let before = wait_for_workers(&server, 1, Duration::from_secs(5));
+    assert_eq!(before.len(), 1);
+    let (status, body) = post_json(&server, &x_body(666.0));
+    assert_eq!(status, 500, "{body:?}");
+    assert_eq!(error_code(&body), "\"INTERNAL_ERROR\"");
+    let msg = pyjson::to_string(body.get("message").unwrap());
+    assert!(msg.contains("died"), "{msg}");
+    // The next request waits for the replacement and succeeds.
+    let (status, body) = post_json(&server, &x_body(1.5));
+    assert_eq!(status, 200, "{body:?}");
+    assert_eq!(pyjson::to_string(&body), r#"{"predictions": [{"x": 3.0}]}"#);
+    let after = wait_for_workers(&server, 1, Duration::from_secs(5));
+    assert_eq!(after.len(), 1);
+    assert_ne!(before, after, "the worker was replaced");
+}
+
+#[test]
+fn a_request_past_the_timeout_gets_504_and_its_worker_is_killed() {
+    let server = Server::start(&fault_models().join("faulty"), &["-w", "1", "-t", "2"]);
+    let stuck = wait_for_workers(&server, 1, Duration::from_secs(5));
+    let started = Instant::now();
+    let (status, body) = post_json(&server, &x_body(777.0));
+    assert_eq!(status, 504, "{body:?}");
+    assert!(started.elapsed() < Duration::from_secs(10));
+    // MLflow leaves the stuck worker running; mlflowrs kills it.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Path::new(&format!("/proc/{}", stuck[0])).exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let status_file =
+        std::fs::read_to_string(format!("/proc/{}/stat", stuck[0])).unwrap_or_default();
+    assert!(
+        status_file.is_empty() || status_file.contains(") Z "),
+        "stuck worker {} still running: {status_file}",
+        stuck[0]
+    );
+    let (status, body) = post_json(&server, &x_body(2.0));
+    assert_eq!(status, 200, "{body:?}");
+    assert_eq!(pyjson::to_string(&body), r#"{"predictions": [{"x": 4.0}]}"#);
+}
+
+#[test]
+fn sigkill_during_a_load_loses_only_in_flight_requests() {
+    let server = Arc::new(Server::start(&sklearn_model(), &["-w", "2"]));
+    let workers = wait_for_workers(&server, 2, Duration::from_secs(5));
+    assert_eq!(workers.len(), 2);
+    let body = br#"{"dataframe_split": {"columns": ["sepal_length", "sepal_width", "petal_length", "petal_width"], "data": [[5.1, 3.5, 1.4, 0.2]]}}"#;
+    let stop = Arc::new(AtomicBool::new(false));
+    let (ok, failed, wrong) = (
+        Arc::new(AtomicUsize::new(0)),
+        Arc::new(AtomicUsize::new(0)),
+        Arc::new(AtomicUsize::new(0)),
+    );
+    const CLIENTS: usize = 4;
+    let threads: Vec<_> = (0..CLIENTS)
+        .map(|_| {
+            let (server, stop, ok, failed, wrong) = (
+                Arc::clone(&server),
+                Arc::clone(&stop),
+                Arc::clone(&ok),
+                Arc::clone(&failed),
+                Arc::clone(&wrong),
+            );
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let (status, answer) = post_json(&server, body);
+                    match status {
+                        200 if pyjson::to_string(&answer) == r#"{"predictions": [0]}"# => {
+                            ok.fetch_add(1, Ordering::Relaxed)
+                        }
+                        500 if error_code(&answer) == "\"INTERNAL_ERROR\"" => {
+                            failed.fetch_add(1, Ordering::Relaxed)
+                        }
+                        _ => wrong.fetch_add(1, Ordering::Relaxed),
+                    };
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(1500));
+    let before_kill = ok.load(Ordering::Relaxed);
+    assert!(before_kill > 0, "no request succeeded before the kill");
+    // SAFETY: sends a signal to a worker pid read from /proc; no memory access.
+    unsafe {
+        libc_kill(workers[0] as i32, 9);
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let replaced = wait_for_workers(&server, 2, Duration::from_secs(20));
+    let at_replacement = ok.load(Ordering::Relaxed);
+    std::thread::sleep(Duration::from_millis(1000));
+    stop.store(true, Ordering::Relaxed);
+    for t in threads {
+        t.join().unwrap();
+    }
+    let (ok, failed, wrong) = (
+        ok.load(Ordering::Relaxed),
+        failed.load(Ordering::Relaxed),
+        wrong.load(Ordering::Relaxed),
+    );
+    assert_eq!(wrong, 0, "answers that were neither right nor an error");
+    assert!(
+        failed <= CLIENTS,
+        "{failed} requests failed; at most the {CLIENTS} in flight may"
+    );
+    assert!(ok > at_replacement, "requests succeed after the kill");
+    assert_eq!(replaced.len(), 2, "the killed worker was replaced");
+    assert!(!replaced.contains(&workers[0]));
+}
+
+extern "C" {
+    #[link_name = "kill"]
+    fn libc_kill(pid: i32, sig: i32) -> i32;
+}
+
+#[test]
+fn a_model_that_fails_to_load_fails_startup_with_pythons_error() {
+    let model = fault_models().join("broken_load");
+    let out = mlflowrs(
+        &["models", "serve", "-m", model.to_str().unwrap(), "-p", "0"],
+        &[],
+    );
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("ValueError: broken-load-3141"), "{stderr}");
+}
+
+#[test]
+fn a_missing_requirement_is_named_at_startup() {
+    let dir = tempfile::tempdir().unwrap();
+    for f in std::fs::read_dir(sklearn_model()).unwrap().flatten() {
+        std::fs::copy(f.path(), dir.path().join(f.file_name())).unwrap();
+    }
+    let req = dir.path().join("requirements.txt");
+    let mut text = std::fs::read_to_string(&req).unwrap();
+    text.push_str("\nmlflowrs-surely-absent-pkg==1.2.3\n");
+    std::fs::write(&req, text).unwrap();
+    let out = mlflowrs(
+        &[
+            "models",
+            "serve",
+            "-m",
+            dir.path().to_str().unwrap(),
+            "-p",
+            "0",
+            "--env-manager",
+            "local",
+        ],
+        &[],
+    );
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("mlflowrs-surely-absent-pkg==1.2.3"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn no_mlflow_in_the_chosen_python_is_a_clear_error() {
+    let out = mlflowrs(
+        &[
+            "models",
+            "serve",
+            "-m",
+            sklearn_model().to_str().unwrap(),
+            "-p",
+            "0",
+            "--python",
+            "/usr/bin/python3",
+        ],
+        &[],
+    );
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("mlflow cannot be imported"), "{stderr}");
+}
+
+/// Concurrent requests of 1 to 5 rows against a row-wise model: whatever
+/// batches they were gathered into, each gets exactly its own rows' answer.
+#[test]
+fn batched_requests_get_exactly_their_own_rows() {
+    let server = Arc::new(Server::start(&sklearn_model(), &["-w", "1"]));
+    const ROWS: [[f64; 4]; 5] = [
+        [5.1, 3.5, 1.4, 0.2],
+        [6.7, 3.0, 5.2, 2.3],
+        [5.9, 3.0, 4.2, 1.5],
+        [4.9, 3.1, 1.5, 0.1],
+        [6.3, 2.5, 5.0, 1.9],
+    ];
+    fn body(i: usize) -> Vec<u8> {
+        let n = i % 5 + 1;
+        let data: Vec<String> = (0..n)
+            .map(|k| {
+                let r = ROWS[(i + k) % ROWS.len()];
+                format!("[{}, {}, {}, {}]", r[0], r[1], r[2], r[3])
+            })
+            .collect();
+        format!(
+            r#"{{"dataframe_split": {{"columns": ["sepal_length", "sepal_width", "petal_length", "petal_width"], "data": [{}]}}}}"#,
+            data.join(", ")
+        )
+        .into_bytes()
+    }
+    // Alone, one by one: the answers to compare with.
+    let alone: Vec<String> = (0..5)
+        .map(|i| {
+            let (status, j) = post_json(&server, &body(i));
+            assert_eq!(status, 200);
+            pyjson::to_string(&j)
+        })
+        .collect();
+    let alone = Arc::new(alone);
+    let threads: Vec<_> = (0..16)
+        .map(|t| {
+            let (server, alone) = (Arc::clone(&server), Arc::clone(&alone));
+            std::thread::spawn(move || {
+                for k in 0..25 {
+                    let i = t * 25 + k;
+                    let (status, j) = post_json(&server, &body(i));
+                    assert_eq!(status, 200);
+                    assert_eq!(pyjson::to_string(&j), alone[i % 5], "request {i}");
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    // Some of those 400 requests must have shared a predict call.
+    let (_, _, metrics) = common::raw_request(
+        server.port,
+        &common::build_request("GET", "/metrics", server.port, &[], b""),
+    );
+    let batches = metric_sum(
+        &String::from_utf8_lossy(&metrics),
+        "mlflowrs_batch_requests_count",
+    );
+    assert!(
+        batches > 0.0 && batches < 405.0,
+        "{batches} batches for 405 requests"
+    );
+}
+
+fn metric_sum(text: &str, name: &str) -> f64 {
+    text.lines()
+        .filter(|l| l.starts_with(name))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+#[test]
+fn predict_command_runs_python_models() {
+    let input = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(
+        input.path(),
+        r#"{"dataframe_split": {"columns": ["x", "text"], "data": [[1.5, "a"]]}, "params": {"scale": 3.0}}"#,
+    )
+    .unwrap();
+    let model = repo_root().join("tests/conformance/models/py_custom_params");
+    let out = mlflowrs(
+        &[
+            "models",
+            "predict",
+            "-m",
+            model.to_str().unwrap(),
+            "-i",
+            input.path().to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got: Json = pyjson::parse(&out.stdout).unwrap();
+    assert_eq!(
+        pyjson::to_string(&got),
+        r#"{"predictions": [{"y": 5.5, "label": "row-a"}]}"#
+    );
+}
