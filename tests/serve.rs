@@ -52,11 +52,13 @@ fn a_missing_onnx_runtime_library_says_how_to_get_it() {
 }
 
 #[test]
-fn a_model_without_a_native_flavor_names_its_flavors() {
+fn a_model_without_a_servable_flavor_names_its_flavors() {
+    // Neither onnx nor python_function: nothing, not even mlflow, can serve it.
     let err = start_failure(
-        "flavors:\n  python_function:\n    loader_module: mlflow.sklearn\n  sklearn:\n    pickled_model: model.skops\n",
+        "flavors:\n  sklearn:\n    pickled_model: model.skops\n  spark:\n    model_data: sparkml\n",
     );
-    assert!(err.contains("python_function, sklearn"), "{err}");
+    assert!(err.contains("sklearn, spark"), "{err}");
+    assert!(err.contains("python_function"), "{err}");
 }
 
 #[test]
