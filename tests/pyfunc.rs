@@ -374,3 +374,68 @@ fn predict_command_runs_python_models() {
         r#"{"predictions": [{"y": 5.5, "label": "row-a"}]}"#
     );
 }
+
+/// `--env-manager virtualenv` builds the model's environment from its
+/// python_env.yaml + requirements.txt (from PyPI, starting from a Python
+/// without mlflow), once; the second start reuses it.
+#[test]
+fn virtualenv_builds_the_environment_once_and_reuses_it() {
+    let cache = tempfile::tempdir().unwrap();
+    let model = repo_root().join("tests/conformance/models/py_custom_params");
+    let start = || {
+        let port = common::free_port();
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_mlflowrs"))
+            .args(["models", "serve", "-m", model.to_str().unwrap()])
+            .args(["-p", &port.to_string(), "-w", "1", "--env-manager", "virtualenv"])
+            .arg("--env-cache-dir")
+            .arg(cache.path())
+            .args(["--python", "/usr/bin/python3", "--log", "info"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Drained all along: pip's progress would fill the pipe and block.
+        let mut stderr = child.stderr.take().unwrap();
+        let log = std::thread::spawn(move || {
+            let mut log = String::new();
+            let _ = std::io::Read::read_to_string(&mut stderr, &mut log);
+            log
+        });
+        let deadline = Instant::now() + Duration::from_secs(900);
+        let body = br#"{"dataframe_split": {"columns": ["x", "text"], "data": [[1.5, "a"]]}}"#;
+        let answer = loop {
+            assert!(Instant::now() < deadline, "not serving within 15 min");
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!("mlflowrs exited ({status}): {}", log.join().unwrap());
+            }
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                let headers = vec![("Content-Type".to_string(), "application/json".to_string())];
+                let (status, _, out) = common::raw_request(
+                    port,
+                    &common::build_request("POST", "/invocations", port, &headers, body),
+                );
+                break (status, String::from_utf8_lossy(&out).into_owned());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        let _ = child.kill();
+        let _ = child.wait();
+        (answer, log.join().unwrap())
+    };
+    let (first, log) = start();
+    assert_eq!(first.0, 200, "{}", first.1);
+    assert_eq!(first.1, r#"{"predictions": [{"y": 4.0, "label": "row-a"}]}"#);
+    assert!(log.contains("building the model environment"), "{log}");
+    let envs: Vec<_> = std::fs::read_dir(cache.path()).unwrap().flatten().collect();
+    assert_eq!(envs.len(), 1);
+    let python = envs[0].path().join("bin/python");
+    let out = std::process::Command::new(&python)
+        .args(["-c", "import mlflow, pandas; print(mlflow.__version__, pandas.__version__)"])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "3.17.2 3.1.1");
+    let (second, log) = start();
+    assert_eq!(second, first);
+    assert!(log.contains("reusing the cached model environment"), "{log}");
+    assert!(!log.contains("building the model environment"), "{log}");
+}
