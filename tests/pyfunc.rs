@@ -386,7 +386,14 @@ fn virtualenv_builds_the_environment_once_and_reuses_it() {
         let port = common::free_port();
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_mlflowrs"))
             .args(["models", "serve", "-m", model.to_str().unwrap()])
-            .args(["-p", &port.to_string(), "-w", "1", "--env-manager", "virtualenv"])
+            .args([
+                "-p",
+                &port.to_string(),
+                "-w",
+                "1",
+                "--env-manager",
+                "virtualenv",
+            ])
             .arg("--env-cache-dir")
             .arg(cache.path())
             .args(["--python", "/usr/bin/python3", "--log", "info"])
@@ -424,18 +431,27 @@ fn virtualenv_builds_the_environment_once_and_reuses_it() {
     };
     let (first, log) = start();
     assert_eq!(first.0, 200, "{}", first.1);
-    assert_eq!(first.1, r#"{"predictions": [{"y": 4.0, "label": "row-a"}]}"#);
+    assert_eq!(
+        first.1,
+        r#"{"predictions": [{"y": 4.0, "label": "row-a"}]}"#
+    );
     assert!(log.contains("building the model environment"), "{log}");
     let envs: Vec<_> = std::fs::read_dir(cache.path()).unwrap().flatten().collect();
     assert_eq!(envs.len(), 1);
     let python = envs[0].path().join("bin/python");
     let out = std::process::Command::new(&python)
-        .args(["-c", "import mlflow, pandas; print(mlflow.__version__, pandas.__version__)"])
+        .args([
+            "-c",
+            "import mlflow, pandas; print(mlflow.__version__, pandas.__version__)",
+        ])
         .output()
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "3.17.2 3.1.1");
     let (second, log) = start();
     assert_eq!(second, first);
-    assert!(log.contains("reusing the cached model environment"), "{log}");
+    assert!(
+        log.contains("reusing the cached model environment"),
+        "{log}"
+    );
     assert!(!log.contains("building the model environment"), "{log}");
 }

@@ -281,7 +281,11 @@ fn every_form_from(via: Via) {
     }
     // The sklearn versions resolve too, and predict through the Python fallback.
     let answer = predict("models:/iris-sklearn@champion", &env);
-    assert_predictions(&answer, "2", &format!("models:/iris-sklearn@champion via {via:?}"));
+    assert_predictions(
+        &answer,
+        "2",
+        &format!("models:/iris-sklearn@champion via {via:?}"),
+    );
     let sk = resolve("models:/iris-sklearn@champion", &env).unwrap();
     assert_eq!(sk["version"], "2");
     assert_eq!(sk["model_id"], via.run(1)["sklearn_model_id"]);

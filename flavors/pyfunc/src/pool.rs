@@ -92,8 +92,10 @@ pub struct Pool {
 }
 
 impl Pool {
-    /// Starts every worker (in parallel) and returns once all have loaded
-    /// the model; the first load failure is the error.
+    /// Starts every worker in parallel and returns as soon as one has loaded
+    /// the model (the rest join the pool when they are ready, so a cold
+    /// start costs one model load, not N on shared cores). If the first to
+    /// finish failed, that is the error: the load is the same in every worker.
     pub fn start(config: PoolConfig) -> Result<Pool, PyfuncError> {
         let (tx, rx) = unbounded();
         let n = config.workers.max(1);
@@ -102,30 +104,38 @@ impl Pool {
             next_id: AtomicUsize::new(0),
             idle: tx,
         });
-        let handles: Vec<_> = (0..n)
-            .map(|_| {
+        let (first_tx, first_rx) = crossbeam_channel::bounded::<Result<(), PyfuncError>>(n);
+        for _ in 0..n {
+            let (s, first) = (Arc::clone(&spawner), first_tx.clone());
+            std::thread::spawn(move || match s.spawn() {
+                Ok(w) => {
+                    let _ = s.idle.send(w);
+                    let _ = first.send(Ok(()));
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "a python worker could not start");
+                    let _ = first.send(Err(e));
+                }
+            });
+        }
+        drop(first_tx);
+        match first_rx.recv() {
+            Ok(Ok(())) => {
+                // Workers that fail after start-up succeeded are retried.
                 let s = Arc::clone(&spawner);
-                std::thread::spawn(move || s.spawn())
-            })
-            .collect();
-        let mut first_error = None;
-        for h in handles {
-            match h.join() {
-                Ok(Ok(w)) => {
-                    let _ = spawner.idle.send(w);
-                }
-                Ok(Err(e)) => {
-                    first_error.get_or_insert(e);
-                }
-                Err(_) => {
-                    first_error.get_or_insert(PyfuncError::Load("worker start-up panicked".into()));
-                }
+                std::thread::spawn(move || {
+                    for failed in first_rx.iter().filter(Result::is_err) {
+                        drop(failed);
+                        s.replace();
+                    }
+                });
+                Ok(Pool { spawner, idle: rx })
             }
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err(PyfuncError::Load(
+                "every worker start-up thread ended".into(),
+            )),
         }
-        if let Some(e) = first_error {
-            return Err(e);
-        }
-        Ok(Pool { spawner, idle: rx })
     }
 
     pub fn workers(&self) -> usize {
