@@ -20,11 +20,26 @@ pub struct Cli {
     pub command: Command,
 }
 
+// Parsed once per process; boxing the big variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Work with MLflow models.
     #[command(subcommand)]
     Models(ModelsCommand),
+    /// Exit 0 when a URL answers 200 (the images' HEALTHCHECK; they have no curl).
+    Healthcheck(HealthcheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct HealthcheckArgs {
+    /// An http:// URL.
+    #[arg(
+        long,
+        env = "MLFLOWRS_HEALTHCHECK_URL",
+        default_value = "http://127.0.0.1:8080/ping"
+    )]
+    pub url: String,
 }
 
 #[derive(Debug, Subcommand)]
@@ -37,6 +52,70 @@ pub enum ModelsCommand {
     /// Resolve a model URI (downloading it into the cache if remote) and
     /// print what it resolved to as JSON.
     Resolve(ResolveArgs),
+    /// Build a Docker image serving the model on port 8080, through the Docker Engine API.
+    BuildDocker(BuildDockerArgs),
+    /// Write the Dockerfile and context `build-docker` uses (`docker build DIR` builds it).
+    GenerateDockerfile(GenerateDockerfileArgs),
+}
+
+/// What goes into a model image.
+#[derive(Debug, Args)]
+pub struct ImageArgs {
+    /// Model URI (any form `serve` takes).
+    #[arg(short = 'm', long = "model-uri", env = "MLFLOWRS_MODEL_URI")]
+    pub model_uri: String,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Base image: default `scratch` for native flavors, `python:<python_env.yaml's version>-slim`
+    /// for Python models (MLflow's choice).
+    #[arg(long, env = "MLFLOWRS_BASE_IMAGE")]
+    pub base_image: Option<String>,
+    /// Accepted for MLflow compatibility: a Python model's requirements are
+    /// always installed into the image with pip.
+    #[arg(
+        long,
+        value_enum,
+        env = "MLFLOWRS_ENV_MANAGER",
+        default_value = "local"
+    )]
+    pub env_manager: EnvManager,
+    /// Accepted for MLflow compatibility (mlflow comes from the model's requirements.txt).
+    #[arg(long, env = "MLFLOWRS_INSTALL_MLFLOW")]
+    pub install_mlflow: bool,
+    /// ONNX Runtime library to put into the image (default: found as `serve` finds it).
+    #[arg(long, env = "ORT_DYLIB_PATH")]
+    pub ort_library: Option<PathBuf>,
+    /// Python (with pip, the base image's minor version) that installs a Python model's requirements.
+    #[arg(long, env = "MLFLOWRS_PYTHON")]
+    pub python: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct BuildDockerArgs {
+    #[command(flatten)]
+    pub image: ImageArgs,
+    /// Image name and tag.
+    #[arg(
+        short = 'n',
+        long = "name",
+        env = "MLFLOWRS_IMAGE_NAME",
+        default_value = "mlflow-pyfunc-servable"
+    )]
+    pub name: String,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateDockerfileArgs {
+    #[command(flatten)]
+    pub image: ImageArgs,
+    /// Directory for the Dockerfile and its context.
+    #[arg(
+        short = 'd',
+        long = "output-directory",
+        env = "MLFLOWRS_OUTPUT_DIRECTORY",
+        default_value = "mlflow-dockerfile"
+    )]
+    pub output_directory: PathBuf,
 }
 
 /// Where `models:/` and `runs:/` URIs are looked up, as MLflow's client

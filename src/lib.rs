@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod docker;
 pub mod engine;
 pub mod loader;
 pub mod mlmodel;

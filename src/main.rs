@@ -2,6 +2,7 @@ use clap::Parser;
 
 use mlflowrs::cli::{Cli, Command, ModelsCommand};
 use mlflowrs::config::{ConfigError, ServeConfig};
+use mlflowrs::docker::DockerError;
 use mlflowrs::resolve::ResolveError;
 
 fn main() -> std::process::ExitCode {
@@ -32,6 +33,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Models(ModelsCommand::Predict(args)) => mlflowrs::commands::predict::run(&args),
         Command::Models(ModelsCommand::Resolve(args)) => mlflowrs::commands::resolve::run(&args),
+        Command::Models(ModelsCommand::BuildDocker(args)) => {
+            mlflowrs::commands::docker::build(&args)
+        }
+        Command::Models(ModelsCommand::GenerateDockerfile(args)) => {
+            mlflowrs::commands::docker::generate(&args)
+        }
+        Command::Healthcheck(args) => mlflowrs::commands::healthcheck::run(&args),
     }
 }
 
@@ -46,6 +54,11 @@ fn exit_code(e: &anyhow::Error) -> u8 {
                     _ => None,
                 })
                 .map(ResolveError::exit_code)
+                .or_else(|| {
+                    cause
+                        .downcast_ref::<DockerError>()
+                        .map(DockerError::exit_code)
+                })
         })
         .unwrap_or(1)
 }

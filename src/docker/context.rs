@@ -1,0 +1,317 @@
+//! The build context of a model image, written to a directory: a
+//! Dockerfile, `rootfs/` (copied to `/` in the image) and `model/`.
+//!
+//! Native flavors get an image `FROM scratch`: the mlflowrs binary, the
+//! shared libraries it and ONNX Runtime load (from `ldd`), ONNX Runtime, CA
+//! certificates, a non-root user and the model. Python models get the
+//! binary and the model's requirements (installed here, with pip, for the
+//! base image's Python) on a Python base image.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use super::DockerError;
+use crate::mlmodel::MlModel;
+
+pub const MODEL_PATH: &str = "/opt/ml/model";
+const BIN_PATH: &str = "/usr/local/bin/mlflowrs";
+const ORT_DIR: &str = "/opt/mlflowrs/lib";
+const PYTHON_DEPS: &str = "/opt/mlflowrs/python";
+/// The user the server runs as (not root).
+const UID: u32 = 10001;
+
+/// What goes into the image besides the model.
+#[derive(Debug, Clone)]
+pub struct ContextOptions {
+    pub model_dir: PathBuf,
+    /// The URI the user gave (an image label).
+    pub model_uri: String,
+    pub model_version: Option<String>,
+    /// The image to start from; `None`: scratch for native flavors,
+    /// `python:<version>-slim` for Python models.
+    pub base_image: Option<String>,
+    pub ort_library: Option<PathBuf>,
+    /// The Python (with pip) that installs a Python model's requirements.
+    pub python: Option<PathBuf>,
+}
+
+/// What was written.
+#[derive(Debug, Clone)]
+pub struct ContextInfo {
+    pub flavor: &'static str,
+    pub base_image: String,
+}
+
+pub fn write(opts: &ContextOptions, out: &Path) -> Result<ContextInfo, DockerError> {
+    let mlmodel = MlModel::load(&opts.model_dir).map_err(|e| DockerError::Model(e.to_string()))?;
+    let io = |what: &str, e: std::io::Error| DockerError::Context(format!("{what}: {e}"));
+    std::fs::create_dir_all(out).map_err(|e| io(&out.display().to_string(), e))?;
+    let rootfs = out.join("rootfs");
+    if rootfs.exists() {
+        std::fs::remove_dir_all(&rootfs).map_err(|e| io("clearing rootfs", e))?;
+    }
+    copy_dir(&opts.model_dir, &out.join("model"))?;
+    let exe = std::env::current_exe().map_err(|e| io("finding the mlflowrs binary", e))?;
+    place(&exe, &rootfs, BIN_PATH)?;
+    let native = mlmodel.flavor("onnx").is_some();
+    let info = if native {
+        let ort = onnx_ort::library::find(opts.ort_library.as_deref())
+            .map_err(|e| DockerError::Context(e.to_string()))?;
+        let ort_name = ort
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "libonnxruntime.so".into());
+        place(&ort, &rootfs, &format!("{ORT_DIR}/{ort_name}"))?;
+        for lib in needed_libraries(&[exe.as_path(), ort.as_path()])? {
+            let at = lib.to_string_lossy().into_owned();
+            place(&lib, &rootfs, &at)?;
+        }
+        for certs in ["/etc/ssl/certs/ca-certificates.crt"] {
+            if Path::new(certs).is_file() {
+                place(Path::new(certs), &rootfs, certs)?;
+            }
+        }
+        write_file(
+            &rootfs.join("etc/passwd"),
+            &format!("root:x:0:0:root:/root:/sbin/nologin\nmlflowrs:x:{UID}:{UID}:mlflowrs:/tmp:/sbin/nologin\n"),
+        )?;
+        write_file(
+            &rootfs.join("etc/group"),
+            &format!("root:x:0:\nmlflowrs:x:{UID}:\n"),
+        )?;
+        let tmp = rootfs.join("tmp");
+        std::fs::create_dir_all(&tmp).map_err(|e| io("tmp", e))?;
+        set_mode(&tmp, 0o1777)?;
+        let base = opts.base_image.clone().unwrap_or_else(|| "scratch".into());
+        write_file(
+            &out.join("Dockerfile"),
+            &dockerfile(
+                &base,
+                &[
+                    format!("ORT_DYLIB_PATH={ORT_DIR}/{ort_name}"),
+                    "SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt".into(),
+                    "HOME=/tmp".into(),
+                ],
+                opts,
+                "onnx",
+                &format!("{UID}:{UID}"),
+            ),
+        )?;
+        ContextInfo {
+            flavor: "onnx",
+            base_image: base,
+        }
+    } else if mlmodel.flavor("python_function").is_some() {
+        let base = opts
+            .base_image
+            .clone()
+            .unwrap_or_else(|| default_python_base(&opts.model_dir));
+        install_requirements(opts, &rootfs.join(PYTHON_DEPS.trim_start_matches('/')))?;
+        write_file(
+            &out.join("Dockerfile"),
+            &dockerfile(
+                &base,
+                &[
+                    format!("PYTHONPATH={PYTHON_DEPS}"),
+                    "MLFLOWRS_ENV_MANAGER=local".into(),
+                    "HOME=/tmp".into(),
+                ],
+                opts,
+                "python_function",
+                // Base images differ in their users; the numeric id needs none.
+                &format!("{UID}:{UID}"),
+            ),
+        )?;
+        ContextInfo {
+            flavor: "python_function",
+            base_image: base,
+        }
+    } else {
+        return Err(DockerError::Model(format!(
+            "the model has no flavor mlflowrs can serve (its flavors: {})",
+            mlmodel.flavor_names().join(", ")
+        )));
+    };
+    Ok(info)
+}
+
+fn dockerfile(
+    base: &str,
+    env: &[String],
+    opts: &ContextOptions,
+    flavor: &str,
+    user: &str,
+) -> String {
+    let label = |k: &str, v: &str| format!("LABEL {k}={}\n", serde_json::Value::from(v));
+    let mut f = String::new();
+    f.push_str(
+        "# Generated by `mlflowrs models generate-dockerfile`; build with `docker build .`\n",
+    );
+    f.push_str(&format!("FROM {base}\n"));
+    f.push_str("COPY rootfs/ /\n");
+    f.push_str(&format!("COPY model/ {MODEL_PATH}/\n"));
+    for e in env {
+        f.push_str(&format!("ENV {e}\n"));
+    }
+    f.push_str(&label("org.mlflowrs.model-uri", &opts.model_uri));
+    f.push_str(&label(
+        "org.mlflowrs.model-version",
+        opts.model_version.as_deref().unwrap_or(""),
+    ));
+    f.push_str(&label("org.mlflowrs.flavor", flavor));
+    f.push_str(&label("org.mlflowrs.version", env!("CARGO_PKG_VERSION")));
+    f.push_str(&format!("USER {user}\n"));
+    f.push_str("EXPOSE 8080\n");
+    f.push_str(&format!(
+        "HEALTHCHECK --interval=10s --timeout=3s --start-period=5s CMD [\"{BIN_PATH}\", \"healthcheck\", \"--url\", \"http://127.0.0.1:8080/ping\"]\n"
+    ));
+    // Workers and timeout come from MLflow's variables
+    // (MLFLOW_MODELS_WORKERS, MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT) and the
+    // MLFLOWRS_* ones, read by `serve` itself.
+    f.push_str(&format!(
+        "ENTRYPOINT [\"{BIN_PATH}\", \"models\", \"serve\", \"-m\", \"{MODEL_PATH}\", \"-h\", \"0.0.0.0\", \"-p\", \"8080\"]\n"
+    ));
+    f
+}
+
+/// MLflow's choice: `python:<python_env.yaml's version>-slim`.
+fn default_python_base(model_dir: &Path) -> String {
+    let version = std::fs::read_to_string(model_dir.join("python_env.yaml"))
+        .ok()
+        .and_then(|t| serde_norway::from_str::<serde_norway::Value>(&t).ok())
+        .and_then(|v| {
+            v.get("python").map(|p| match p {
+                serde_norway::Value::String(s) => s.clone(),
+                other => serde_norway::to_string(other)
+                    .unwrap_or_default()
+                    .trim()
+                    .to_string(),
+            })
+        })
+        .unwrap_or_else(|| "3.11".into());
+    format!("python:{version}-slim")
+}
+
+/// Installs the model's requirements.txt into `target` with the host's pip
+/// (the same Python minor version as the base image's), so the image build
+/// runs no command and needs no network.
+fn install_requirements(opts: &ContextOptions, target: &Path) -> Result<(), DockerError> {
+    let python = pyfunc::find_python(opts.python.as_deref())
+        .map_err(|e| DockerError::Context(e.to_string()))?;
+    let req = opts.model_dir.join("requirements.txt");
+    if !req.is_file() {
+        return Ok(());
+    }
+    tracing::info!(python = %python.display(), "installing the model's requirements into the image");
+    let status = Command::new(&python)
+        // Bytecode is compiled here: the image runs as a user that cannot write it.
+        .args(["-m", "pip", "install", "--quiet", "--target"])
+        .arg(target)
+        .arg("-r")
+        .arg(&req)
+        .status()
+        .map_err(|e| DockerError::Context(format!("running {}: {e}", python.display())))?;
+    if !status.success() {
+        return Err(DockerError::Context(format!(
+            "pip could not install {} ({status})",
+            req.display()
+        )));
+    }
+    Ok(())
+}
+
+/// The shared libraries (with the dynamic loader) the given ELF files load,
+/// as `ldd` resolves them on this machine.
+fn needed_libraries(files: &[&Path]) -> Result<Vec<PathBuf>, DockerError> {
+    let mut libs: Vec<PathBuf> = Vec::new();
+    for f in files {
+        let out = Command::new("ldd").arg(f).output().map_err(|e| {
+            DockerError::Context(format!(
+                "running ldd (glibc's, needed to find shared libraries): {e}"
+            ))
+        })?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        if text.contains("not a dynamic executable") {
+            continue;
+        }
+        for line in text.lines() {
+            let path = match line.split_once("=>") {
+                Some((_, rest)) => rest.split_whitespace().next(),
+                None => line
+                    .split_whitespace()
+                    .next()
+                    .filter(|p| p.starts_with('/')),
+            };
+            if let Some(p) = path.filter(|p| p.starts_with('/')) {
+                let p = PathBuf::from(p);
+                if !libs.contains(&p) {
+                    libs.push(p);
+                }
+            } else if line.contains("not found") {
+                return Err(DockerError::Context(format!(
+                    "{} needs a library this machine lacks: {}",
+                    f.display(),
+                    line.trim()
+                )));
+            }
+        }
+    }
+    Ok(libs)
+}
+
+/// Copies `from` (following symlinks) to `rootfs` + `at`.
+fn place(from: &Path, rootfs: &Path, at: &str) -> Result<(), DockerError> {
+    let to = rootfs.join(at.trim_start_matches('/'));
+    if let Some(parent) = to.parent() {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| DockerError::Context(format!("{}: {e}", parent.display())))?;
+    }
+    std::fs::copy(from, &to)
+        .map_err(|e| DockerError::Context(format!("copying {}: {e}", from.display())))?;
+    Ok(())
+}
+
+fn write_file(path: &Path, text: &str) -> Result<(), DockerError> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| DockerError::Context(format!("{}: {e}", parent.display())))?;
+    }
+    std::fs::write(path, text).map_err(|e| DockerError::Context(format!("{}: {e}", path.display())))
+}
+
+fn set_mode(path: &Path, mode: u32) -> Result<(), DockerError> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+        .map_err(|e| DockerError::Context(format!("{}: {e}", path.display())))
+}
+
+/// Copies a model directory; symlinks are followed only when they stay
+/// inside it, so an image never picks up files from elsewhere.
+fn copy_dir(from: &Path, to: &Path) -> Result<(), DockerError> {
+    let err = |p: &Path, e: std::io::Error| DockerError::Context(format!("{}: {e}", p.display()));
+    if to.exists() {
+        std::fs::remove_dir_all(to).map_err(|e| err(to, e))?;
+    }
+    let root = std::fs::canonicalize(from).map_err(|e| err(from, e))?;
+    let mut stack = vec![(root.clone(), to.to_path_buf())];
+    while let Some((src, dst)) = stack.pop() {
+        std::fs::create_dir_all(&dst).map_err(|e| err(&dst, e))?;
+        for entry in std::fs::read_dir(&src).map_err(|e| err(&src, e))? {
+            let entry = entry.map_err(|e| err(&src, e))?;
+            let real = std::fs::canonicalize(entry.path()).map_err(|e| err(&entry.path(), e))?;
+            if !real.starts_with(&root) {
+                return Err(DockerError::Context(format!(
+                    "{} points outside the model directory",
+                    entry.path().display()
+                )));
+            }
+            let target = dst.join(entry.file_name());
+            if real.is_dir() {
+                stack.push((real, target));
+            } else {
+                std::fs::copy(&real, &target).map_err(|e| err(&real, e))?;
+            }
+        }
+    }
+    Ok(())
+}
