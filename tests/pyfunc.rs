@@ -73,6 +73,21 @@ fn wait_for_workers(server: &Server, n: usize, limit: Duration) -> Vec<u32> {
     }
 }
 
+/// Whether a process has ended within 5 s (a zombie not yet reaped counts).
+fn gone(pid: u32) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        if stat.is_empty() || stat.contains(") Z ") {
+            return true;
+        }
+        if Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 fn x_body(x: f64) -> Vec<u8> {
     format!(r#"{{"dataframe_split": {{"columns": ["x"], "data": [[{x}]]}}}}"#).into_bytes()
 }
@@ -105,17 +120,7 @@ fn a_request_past_the_timeout_gets_504_and_its_worker_is_killed() {
     assert_eq!(status, 504, "{body:?}");
     assert!(started.elapsed() < Duration::from_secs(10));
     // MLflow leaves the stuck worker running; mlflowrs kills it.
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while Path::new(&format!("/proc/{}", stuck[0])).exists() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let status_file =
-        std::fs::read_to_string(format!("/proc/{}/stat", stuck[0])).unwrap_or_default();
-    assert!(
-        status_file.is_empty() || status_file.contains(") Z "),
-        "stuck worker {} still running: {status_file}",
-        stuck[0]
-    );
+    assert!(gone(stuck[0]), "stuck worker {} still running", stuck[0]);
     // The replacement loads the model (seconds on a busy machine); until it
     // is ready, requests wait in the queue and may themselves pass `-t 2`.
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -454,4 +459,36 @@ fn virtualenv_builds_the_environment_once_and_reuses_it() {
         "{log}"
     );
     assert!(!log.contains("building the model environment"), "{log}");
+}
+
+#[test]
+fn sigterm_stops_the_workers_even_mid_predict() {
+    let mut server = Server::start(
+        &fault_models().join("faulty"),
+        &["-w", "1", "--shutdown-timeout", "1"],
+    );
+    let workers = wait_for_workers(&server, 1, Duration::from_secs(5));
+    assert_eq!(workers.len(), 1);
+    let port = server.port;
+    // A request the worker will never finish (it sleeps 600 s).
+    let stuck = std::thread::spawn(move || {
+        let headers = vec![("Content-Type".to_string(), "application/json".to_string())];
+        let req = common::build_request("POST", "/invocations", port, &headers, &x_body(777.0));
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        std::io::Write::write_all(&mut s, &req).unwrap();
+        let mut buf = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut s, &mut buf);
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    server.terminate();
+    let status = server
+        .wait_exit(Duration::from_secs(10))
+        .expect("mlflowrs exits");
+    assert!(status.success(), "{status}");
+    assert!(
+        gone(workers[0]),
+        "worker {} outlived the server",
+        workers[0]
+    );
+    stuck.join().unwrap();
 }

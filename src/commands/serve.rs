@@ -98,6 +98,8 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
         r = server.into_future() => r.context("server failed")?,
         _ = deadline => tracing::warn!(timeout_s = config.shutdown_timeout.as_secs(), "shutdown timeout passed with requests in flight; exiting"),
     }
+    // Python workers still busy (a stuck predict) go with the server.
+    pyfunc::kill_all();
     tracing::info!("stopped");
     Ok(())
 }

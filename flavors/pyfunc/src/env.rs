@@ -39,24 +39,30 @@ struct Preflight {
     mismatched: Vec<(String, String)>,
 }
 
-/// `--python`, else the active virtualenv, else `./.venv`, else python3 or
-/// python on PATH.
+/// `--python`, else the first of the active virtualenv, `./.venv`, python3
+/// and python on PATH that exists.
 pub fn find_python(explicit: Option<&Path>) -> Result<PathBuf, PyfuncError> {
     if let Some(p) = explicit {
         return Ok(p.to_path_buf());
     }
-    let mut candidates = Vec::new();
+    candidates().into_iter().next().ok_or(PyfuncError::NoPython)
+}
+
+/// The interpreters `find_python` considers, in its order, that exist.
+fn candidates() -> Vec<PathBuf> {
+    let mut found = Vec::new();
     if let Some(venv) = std::env::var_os("VIRTUAL_ENV") {
-        candidates.push(PathBuf::from(venv).join("bin/python"));
+        found.push(PathBuf::from(venv).join("bin/python"));
     }
-    candidates.push(PathBuf::from(".venv/bin/python"));
-    if let Some(found) = candidates.into_iter().find(|p| p.is_file()) {
-        return Ok(std::path::absolute(&found).unwrap_or(found));
-    }
-    ["python3", "python"]
-        .iter()
-        .find_map(|name| on_path(name))
-        .ok_or(PyfuncError::NoPython)
+    found.push(PathBuf::from(".venv/bin/python"));
+    found.retain(|p| p.is_file());
+    let mut found: Vec<PathBuf> = found
+        .into_iter()
+        .map(|p| std::path::absolute(&p).unwrap_or(p))
+        .collect();
+    found.extend(["python3", "python"].iter().filter_map(|n| on_path(n)));
+    found.dedup();
+    found
 }
 
 fn on_path(name: &str) -> Option<PathBuf> {
@@ -74,14 +80,42 @@ pub fn prepare_python(
     cache_root: &Path,
 ) -> Result<PythonEnv, PyfuncError> {
     let base = find_python(explicit)?;
-    let python = match manager {
-        EnvManager::Local => base,
+    let requirements = model_dir.join("requirements.txt");
+    let (python, report) = match manager {
+        // Without --python, the first interpreter that has mlflow (a
+        // python3 on PATH without it should not hide ./.venv's or the
+        // active virtualenv's, whichever comes first).
+        EnvManager::Local if explicit.is_none() => {
+            let mut first = None;
+            let mut chosen = None;
+            for candidate in candidates() {
+                let Ok(report) = preflight(&candidate, &requirements) else {
+                    continue;
+                };
+                if report.mlflow.is_some() {
+                    chosen = Some((candidate, report));
+                    break;
+                }
+                first.get_or_insert((candidate, report));
+            }
+            match chosen.or(first) {
+                Some(c) => c,
+                None => {
+                    let report = preflight(&base, &requirements)?;
+                    (base, report)
+                }
+            }
+        }
+        EnvManager::Local => {
+            let report = preflight(&base, &requirements)?;
+            (base, report)
+        }
         EnvManager::Virtualenv | EnvManager::Uv => {
-            build_env(manager, model_dir, explicit.is_some(), &base, cache_root)?
+            let python = build_env(manager, model_dir, explicit.is_some(), &base, cache_root)?;
+            let report = preflight(&python, &requirements)?;
+            (python, report)
         }
     };
-    let requirements = model_dir.join("requirements.txt");
-    let report = preflight(&python, &requirements)?;
     let Some(mlflow_version) = report.mlflow else {
         return Err(PyfuncError::MlflowMissing {
             python,

@@ -14,4 +14,4 @@ mod process;
 pub use env::{find_python, prepare_python, EnvManager, PythonEnv};
 pub use error::PyfuncError;
 pub use pool::{Batching, Pool, PoolConfig};
-pub use process::{CallError, RawReply, RawRequest};
+pub use process::{kill_all, CallError, RawReply, RawRequest};

@@ -14,6 +14,26 @@ use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender};
 use crate::error::PyfuncError;
 
 const WORKER_PY: &str = include_str!("worker.py");
+
+/// Process groups of the workers alive in this process, for [`kill_all`].
+static LIVE: Mutex<Vec<i32>> = Mutex::new(Vec::new());
+
+fn kill_group(pgid: i32) {
+    // SAFETY: kill(2) with a negative pid signals a worker's own process
+    // group, created at spawn; it touches no memory.
+    unsafe {
+        libc::kill(-pgid, libc::SIGKILL);
+    }
+}
+
+/// Kills every worker still running (at shutdown: a worker busy with a
+/// long predict would otherwise outlive the server until it next reads).
+pub fn kill_all() {
+    let live = std::mem::take(&mut *LIVE.lock().unwrap_or_else(|e| e.into_inner()));
+    for pgid in live {
+        kill_group(pgid);
+    }
+}
 /// Stderr lines kept to explain a worker that died.
 const KEPT_LINES: usize = 40;
 
@@ -72,6 +92,9 @@ impl Worker {
             .spawn()
             .map_err(PyfuncError::Spawn)?;
         let pid = child.id();
+        LIVE.lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(pid as i32);
         let stderr_tail = Arc::new(Mutex::new(VecDeque::new()));
         if let Some(err) = child.stderr.take() {
             let tail = Arc::clone(&stderr_tail);
@@ -183,14 +206,14 @@ impl Worker {
 
 impl Drop for Worker {
     fn drop(&mut self) {
+        let pgid = self.child.id() as i32;
         if let Ok(None) = self.child.try_wait() {
-            // SAFETY: kill(2) with a negative pid signals the worker's own
-            // process group, created at spawn; it touches no memory.
-            unsafe {
-                libc::kill(-(self.child.id() as i32), libc::SIGKILL);
-            }
+            kill_group(pgid);
         }
         let _ = self.child.wait();
+        LIVE.lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|p| *p != pgid);
     }
 }
 
