@@ -25,6 +25,13 @@ pub enum LoadError {
     Ort(#[from] onnx_ort::OrtError),
     #[error(transparent)]
     Python(#[from] pyfunc::PyfuncError),
+    #[error("{path}: graph inputs or outputs {names} are not tensors (sequences or maps, e.g. skl2onnx's ZipMap); mlflowrs's ONNX Runtime backend serves tensors only (convert with zipmap=False)")]
+    NotTensors { path: PathBuf, names: String },
+    #[error("{native}; serving it through Python instead failed: {python}")]
+    Fallback {
+        native: String,
+        python: Box<LoadError>,
+    },
     #[error("--env-manager conda is not supported: mlflowrs builds Python environments with virtualenv or uv")]
     Conda,
 }
@@ -92,7 +99,41 @@ pub fn load(dir: &Path, opts: &LoadOptions) -> Result<LoadedModel, LoadError> {
             flavors: mlmodel.flavor_names().join(", "),
         });
     };
-    check_signature(&mlmodel, dir)?;
+    match load_onnx(&mlmodel, onnx, dir, opts) {
+        Ok(model) => {
+            tracing::info!(
+                flavor = "onnx",
+                backend = "onnx-ort",
+                sessions = opts.sessions,
+                "model loaded"
+            );
+            Ok(LoadedModel {
+                mlmodel,
+                backend: Backend::Native(model),
+            })
+        }
+        // What the native backend cannot serve, mlflow can: same answers as
+        // `mlflow models serve`, at Python's speed.
+        Err(e @ (LoadError::UnsupportedColumn { .. } | LoadError::NotTensors { .. }))
+            if mlmodel.flavor("python_function").is_some() =>
+        {
+            tracing::warn!(reason = %e, "serving this ONNX model through the Python fallback");
+            load_python(mlmodel, opts).map_err(|python| LoadError::Fallback {
+                native: e.to_string(),
+                python: Box::new(python),
+            })
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn load_onnx(
+    mlmodel: &MlModel,
+    onnx: &serde_json::Value,
+    dir: &Path,
+    opts: &LoadOptions,
+) -> Result<Arc<dyn Flavor>, LoadError> {
+    check_signature(mlmodel, dir)?;
     let data = onnx
         .get("data")
         .and_then(|d| d.as_str())
@@ -102,16 +143,20 @@ pub fn load(dir: &Path, opts: &LoadOptions) -> Result<LoadedModel, LoadError> {
     onnx_ort::init_runtime(opts.ort_library.as_deref())?;
     let config = onnx_ort::SessionConfig::from_flavor(onnx, opts.sessions, opts.intra_op_threads)?;
     let model = onnx_ort::OrtModel::load(&mlmodel.root.join(data), &config)?;
-    tracing::info!(
-        flavor = "onnx",
-        backend = "onnx-ort",
-        sessions = opts.sessions,
-        "model loaded"
-    );
-    Ok(LoadedModel {
-        mlmodel,
-        backend: Backend::Native(Arc::new(model)),
-    })
+    let not_tensors: Vec<String> = model
+        .inputs()
+        .iter()
+        .chain(model.outputs())
+        .filter(|io| io.dtype.is_none())
+        .map(|io| io.name.clone())
+        .collect();
+    if !not_tensors.is_empty() {
+        return Err(LoadError::NotTensors {
+            path: dir.to_path_buf(),
+            names: not_tensors.join(", "),
+        });
+    }
+    Ok(Arc::new(model))
 }
 
 fn load_python(mlmodel: MlModel, opts: &LoadOptions) -> Result<LoadedModel, LoadError> {

@@ -492,3 +492,25 @@ fn sigterm_stops_the_workers_even_mid_predict() {
     );
     stuck.join().unwrap();
 }
+
+/// skl2onnx's default ZipMap output is a list of dicts, which the ONNX
+/// Runtime backend does not serve; such a model goes to the Python fallback
+/// and answers exactly as mlflow's scoring code does.
+#[test]
+fn an_onnx_model_with_zipmap_is_served_through_python_as_mlflow_answers() {
+    let dir = fault_models();
+    let server = Server::start(&dir.join("zipmap_onnx"), &["-w", "1"]);
+    let body = br#"{"inputs": [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]]}"#;
+    let headers = vec![("Content-Type".to_string(), "application/json".to_string())];
+    let (status, _, answer) = common::raw_request(
+        server.port,
+        &common::build_request("POST", "/invocations", server.port, &headers, body),
+    );
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&answer));
+    let want = std::fs::read(dir.join("zipmap_onnx.expected.json")).unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&answer),
+        String::from_utf8_lossy(&want)
+    );
+    assert!(String::from_utf8_lossy(&answer).contains("output_probability"));
+}
