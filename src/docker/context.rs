@@ -181,19 +181,7 @@ fn dockerfile(
 
 /// MLflow's choice: `python:<python_env.yaml's version>-slim`.
 fn default_python_base(model_dir: &Path) -> String {
-    let version = std::fs::read_to_string(model_dir.join("python_env.yaml"))
-        .ok()
-        .and_then(|t| serde_norway::from_str::<serde_norway::Value>(&t).ok())
-        .and_then(|v| {
-            v.get("python").map(|p| match p {
-                serde_norway::Value::String(s) => s.clone(),
-                other => serde_norway::to_string(other)
-                    .unwrap_or_default()
-                    .trim()
-                    .to_string(),
-            })
-        })
-        .unwrap_or_else(|| "3.11".into());
+    let version = pyfunc::model_python_version(model_dir).unwrap_or_else(|| "3.11".into());
     format!("python:{version}-slim")
 }
 

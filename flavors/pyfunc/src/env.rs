@@ -163,6 +163,11 @@ fn preflight(python: &Path, requirements: &Path) -> Result<Preflight, PyfuncErro
 }
 
 /// The Python version `python_env.yaml` asks for (`python: 3.11.9`).
+/// The Python version a model's `python_env.yaml` names, if any.
+pub fn model_python_version(model_dir: &Path) -> Option<String> {
+    wanted_python(model_dir).0
+}
+
 fn wanted_python(model_dir: &Path) -> (Option<String>, Vec<String>) {
     let Ok(text) = std::fs::read_to_string(model_dir.join("python_env.yaml")) else {
         return (None, Vec::new());

@@ -11,7 +11,7 @@ mod error;
 mod pool;
 mod process;
 
-pub use env::{find_python, prepare_python, EnvManager, PythonEnv};
+pub use env::{find_python, model_python_version, prepare_python, EnvManager, PythonEnv};
 pub use error::PyfuncError;
 pub use pool::{Batching, Pool, PoolConfig};
 pub use process::{kill_all, CallError, RawReply, RawRequest};
