@@ -173,7 +173,9 @@ fn a_python_model_image_on_a_python_base_answers_as_serve_does() {
         .unwrap();
     assert!(
         out.status.success(),
-        "{}",
+        "python-base.sh: {}\n{}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
     let model = "tests/conformance/models/py_sklearn_clf";

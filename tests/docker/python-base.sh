@@ -5,7 +5,8 @@
 # `python:<version>-slim` in tests/docker.rs.
 #
 # Usage: tests/docker/python-base.sh TAG [PYTHON]   (PYTHON: default .venv/bin/python)
-set -euo pipefail
+set -Eeuo pipefail
+trap 'echo "python-base.sh: line $LINENO: exit $?" >&2' ERR
 cd "$(dirname "$0")/../.."
 TAG="$1"
 PY="${2:-.venv/bin/python}"
@@ -32,9 +33,11 @@ cp -a "$PREFIX"/lib/libpython"$VER"*.so* "$root/usr/local/lib/" 2>/dev/null || t
   find "$PREFIX/lib/python$VER/lib-dynload" -name '*.so' -exec ldd {} \;
   # All of glibc (wheels' extensions load librt, libdl, libutil, ... directly).
   dpkg -L libc6 2>/dev/null | grep -E '/lib[^/]*\.so[.0-9]*$' | sed 's/.*/x => & (0x0)/'
+  # awk reads to the end: an early exit would SIGPIPE ldconfig, and under
+  # pipefail that silently ended this script on machines with a big cache.
   for lib in libstdc++.so.6 libgcc_s.so.1 libgomp.so.1; do
-    p=$(ldconfig -p | awk -v l="$lib" '$1==l && /x86-64/ {print $NF; exit}')
-    [ -n "$p" ] && echo "$lib => $p (0x0)"
+    p=$(ldconfig -p | awk -v l="$lib" '$1==l && /x86-64/ && !found {print $NF; found=1}')
+    if [ -n "$p" ]; then echo "$lib => $p (0x0)"; fi
   done
 } | awk '/=>/ {print $3} !/=>/ && $1 ~ /^\// {print $1}' | grep '^/' | sort -u | while read -r lib; do
   mkdir -p "$root$(dirname "$lib")"
