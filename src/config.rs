@@ -3,7 +3,7 @@
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
-use crate::cli::{ModelArgs, ServeArgs, StoreArgs};
+use crate::cli::{ModelArgs, ServeArgs, ServerArgs, StoreArgs};
 use crate::loader::{LoadOptions, PythonOptions};
 use crate::resolve::{HttpSettings, StoreConfig};
 
@@ -13,6 +13,44 @@ pub enum ConfigError {
     Invalid(String),
     #[error(transparent)]
     Uri(#[from] crate::resolve::ResolveError),
+}
+
+/// `mlflowrs server`'s settings and listen address, with `mlflow server`'s
+/// defaults: artifacts proxied from ./mlartifacts as `mlflow-artifacts:/`.
+pub fn tracking_settings(
+    args: &ServerArgs,
+) -> Result<(crate::tracking::Settings, SocketAddr), ConfigError> {
+    let serve_artifacts = !args.no_serve_artifacts || args.serve_artifacts;
+    let default_artifact_root = match &args.default_artifact_root {
+        Some(root) if !root.is_empty() => root.clone(),
+        _ if serve_artifacts => "mlflow-artifacts:/".to_string(),
+        _ => std::env::current_dir()
+            .map(|d| d.join("mlruns").display().to_string())
+            .unwrap_or_else(|_| "./mlruns".into()),
+    };
+    if default_artifact_root.starts_with("mlflow-artifacts:") && !serve_artifacts {
+        return Err(ConfigError::Invalid(
+            "--default-artifact-root mlflow-artifacts:/ needs the artifact proxy; drop --no-serve-artifacts".into(),
+        ));
+    }
+    if args.max_request_bytes == 0 {
+        return Err(ConfigError::Invalid("--max-request-bytes must be at least 1".into()));
+    }
+    let addr = (args.host.as_str(), args.port)
+        .to_socket_addrs()
+        .map_err(|e| ConfigError::Invalid(format!("cannot listen on {}:{}: {e}", args.host, args.port)))?
+        .next()
+        .ok_or_else(|| ConfigError::Invalid(format!("{} resolves to no address", args.host)))?;
+    Ok((
+        crate::tracking::Settings {
+            backend_store_uri: args.backend_store_uri.clone(),
+            default_artifact_root,
+            artifacts_destination: args.artifacts_destination.clone(),
+            serve_artifacts,
+            max_request_bytes: args.max_request_bytes,
+        },
+        addr,
+    ))
 }
 
 /// The stores and cache behind model URIs, with MLflow's defaults.

@@ -17,6 +17,7 @@ pub mod resolve;
 pub mod scoring;
 pub mod server;
 pub mod telemetry;
+pub mod tracking;
 pub mod v2;
 
 /// The MLflow release whose scoring protocol mlflowrs answers (`/version`).

@@ -40,6 +40,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             mlflowrs::commands::docker::generate(&args)
         }
         Command::Healthcheck(args) => mlflowrs::commands::healthcheck::run(&args),
+        Command::Server(args) => {
+            let (settings, addr) = mlflowrs::config::tracking_settings(&args)?;
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(mlflowrs::commands::server::run(settings, addr))
+        }
     }
 }
 

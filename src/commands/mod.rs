@@ -5,3 +5,4 @@ pub mod healthcheck;
 pub mod predict;
 pub mod resolve;
 pub mod serve;
+pub mod server;

@@ -8,6 +8,8 @@ pub enum ErrorCode {
     BadRequest,
     InvalidParameterValue,
     ResourceDoesNotExist,
+    ResourceAlreadyExists,
+    InvalidState,
     InternalError,
     RequestLimitExceeded,
     DeadlineExceeded,
@@ -20,6 +22,8 @@ impl ErrorCode {
             ErrorCode::BadRequest => "BAD_REQUEST",
             ErrorCode::InvalidParameterValue => "INVALID_PARAMETER_VALUE",
             ErrorCode::ResourceDoesNotExist => "RESOURCE_DOES_NOT_EXIST",
+            ErrorCode::ResourceAlreadyExists => "RESOURCE_ALREADY_EXISTS",
+            ErrorCode::InvalidState => "INVALID_STATE",
             ErrorCode::InternalError => "INTERNAL_ERROR",
             ErrorCode::RequestLimitExceeded => "REQUEST_LIMIT_EXCEEDED",
             ErrorCode::DeadlineExceeded => "DEADLINE_EXCEEDED",
@@ -29,10 +33,12 @@ impl ErrorCode {
 
     pub fn http_status(self) -> u16 {
         match self {
-            ErrorCode::BadRequest | ErrorCode::InvalidParameterValue => 400,
+            ErrorCode::BadRequest
+            | ErrorCode::InvalidParameterValue
+            | ErrorCode::ResourceAlreadyExists => 400,
             ErrorCode::ResourceDoesNotExist => 404,
             ErrorCode::RequestLimitExceeded => 429,
-            ErrorCode::InternalError => 500,
+            ErrorCode::InternalError | ErrorCode::InvalidState => 500,
             ErrorCode::TemporarilyUnavailable => 503,
             ErrorCode::DeadlineExceeded => 504,
         }
@@ -45,7 +51,10 @@ impl ErrorCode {
                 Some(("KAM00", "INVALID_PARAMETER_VALUE"))
             }
             ErrorCode::ResourceDoesNotExist => Some(("KAM00", "RESOURCE_NOT_FOUND")),
-            ErrorCode::InternalError | ErrorCode::TemporarilyUnavailable => {
+            ErrorCode::ResourceAlreadyExists => Some(("KAM00", "RESOURCE_ALREADY_EXISTS")),
+            ErrorCode::InternalError
+            | ErrorCode::InvalidState
+            | ErrorCode::TemporarilyUnavailable => {
                 Some(("XXM00", "CLIENT_INTERNAL_ERROR"))
             }
             ErrorCode::RequestLimitExceeded | ErrorCode::DeadlineExceeded => None,
@@ -83,6 +92,18 @@ impl MlflowError {
 
     pub fn invalid_parameter(message: impl Into<String>) -> MlflowError {
         MlflowError::new(ErrorCode::InvalidParameterValue, message)
+    }
+
+    pub fn not_found(message: impl Into<String>) -> MlflowError {
+        MlflowError::new(ErrorCode::ResourceDoesNotExist, message)
+    }
+
+    pub fn already_exists(message: impl Into<String>) -> MlflowError {
+        MlflowError::new(ErrorCode::ResourceAlreadyExists, message)
+    }
+
+    pub fn internal(message: impl Into<String>) -> MlflowError {
+        MlflowError::new(ErrorCode::InternalError, message)
     }
 
     pub fn with_stack_trace(mut self, trace: impl Into<String>) -> MlflowError {

@@ -1,0 +1,33 @@
+//! `mlflowrs server`.
+
+use std::future::IntoFuture;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+
+use crate::tracking::{Server, Settings};
+
+pub async fn run(settings: Settings, addr: SocketAddr) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    if settings.serve_artifacts {
+        std::fs::create_dir_all(&settings.artifacts_destination).with_context(|| {
+            format!("artifacts destination {}", settings.artifacts_destination.display())
+        })?;
+    }
+    let runtime = tokio::runtime::Handle::current();
+    let store = crate::resolve::store::redact(&settings.backend_store_uri);
+    let server = tokio::task::spawn_blocking(move || Server::open(settings, runtime))
+        .await?
+        .map_err(|e| anyhow::anyhow!("{}", e.message))
+        .with_context(|| format!("backend store {store}"))?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))?;
+    tracing::info!(%addr, store = %store, startup_ms = started.elapsed().as_millis() as u64, "tracking server ready");
+    axum::serve(listener, crate::tracking::router(Arc::new(server)))
+        .with_graceful_shutdown(crate::commands::serve::shutdown_signal())
+        .into_future()
+        .await?;
+    Ok(())
+}

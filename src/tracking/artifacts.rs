@@ -1,0 +1,152 @@
+//! The artifact proxy (`mlflow-artifacts:/…`), backed by a local directory
+//! (`--artifacts-destination`): upload (PUT, streamed to a temporary file
+//! and renamed into place), download, list and delete.
+
+use std::path::{Component, Path, PathBuf};
+
+use axum::body::Body;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
+use serde_json::{json, Value as Json};
+use tokio::io::AsyncWriteExt;
+
+use super::error::ApiError;
+use super::json::object;
+
+/// `rel` joined under `root`, refusing anything that could leave it.
+pub fn safe_join(root: &Path, rel: &str) -> Result<PathBuf, ApiError> {
+    let decoded = super::request::percent_decode(rel);
+    let rel_path = Path::new(&decoded);
+    let bad = decoded.contains('\0')
+        || rel_path.components().any(|c| !matches!(c, Component::Normal(_)));
+    if bad {
+        return Err(ApiError::invalid_parameter("Invalid path"));
+    }
+    Ok(root.join(rel_path))
+}
+
+pub async fn upload(root: &Path, rel: &str, body: Body) -> Result<Response, ApiError> {
+    let path = safe_join(root, rel)?;
+    if let Some(parent) = path.parent() {
+        tokio::fs::create_dir_all(parent)
+            .await
+            .map_err(|e| ApiError::internal(format!("cannot create {}: {e}", parent.display())))?;
+    }
+    let tmp = path.with_file_name(format!(
+        ".{}.upload-{}",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("artifact"),
+        super::json::new_id()
+    ));
+    let result = async {
+        let mut file = tokio::fs::File::create(&tmp).await?;
+        let mut stream = body.into_data_stream();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(std::io::Error::other)?;
+            file.write_all(&chunk).await?;
+        }
+        file.sync_all().await?;
+        tokio::fs::rename(&tmp, &path).await
+    }
+    .await;
+    if let Err(e) = result {
+        let _ = tokio::fs::remove_file(&tmp).await;
+        return Err(ApiError::internal(format!("cannot write artifact {rel}: {e}")));
+    }
+    Ok(StatusCode::OK.into_response())
+}
+
+fn content_type(name: &str) -> &'static str {
+    let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
+    match ext.as_str() {
+        "json" => "application/json",
+        "txt" | "yaml" | "yml" | "md" | "py" | "csv" => "text/plain",
+        "html" | "htm" => "text/html",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        _ if name == "MLmodel" || name == "MLproject" => "text/plain",
+        _ => "application/octet-stream",
+    }
+}
+
+pub async fn download(root: &Path, rel: &str) -> Result<Response, ApiError> {
+    let path = safe_join(root, rel)?;
+    let missing = || ApiError::not_found(format!("No such artifact: '{rel}'"));
+    let meta = tokio::fs::metadata(&path).await.map_err(|_| missing())?;
+    if !meta.is_file() {
+        return Err(missing());
+    }
+    let bytes = tokio::fs::read(&path).await.map_err(|_| missing())?;
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("artifact").to_string();
+    Ok((
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, content_type(&name).to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename={name}")),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+pub async fn delete(root: &Path, rel: &str) -> Result<Json, ApiError> {
+    let path = safe_join(root, rel)?;
+    let meta = tokio::fs::metadata(&path)
+        .await
+        .map_err(|_| ApiError::not_found(format!("No such artifact: '{rel}'")))?;
+    let removed = if meta.is_dir() {
+        tokio::fs::remove_dir_all(&path).await
+    } else {
+        tokio::fs::remove_file(&path).await
+    };
+    removed.map_err(|e| ApiError::internal(format!("cannot delete {rel}: {e}")))?;
+    Ok(json!({}))
+}
+
+/// The entries of a directory as `{path, is_dir, file_size}`, paths relative
+/// to `prefix`; a missing directory lists as empty.
+pub fn list_dir(dir: &Path, prefix: &str) -> Vec<Json> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut out: Vec<(String, Json)> = entries
+        .flatten()
+        .filter(|e| !e.file_name().to_string_lossy().contains(".upload-"))
+        .map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let path = if prefix.is_empty() { name.clone() } else { format!("{}/{name}", prefix.trim_end_matches('/')) };
+            let meta = e.metadata().ok();
+            let is_dir = meta.as_ref().is_some_and(|m| m.is_dir());
+            let entry = if is_dir {
+                json!({"path": path, "is_dir": true})
+            } else {
+                json!({"path": path, "is_dir": false, "file_size": meta.map(|m| m.len()).unwrap_or(0)})
+            };
+            (name, entry)
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out.into_iter().map(|(_, e)| e).collect()
+}
+
+pub fn list(root: &Path, rel: &str) -> Result<Json, ApiError> {
+    let dir = if rel.is_empty() { root.to_path_buf() } else { safe_join(root, rel)? };
+    Ok(object(vec![("files", Json::Array(list_dir(&dir, "")))]))
+}
+
+/// The local directory behind an artifact URI: `mlflow-artifacts:/x` under
+/// the destination, `file:` and plain paths as themselves.
+pub fn local_dir(destination: &Path, uri: &str) -> Result<Option<PathBuf>, ApiError> {
+    if let Some(rest) = uri.strip_prefix("mlflow-artifacts:") {
+        // mlflow-artifacts:/x and mlflow-artifacts://host:port/x
+        let rest = rest.strip_prefix("//").map(|r| r.split_once('/').map(|(_, p)| p).unwrap_or("")).unwrap_or(rest);
+        return safe_join(destination, rest.trim_start_matches('/')).map(Some);
+    }
+    if let Some(rest) = uri.strip_prefix("file://") {
+        return Ok(Some(PathBuf::from(rest)));
+    }
+    if !uri.contains(':') {
+        return Ok(Some(PathBuf::from(uri)));
+    }
+    Ok(None)
+}

@@ -1,0 +1,260 @@
+//! The HTTP surface: MLflow's REST paths (and their `/ajax-api` aliases)
+//! mapped to store calls, each run in one database transaction on a
+//! blocking thread. Unknown paths and methods answer as Flask does (HTML
+//! 404/405), so clients see what `mlflow server` would send.
+
+use std::sync::Arc;
+
+use axum::extract::{Request as HttpRequest, State};
+use axum::http::{header, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::Value as Json;
+
+use super::db::Tx;
+use super::error::ApiError;
+use super::request::{url_pairs, Request};
+use super::{artifacts, experiments, logged_models, registry, runs, Server, Settings};
+
+type Handler = fn(&mut dyn Tx, &Settings, &Request) -> Result<Json, ApiError>;
+
+/// (path under `…/mlflow/`, methods, handler).
+fn table() -> Vec<(&'static str, &'static [Method], Handler)> {
+    use Method as M;
+    const POST: &[M] = &[M::POST];
+    const GET: &[M] = &[M::GET];
+    const PATCH: &[M] = &[M::PATCH];
+    const DELETE: &[M] = &[M::DELETE];
+    const GET_POST: &[M] = &[M::GET, M::POST];
+    vec![
+        ("experiments/create", POST, |t, s, r| experiments::create(t, s, r)),
+        ("experiments/get", GET, |t, _, r| experiments::get(t, r)),
+        ("experiments/get-by-name", GET, |t, _, r| experiments::get_by_name(t, r)),
+        ("experiments/search", GET_POST, |t, _, r| experiments::search(t, r)),
+        ("experiments/update", POST, |t, _, r| experiments::update(t, r)),
+        ("experiments/delete", POST, |t, _, r| experiments::delete(t, r)),
+        ("experiments/restore", POST, |t, _, r| experiments::restore(t, r)),
+        ("experiments/set-experiment-tag", POST, |t, _, r| experiments::set_tag(t, r)),
+        ("experiments/delete-experiment-tag", POST, |t, _, r| experiments::delete_tag(t, r)),
+        ("runs/create", POST, |t, _, r| runs::create(t, r)),
+        ("runs/get", GET, |t, _, r| runs::get(t, r)),
+        ("runs/update", POST, |t, _, r| runs::update(t, r)),
+        ("runs/delete", POST, |t, _, r| runs::delete(t, r)),
+        ("runs/restore", POST, |t, _, r| runs::restore(t, r)),
+        ("runs/search", GET_POST, |t, _, r| runs::search(t, r)),
+        ("runs/log-metric", POST, |t, _, r| runs::log_metric(t, r)),
+        ("runs/log-parameter", POST, |t, _, r| runs::log_param(t, r)),
+        ("runs/set-tag", POST, |t, _, r| runs::set_tag(t, r)),
+        ("runs/delete-tag", POST, |t, _, r| runs::delete_tag(t, r)),
+        ("runs/log-batch", POST, |t, _, r| runs::log_batch(t, r)),
+        ("runs/log-inputs", POST, |t, _, r| runs::log_inputs(t, r)),
+        ("runs/outputs", POST, |t, _, r| runs::log_outputs(t, r)),
+        ("runs/log-model", POST, |t, _, r| runs::log_model(t, r)),
+        ("metrics/get-history", GET, |t, _, r| runs::metric_history(t, r)),
+        ("logged-models", POST, |t, _, r| logged_models::create(t, r)),
+        ("logged-models/search", POST, |t, _, r| logged_models::search(t, r)),
+        ("registered-models/create", POST, |t, _, r| registry::create_model(t, r)),
+        ("registered-models/get", GET, |t, _, r| registry::get_model(t, r)),
+        ("registered-models/rename", POST, |t, _, r| registry::rename_model(t, r)),
+        ("registered-models/update", PATCH, |t, _, r| registry::update_model(t, r)),
+        ("registered-models/delete", DELETE, |t, _, r| registry::delete_model(t, r)),
+        ("registered-models/search", GET, |t, _, r| registry::search_models(t, r)),
+        ("registered-models/get-latest-versions", GET_POST, |t, _, r| registry::latest_versions(t, r)),
+        ("registered-models/set-tag", POST, |t, _, r| registry::set_model_tag(t, r)),
+        ("registered-models/delete-tag", DELETE, |t, _, r| registry::delete_model_tag(t, r)),
+        ("registered-models/alias", POST, |t, _, r| registry::set_alias(t, r)),
+        ("registered-models/alias", DELETE, |t, _, r| registry::delete_alias(t, r)),
+        ("registered-models/alias", GET, |t, _, r| registry::get_by_alias(t, r)),
+        ("model-versions/create", POST, |t, _, r| registry::create_version(t, r)),
+        ("model-versions/get", GET, |t, _, r| registry::get_version(t, r)),
+        ("model-versions/update", PATCH, |t, _, r| registry::update_version(t, r)),
+        ("model-versions/delete", DELETE, |t, _, r| registry::delete_version(t, r)),
+        ("model-versions/transition-stage", POST, |t, _, r| registry::transition_stage(t, r)),
+        ("model-versions/search", GET, |t, _, r| registry::search_versions(t, r)),
+        ("model-versions/get-download-uri", GET, |t, _, r| registry::download_uri(t, r)),
+        ("model-versions/set-tag", POST, |t, _, r| registry::set_version_tag(t, r)),
+        ("model-versions/delete-tag", DELETE, |t, _, r| registry::delete_version_tag(t, r)),
+    ]
+}
+
+fn flask_page(status: StatusCode) -> Response {
+    let (title, text) = if status == StatusCode::METHOD_NOT_ALLOWED {
+        ("405 Method Not Allowed", "The method is not allowed for the requested URL.")
+    } else {
+        ("404 Not Found", "The requested URL was not found on the server. If you entered the URL manually please check your spelling and try again.")
+    };
+    let body = format!(
+        "<!doctype html>\n<html lang=en>\n<title>{title}</title>\n<h1>{}</h1>\n<p>{text}</p>\n",
+        &title[4..]
+    );
+    (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
+}
+
+fn json_response(value: Json) -> Response {
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json")],
+        serde_json::to_string(&value).unwrap_or_else(|_| "{}".into()),
+    )
+        .into_response()
+}
+
+/// Runs `f` in one transaction on a blocking thread.
+async fn in_tx<F>(server: &Arc<Server>, f: F) -> Result<Json, ApiError>
+where
+    F: FnOnce(&mut dyn Tx, &Settings) -> Result<Json, ApiError> + Send + 'static,
+{
+    let server = server.clone();
+    tokio::task::spawn_blocking(move || {
+        let settings = &server.settings;
+        server.db.transaction(|tx| f(tx, settings))
+    })
+    .await
+    .map_err(|e| ApiError::internal(format!("request task failed: {e}")))?
+}
+
+pub async fn dispatch(State(server): State<Arc<Server>>, request: HttpRequest) -> Response {
+    match route(server, request).await {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn route(server: Arc<Server>, request: HttpRequest) -> Result<Response, ApiError> {
+    let (parts, body) = request.into_parts();
+    let path = parts.uri.path().to_string();
+    let method = parts.method.clone();
+    let query = parts.uri.query().map(str::to_string);
+
+    match path.as_str() {
+        "/health" => return Ok("OK".into_response()),
+        "/version" => return Ok(crate::MLFLOW_COMPAT_VERSION.into_response()),
+        _ => {}
+    }
+    let api = ["/api/2.0/mlflow/", "/ajax-api/2.0/mlflow/", "/api/3.0/mlflow/", "/ajax-api/3.0/mlflow/"]
+        .iter()
+        .find_map(|p| path.strip_prefix(p));
+    let artifacts = ["/api/2.0/mlflow-artifacts/artifacts", "/ajax-api/2.0/mlflow-artifacts/artifacts"]
+        .iter()
+        .find_map(|p| path.strip_prefix(p));
+
+    if let Some(rest) = artifacts {
+        if !server.settings.serve_artifacts {
+            return Ok(flask_page(StatusCode::NOT_FOUND));
+        }
+        let root = server.settings.artifacts_destination.clone();
+        let rel = rest.trim_start_matches('/');
+        return match (method, rel.is_empty()) {
+            (Method::GET, true) => {
+                let path = url_pairs(query.as_deref().unwrap_or(""))
+                    .into_iter()
+                    .find(|(k, _)| k == "path")
+                    .map(|(_, v)| v)
+                    .unwrap_or_default();
+                Ok(json_response(artifacts::list(&root, &path)?))
+            }
+            (Method::GET, false) => artifacts::download(&root, rel).await,
+            (Method::PUT, false) => artifacts::upload(&root, rel, body).await,
+            (Method::DELETE, false) => Ok(json_response(artifacts::delete(&root, rel).await?)),
+            _ => Ok(flask_page(StatusCode::METHOD_NOT_ALLOWED)),
+        };
+    }
+
+    let Some(endpoint) = api else {
+        return Ok(flask_page(StatusCode::NOT_FOUND));
+    };
+    let endpoint = endpoint.to_string();
+    let bytes = axum::body::to_bytes(body, server.settings.max_request_bytes)
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                super::error::ErrorCode::RequestLimitExceeded,
+                format!("Request body exceeds the limit of {} bytes (--max-request-bytes).", server.settings.max_request_bytes),
+            )
+        })?;
+
+    if endpoint == "artifacts/list" && method == Method::GET {
+        let req = Request::parse(&method, query.as_deref(), &parts.headers, &bytes)?;
+        return list_run_artifacts(&server, req).await.map(json_response);
+    }
+    if let Some(rest) = endpoint.strip_prefix("logged-models/") {
+        if rest != "search" {
+            return logged_model_route(&server, &method, rest, query.as_deref(), &parts.headers, &bytes).await;
+        }
+    }
+    let table = table();
+    let on_path: Vec<_> = table.iter().filter(|(p, _, _)| *p == endpoint).collect();
+    if on_path.is_empty() {
+        return Ok(flask_page(StatusCode::NOT_FOUND));
+    }
+    let Some(entry) = on_path.iter().find(|(_, methods, _)| methods.contains(&method)) else {
+        return Ok(flask_page(StatusCode::METHOD_NOT_ALLOWED));
+    };
+    let handler = entry.2;
+    let req = Request::parse(&method, query.as_deref(), &parts.headers, &bytes)?;
+    in_tx(&server, move |tx, settings| handler(tx, settings, &req))
+        .await
+        .map(json_response)
+}
+
+async fn logged_model_route(
+    server: &Arc<Server>,
+    method: &Method,
+    rest: &str,
+    query: Option<&str>,
+    headers: &axum::http::HeaderMap,
+    bytes: &[u8],
+) -> Result<Response, ApiError> {
+    let req = Request::parse(method, query, headers, bytes)?;
+    let parts: Vec<String> = rest.split('/').map(super::request::percent_decode).collect();
+    let result = match (method.clone(), parts.as_slice()) {
+        (Method::GET, [id]) => {
+            let id = id.clone();
+            in_tx(server, move |tx, _| logged_models::get(tx, &id)).await
+        }
+        (Method::PATCH, [id]) => {
+            let id = id.clone();
+            in_tx(server, move |tx, _| logged_models::finalize(tx, &id, &req)).await
+        }
+        (Method::DELETE, [id]) => {
+            let id = id.clone();
+            in_tx(server, move |tx, _| logged_models::delete(tx, &id)).await
+        }
+        (Method::PATCH, [id, tags]) if tags == "tags" => {
+            let id = id.clone();
+            in_tx(server, move |tx, _| logged_models::set_tags(tx, &id, &req)).await
+        }
+        (Method::DELETE, [id, tags, key @ ..]) if tags == "tags" && !key.is_empty() => {
+            let (id, key) = (id.clone(), key.join("/"));
+            in_tx(server, move |tx, _| logged_models::delete_tag(tx, &id, &key)).await
+        }
+        (_, [_] | [_, _] | [_, _, ..]) => return Ok(flask_page(StatusCode::METHOD_NOT_ALLOWED)),
+        _ => return Ok(flask_page(StatusCode::NOT_FOUND)),
+    };
+    result.map(json_response)
+}
+
+/// `artifacts/list` for a run: its artifact URI's directory, when it is one
+/// this server can read.
+async fn list_run_artifacts(server: &Arc<Server>, req: Request) -> Result<Json, ApiError> {
+    let run_id = req.run_id()?;
+    let path = req.opt_str("path")?.unwrap_or_default();
+    let run = in_tx(server, move |tx, _| Ok(Json::String(runs::load(tx, &run_id)?.artifact_uri))).await?;
+    let root_uri = run.as_str().unwrap_or_default().to_string();
+    let files = match artifacts::local_dir(&server.settings.artifacts_destination, &root_uri)? {
+        Some(dir) => {
+            let dir = if path.is_empty() { dir } else { artifacts::safe_join(&dir, &path)? };
+            artifacts::list_dir(&dir, &path)
+        }
+        None => Vec::new(),
+    };
+    Ok(super::json::object(vec![
+        ("root_uri", Json::String(root_uri)),
+        ("files", Json::Array(files)),
+    ]))
+}
+
+pub fn router(server: Arc<Server>) -> axum::Router {
+    axum::Router::new().fallback(dispatch).with_state(server).layer(
+        axum::extract::DefaultBodyLimit::disable(),
+    )
+}

@@ -1,0 +1,331 @@
+"""Records what the real `mlflow server` (SQLite store, artifact proxy on)
+answers, for tests/tracking.rs to replay against `mlflowrs server`:
+
+  recorded/cases.json     raw REST calls (found, not found, bad parameter),
+                          each with its status and JSON answer
+  recorded/scenario.json  what tests/tracking/client_scenario.py observed
+
+    .venv/bin/python tests/tracking/record.py
+    .venv/bin/python tests/tracking/record.py --replay URL OUT.json   # the same calls, against any server
+
+Cases may refer to values earlier answers held (`${run}`): `capture` names
+them by a dotted path into the answer. The replay substitutes its own.
+"""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+OUT = os.path.join(HERE, "recorded")
+API = "/api/2.0/mlflow/"
+ART = "/api/2.0/mlflow-artifacts/artifacts/"
+
+
+def c(name, method, path, body=None, query=None, capture=None, raw=None, content_type="application/json"):
+    case = {"name": name, "method": method, "path": path if path.startswith("/") else API + path}
+    if query is not None:
+        case["query"] = query
+    if body is not None:
+        case["body"] = body
+    if raw is not None:
+        case["raw"] = raw
+        case["content_type"] = content_type
+    if capture:
+        case["capture"] = capture
+    return case
+
+
+T0 = 1700000000000
+CASES = [
+    # experiments
+    c("experiment_create", "POST", "experiments/create", {"name": "exp-a", "tags": [{"key": "team", "value": "a"}]}, capture={"exp": "experiment_id"}),
+    c("experiment_create_second", "POST", "experiments/create", {"name": "exp-b", "artifact_location": "/tmp/elsewhere"}, capture={"exp2": "experiment_id"}),
+    c("experiment_create_duplicate", "POST", "experiments/create", {"name": "exp-a"}),
+    c("experiment_create_no_name", "POST", "experiments/create", {}),
+    c("experiment_create_bad_json", "POST", "experiments/create", raw="{not json"),
+    c("experiment_create_wrong_content_type", "POST", "experiments/create", raw='{"name": "x"}', content_type="text/plain"),
+    c("experiment_get", "GET", "experiments/get", query={"experiment_id": "${exp}"}),
+    c("experiment_get_default", "GET", "experiments/get", query={"experiment_id": "0"}),
+    c("experiment_get_missing", "GET", "experiments/get", query={"experiment_id": "999"}),
+    c("experiment_get_not_int", "GET", "experiments/get", query={"experiment_id": "abc"}),
+    c("experiment_get_no_id", "GET", "experiments/get", query={}),
+    c("experiment_get_by_name", "GET", "experiments/get-by-name", query={"experiment_name": "exp-a"}),
+    c("experiment_get_by_name_missing", "GET", "experiments/get-by-name", query={"experiment_name": "nope"}),
+    c("experiment_set_tag", "POST", "experiments/set-experiment-tag", {"experiment_id": "${exp}", "key": "stage", "value": "dev"}),
+    c("experiment_update", "POST", "experiments/update", {"experiment_id": "${exp2}", "new_name": "exp-b2"}),
+    c("experiment_update_to_existing", "POST", "experiments/update", {"experiment_id": "${exp2}", "new_name": "exp-a"}),
+    c("experiment_search", "POST", "experiments/search", {"max_results": 10}),
+    c("experiment_search_no_max", "POST", "experiments/search", {}),
+    c("experiment_search_get", "GET", "experiments/search", query={"max_results": "10", "filter": "name LIKE 'exp-%'"}),
+    c("experiment_search_page", "POST", "experiments/search", {"max_results": 1, "order_by": ["name ASC"]}, capture={"exp_page": "next_page_token"}),
+    c("experiment_search_page_2", "POST", "experiments/search", {"max_results": 1, "order_by": ["name ASC"], "page_token": "${exp_page}"}),
+    c("experiment_search_bad_filter", "POST", "experiments/search", {"filter": "name ~ 'x'", "max_results": 10}),
+    c("experiment_search_too_many", "POST", "experiments/search", {"max_results": 100000}),
+    c("experiment_delete", "POST", "experiments/delete", {"experiment_id": "${exp2}"}),
+    c("experiment_get_deleted", "GET", "experiments/get", query={"experiment_id": "${exp2}"}),
+    c("experiment_search_deleted", "POST", "experiments/search", {"view_type": "DELETED_ONLY", "max_results": 10}),
+    c("experiment_restore", "POST", "experiments/restore", {"experiment_id": "${exp2}"}),
+    c("experiment_delete_missing", "POST", "experiments/delete", {"experiment_id": "999"}),
+    # runs
+    c("run_create", "POST", "runs/create", {"experiment_id": "${exp}", "user_id": "alice", "run_name": "r1", "start_time": T0, "tags": [{"key": "mlflow.user", "value": "alice"}, {"key": "team", "value": "a"}]}, capture={"run": "run.info.run_id"}),
+    c("run_create_second", "POST", "runs/create", {"experiment_id": "${exp}", "start_time": T0 + 5, "run_name": "r2"}, capture={"run2": "run.info.run_id"}),
+    c("run_create_missing_experiment", "POST", "runs/create", {"experiment_id": "999", "start_time": T0}),
+    c("run_log_param", "POST", "runs/log-parameter", {"run_id": "${run}", "run_uuid": "${run}", "key": "lr", "value": "0.1"}),
+    c("run_log_param_same", "POST", "runs/log-parameter", {"run_id": "${run}", "key": "lr", "value": "0.1"}),
+    c("run_log_param_change", "POST", "runs/log-parameter", {"run_id": "${run}", "key": "lr", "value": "0.2"}),
+    c("run_log_param_no_key", "POST", "runs/log-parameter", {"run_id": "${run}", "value": "0.2"}),
+    c("run_log_param_missing_run", "POST", "runs/log-parameter", {"run_id": "deadbeef", "key": "a", "value": "1"}),
+    c("run_log_metric", "POST", "runs/log-metric", {"run_id": "${run}", "key": "loss", "value": 0.5, "timestamp": T0 + 1, "step": 0}),
+    c("run_log_metric_2", "POST", "runs/log-metric", {"run_id": "${run}", "key": "loss", "value": 0.25, "timestamp": T0 + 2, "step": 1}),
+    c("run_log_metric_nan", "POST", "runs/log-metric", {"run_id": "${run}", "key": "odd", "value": "NaN", "timestamp": T0 + 2, "step": 0}),
+    c("run_log_metric_no_value", "POST", "runs/log-metric", {"run_id": "${run}", "key": "loss", "timestamp": T0}),
+    c("run_log_metric_no_timestamp", "POST", "runs/log-metric", {"run_id": "${run}", "key": "loss", "value": 1.0}),
+    c("run_log_metric_bad_value", "POST", "runs/log-metric", {"run_id": "${run}", "key": "loss", "value": "high", "timestamp": T0}),
+    c("run_set_tag", "POST", "runs/set-tag", {"run_id": "${run}", "key": "note", "value": "hello"}),
+    c("run_set_tag_2", "POST", "runs/set-tag", {"run_id": "${run}", "key": "gone", "value": "soon"}),
+    c("run_delete_tag", "POST", "runs/delete-tag", {"run_id": "${run}", "key": "gone"}),
+    c("run_delete_tag_missing", "POST", "runs/delete-tag", {"run_id": "${run}", "key": "never"}),
+    c("run_log_batch", "POST", "runs/log-batch", {"run_id": "${run}", "metrics": [{"key": "acc", "value": 0.9, "timestamp": T0 + 3, "step": 0}, {"key": "acc", "value": 0.95, "timestamp": T0 + 4, "step": 1}], "params": [{"key": "depth", "value": "3"}], "tags": [{"key": "batch", "value": "yes"}]}),
+    c("run_log_batch_empty", "POST", "runs/log-batch", {"run_id": "${run}"}),
+    c("run_log_batch_param_change", "POST", "runs/log-batch", {"run_id": "${run}", "params": [{"key": "depth", "value": "4"}]}),
+    c("run_log_batch_too_many", "POST", "runs/log-batch", {"run_id": "${run}", "params": [{"key": f"p{i}", "value": "1"} for i in range(101)]}),
+    c("run_log_metrics_run2", "POST", "runs/log-batch", {"run_id": "${run2}", "metrics": [{"key": "acc", "value": 0.7, "timestamp": T0 + 6, "step": 0}], "params": [{"key": "lr", "value": "0.01"}]}),
+    c("run_get", "GET", "runs/get", query={"run_id": "${run}"}),
+    c("run_get_legacy_uuid", "GET", "runs/get", query={"run_uuid": "${run}"}),
+    c("run_get_missing", "GET", "runs/get", query={"run_id": "deadbeef"}),
+    c("run_get_no_id", "GET", "runs/get", query={}),
+    c("metric_history", "GET", "metrics/get-history", query={"run_id": "${run}", "metric_key": "loss"}),
+    c("metric_history_unknown_key", "GET", "metrics/get-history", query={"run_id": "${run}", "metric_key": "nope"}),
+    c("metric_history_missing_run", "GET", "metrics/get-history", query={"run_id": "deadbeef", "metric_key": "loss"}),
+    c("run_update", "POST", "runs/update", {"run_id": "${run}", "run_uuid": "${run}", "status": "FINISHED", "end_time": T0 + 100}),
+    c("run_update_name", "POST", "runs/update", {"run_id": "${run2}", "run_name": "r2-renamed"}),
+    c("run_update_bad_status", "POST", "runs/update", {"run_id": "${run}", "status": "DONE"}),
+    c("run_search_all", "POST", "runs/search", {"experiment_ids": ["${exp}"]}),
+    c("run_search_metric", "POST", "runs/search", {"experiment_ids": ["${exp}"], "filter": "metrics.acc > 0.8"}),
+    c("run_search_param", "POST", "runs/search", {"experiment_ids": ["${exp}"], "filter": "params.lr = '0.01'"}),
+    c("run_search_tag_and_attr", "POST", "runs/search", {"experiment_ids": ["${exp}"], "filter": "tags.team = 'a' and attributes.status = 'FINISHED'"}),
+    c("run_search_run_name", "POST", "runs/search", {"experiment_ids": ["${exp}"], "filter": "attributes.run_name LIKE 'r2%'"}),
+    c("run_search_order", "POST", "runs/search", {"experiment_ids": ["${exp}"], "order_by": ["metrics.acc ASC"]}),
+    c("run_search_page", "POST", "runs/search", {"experiment_ids": ["${exp}"], "max_results": 1}, capture={"run_page": "next_page_token"}),
+    c("run_search_page_2", "POST", "runs/search", {"experiment_ids": ["${exp}"], "max_results": 1, "page_token": "${run_page}"}),
+    c("run_search_bad_filter", "POST", "runs/search", {"experiment_ids": ["${exp}"], "filter": "metrics.acc >> 1"}),
+    c("run_search_bad_key_type", "POST", "runs/search", {"experiment_ids": ["${exp}"], "filter": "foo.acc > 1"}),
+    c("run_search_too_many", "POST", "runs/search", {"experiment_ids": ["${exp}"], "max_results": 50001}),
+    c("run_delete", "POST", "runs/delete", {"run_id": "${run2}"}),
+    c("run_search_after_delete", "POST", "runs/search", {"experiment_ids": ["${exp}"]}),
+    c("run_search_deleted", "POST", "runs/search", {"experiment_ids": ["${exp}"], "run_view_type": "DELETED_ONLY"}),
+    c("run_restore", "POST", "runs/restore", {"run_id": "${run2}"}),
+    # logged models (MLflow 3)
+    c("logged_model_create", "POST", "logged-models", {"experiment_id": "${exp}", "name": "lm", "source_run_id": "${run}", "params": [{"key": "alpha", "value": "0.5"}], "tags": [{"key": "t", "value": "1"}]}, capture={"model": "model.info.model_id"}),
+    c("logged_model_create_no_experiment", "POST", "logged-models", {"name": "lm"}),
+    c("logged_model_get", "GET", "logged-models/${model}"),
+    c("logged_model_get_missing", "GET", "logged-models/m-00000000000000000000000000000000"),
+    c("logged_model_finalize", "PATCH", "logged-models/${model}", {"model_id": "${model}", "status": "LOGGED_MODEL_READY"}),
+    c("logged_model_set_tags", "PATCH", "logged-models/${model}/tags", {"tags": [{"key": "u", "value": "2"}]}),
+    c("logged_model_delete_tag", "DELETE", "logged-models/${model}/tags/t"),
+    c("logged_model_search", "POST", "logged-models/search", {"experiment_ids": ["${exp}"]}),
+    c("logged_model_search_filter", "POST", "logged-models/search", {"experiment_ids": ["${exp}"], "filter": "name = 'nope'"}),
+    c("run_outputs", "POST", "runs/outputs", {"run_id": "${run}", "models": [{"model_id": "${model}", "step": 0}]}),
+    c("run_get_with_outputs", "GET", "runs/get", query={"run_id": "${run}"}),
+    # artifacts through the proxy
+    c("artifact_put", "PUT", ART + "${exp}/${run}/artifacts/model/MLmodel", raw="flavors: {}\n", content_type="application/octet-stream"),
+    c("artifact_put_nested", "PUT", ART + "${exp}/${run}/artifacts/model/data/w.bin", raw="0123456789", content_type="application/octet-stream"),
+    c("artifact_list_root", "GET", "/api/2.0/mlflow-artifacts/artifacts", query={"path": "${exp}/${run}/artifacts/model"}),
+    c("artifact_list_missing", "GET", "/api/2.0/mlflow-artifacts/artifacts", query={"path": "${exp}/nope"}),
+    c("artifact_get", "GET", ART + "${exp}/${run}/artifacts/model/MLmodel"),
+    c("artifact_get_missing", "GET", ART + "${exp}/${run}/artifacts/model/nope"),
+    c("artifact_list_run", "GET", "artifacts/list", query={"run_id": "${run}", "path": "model"}),
+    c("artifact_delete", "DELETE", ART + "${exp}/${run}/artifacts/model/data/w.bin"),
+    c("artifact_list_after_delete", "GET", "/api/2.0/mlflow-artifacts/artifacts", query={"path": "${exp}/${run}/artifacts/model/data"}),
+    # registered models
+    c("rm_create", "POST", "registered-models/create", {"name": "iris", "tags": [{"key": "owner", "value": "ml"}], "description": "first"}),
+    c("rm_create_duplicate", "POST", "registered-models/create", {"name": "iris"}),
+    c("rm_create_no_name", "POST", "registered-models/create", {}),
+    c("rm_create_bad_name", "POST", "registered-models/create", {"name": "a/b"}),
+    c("rm_create_other", "POST", "registered-models/create", {"name": "other"}),
+    c("rm_get", "GET", "registered-models/get", query={"name": "iris"}),
+    c("rm_get_missing", "GET", "registered-models/get", query={"name": "nope"}),
+    c("rm_update", "PATCH", "registered-models/update", {"name": "iris", "description": "second"}),
+    c("rm_set_tag", "POST", "registered-models/set-tag", {"name": "iris", "key": "k", "value": "v"}),
+    c("rm_delete_tag", "DELETE", "registered-models/delete-tag", {"name": "iris", "key": "k"}),
+    c("rm_set_tag_missing_model", "POST", "registered-models/set-tag", {"name": "nope", "key": "k", "value": "v"}),
+    # model versions
+    c("mv_create", "POST", "model-versions/create", {"name": "iris", "source": "mlflow-artifacts:/${exp}/${run}/artifacts/model", "run_id": "${run}", "tags": [{"key": "v", "value": "1"}], "description": "v1"}),
+    c("mv_create_2", "POST", "model-versions/create", {"name": "iris", "source": "models:/${model}", "model_id": "${model}"}),
+    c("mv_create_3", "POST", "model-versions/create", {"name": "iris", "source": "mlflow-artifacts:/${exp}/${run}/artifacts/model", "run_id": "${run}"}),
+    c("mv_create_source_without_run", "POST", "model-versions/create", {"name": "iris", "source": "mlflow-artifacts:/${exp}/${run}/artifacts/model"}),
+    c("mv_create_missing_model", "POST", "model-versions/create", {"name": "nope", "source": "s3://b/p"}),
+    c("mv_create_no_source", "POST", "model-versions/create", {"name": "iris"}),
+    c("mv_get", "GET", "model-versions/get", query={"name": "iris", "version": "1"}),
+    c("mv_get_from_logged_model", "GET", "model-versions/get", query={"name": "iris", "version": "2"}),
+    c("mv_get_missing", "GET", "model-versions/get", query={"name": "iris", "version": "99"}),
+    c("mv_get_not_int", "GET", "model-versions/get", query={"name": "iris", "version": "abc"}),
+    c("mv_update", "PATCH", "model-versions/update", {"name": "iris", "version": "1", "description": "updated"}),
+    c("mv_set_tag", "POST", "model-versions/set-tag", {"name": "iris", "version": "1", "key": "validated", "value": "true"}),
+    c("mv_delete_tag", "DELETE", "model-versions/delete-tag", {"name": "iris", "version": "1", "key": "v"}),
+    c("mv_transition", "POST", "model-versions/transition-stage", {"name": "iris", "version": "1", "stage": "Production", "archive_existing_versions": False}),
+    c("mv_transition_lowercase", "POST", "model-versions/transition-stage", {"name": "iris", "version": "2", "stage": "staging", "archive_existing_versions": False}),
+    c("mv_transition_archive", "POST", "model-versions/transition-stage", {"name": "iris", "version": "3", "stage": "Production", "archive_existing_versions": True}),
+    c("mv_transition_bad_stage", "POST", "model-versions/transition-stage", {"name": "iris", "version": "1", "stage": "Foo", "archive_existing_versions": False}),
+    c("alias_set", "POST", "registered-models/alias", {"name": "iris", "alias": "champion", "version": "1"}),
+    c("alias_set_2", "POST", "registered-models/alias", {"name": "iris", "alias": "challenger", "version": "3"}),
+    c("alias_set_reserved_v", "POST", "registered-models/alias", {"name": "iris", "alias": "v3", "version": "1"}),
+    c("alias_set_reserved_latest", "POST", "registered-models/alias", {"name": "iris", "alias": "Latest", "version": "1"}),
+    c("alias_set_missing_version", "POST", "registered-models/alias", {"name": "iris", "alias": "x", "version": "42"}),
+    c("alias_get", "GET", "registered-models/alias", query={"name": "iris", "alias": "champion"}),
+    c("alias_get_missing", "GET", "registered-models/alias", query={"name": "iris", "alias": "nope"}),
+    c("alias_delete", "DELETE", "registered-models/alias", {"name": "iris", "alias": "challenger"}),
+    c("rm_get_full", "GET", "registered-models/get", query={"name": "iris"}),
+    c("latest_versions", "POST", "registered-models/get-latest-versions", {"name": "iris"}),
+    c("latest_versions_stages", "POST", "registered-models/get-latest-versions", {"name": "iris", "stages": ["Production"]}),
+    c("latest_versions_get", "GET", "registered-models/get-latest-versions", query={"name": "iris", "stages": ["Staging", "None"]}),
+    c("latest_versions_missing", "POST", "registered-models/get-latest-versions", {"name": "nope"}),
+    c("mv_search", "GET", "model-versions/search", query={"filter": "name='iris'"}),
+    c("mv_search_run", "GET", "model-versions/search", query={"filter": "run_id = '${run}'"}),
+    c("mv_search_order", "GET", "model-versions/search", query={"filter": "name='iris'", "order_by": ["version_number DESC"], "max_results": "1"}, capture={"mv_page": "next_page_token"}),
+    c("mv_search_page_2", "GET", "model-versions/search", query={"filter": "name='iris'", "order_by": ["version_number DESC"], "max_results": "1", "page_token": "${mv_page}"}),
+    c("mv_search_bad_filter", "GET", "model-versions/search", query={"filter": "name=="}),
+    c("rm_search", "GET", "registered-models/search", query={}),
+    c("rm_search_like", "GET", "registered-models/search", query={"filter": "name LIKE 'ir%'"}),
+    c("rm_search_order_page", "GET", "registered-models/search", query={"order_by": ["name DESC"], "max_results": "1"}),
+    c("rm_search_too_many", "GET", "registered-models/search", query={"max_results": "1001"}),
+    c("download_uri", "GET", "model-versions/get-download-uri", query={"name": "iris", "version": "1"}),
+    c("download_uri_logged_model", "GET", "model-versions/get-download-uri", query={"name": "iris", "version": "2"}),
+    c("download_uri_missing", "GET", "model-versions/get-download-uri", query={"name": "iris", "version": "7"}),
+    c("mv_delete", "DELETE", "model-versions/delete", {"name": "iris", "version": "3"}),
+    c("mv_get_deleted", "GET", "model-versions/get", query={"name": "iris", "version": "3"}),
+    c("mv_create_after_delete", "POST", "model-versions/create", {"name": "iris", "source": "s3://bucket/model"}),
+    c("rm_rename", "POST", "registered-models/rename", {"name": "other", "new_name": "renamed"}),
+    c("rm_rename_existing", "POST", "registered-models/rename", {"name": "renamed", "new_name": "iris"}),
+    c("rm_get_renamed", "GET", "registered-models/get", query={"name": "renamed"}),
+    c("rm_delete", "DELETE", "registered-models/delete", {"name": "renamed"}),
+    c("rm_delete_missing", "DELETE", "registered-models/delete", {"name": "renamed"}),
+    c("ajax_alias", "GET", "/ajax-api/2.0/mlflow/registered-models/get", query={"name": "iris"}),
+    # the edges of the API
+    c("unknown_route", "GET", "no-such-endpoint"),
+    c("wrong_method", "GET", "experiments/create"),
+]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def lookup(obj, dotted):
+    for part in dotted.split("."):
+        obj = obj[part]
+    return obj
+
+
+def substitute(value, env):
+    if isinstance(value, str):
+        for k, v in env.items():
+            value = value.replace("${" + k + "}", str(v))
+        return value
+    if isinstance(value, list):
+        return [substitute(v, env) for v in value]
+    if isinstance(value, dict):
+        return {k: substitute(v, env) for k, v in value.items()}
+    return value
+
+
+def call(base, case, env):
+    path = substitute(case["path"], env)
+    query = substitute(case.get("query"), env)
+    url = base + urllib.parse.quote(path, safe="/:@")
+    if query:
+        url += "?" + urllib.parse.urlencode(query, doseq=True)
+    headers = {}
+    data = None
+    if "raw" in case:
+        data = case["raw"].encode()
+        headers["Content-Type"] = case["content_type"]
+    elif "body" in case:
+        data = json.dumps(substitute(case["body"], env)).encode()
+        headers["Content-Type"] = "application/json"
+    req = urllib.request.Request(url, data=data, method=case["method"], headers=headers)
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            status, ctype, body = r.status, r.headers.get("Content-Type", ""), r.read()
+    except urllib.error.HTTPError as e:
+        status, ctype, body = e.code, e.headers.get("Content-Type", ""), e.read()
+    answer = {"status": status}
+    if ctype.startswith("application/json"):
+        answer["json"] = json.loads(body) if body.strip() else None
+    else:
+        answer["content_type"] = ctype.split(";")[0]
+        answer["text"] = body.decode("utf-8", "replace")
+    return answer
+
+
+def replay(base):
+    env = {}
+    out = []
+    for case in CASES:
+        answer = call(base, case, env)
+        for var, dotted in case.get("capture", {}).items():
+            try:
+                env[var] = lookup(answer.get("json") or {}, dotted)
+            except (KeyError, TypeError):
+                pass
+        out.append({**case, "answer": answer})
+    return out
+
+
+def start_server(workdir):
+    port = free_port()
+    log = open(os.path.join(workdir, "server.log"), "wb")
+    proc = subprocess.Popen(
+        [os.path.join(os.path.dirname(sys.executable), "mlflow"), "server", "--backend-store-uri", "sqlite:///mlflow.db", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=workdir,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(base + "/health", timeout=2)
+            return proc, base
+        except Exception:
+            time.sleep(0.3)
+    raise SystemExit("mlflow server did not start")
+
+
+def main():
+    if len(sys.argv) == 4 and sys.argv[1] == "--replay":
+        with open(sys.argv[3], "w") as f:
+            json.dump({"cases": replay(sys.argv[2])}, f, indent=1)
+        return
+    import mlflow
+
+    os.makedirs(OUT, exist_ok=True)
+    with tempfile.TemporaryDirectory() as d:
+        proc, base = start_server(d)
+        try:
+            cases = replay(base)
+            with open(os.path.join(OUT, "cases.json"), "w") as f:
+                json.dump({"mlflow": mlflow.__version__, "cases": cases}, f, indent=1)
+            subprocess.run(
+                [sys.executable, os.path.join(HERE, "client_scenario.py"), base, os.path.join(OUT, "scenario.json")],
+                check=True,
+            )
+        finally:
+            os.killpg(proc.pid, 15)
+            proc.wait()
+    print(f"recorded {len(cases)} cases from mlflow {mlflow.__version__}")
+
+
+if __name__ == "__main__":
+    main()
