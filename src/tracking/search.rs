@@ -303,6 +303,15 @@ impl Clause {
             _ => {}
         }
         let Some(field) = field else {
+            // Models never carry MLflow's prompt marker; its filters treat the
+            // absence as "not a prompt", as MLflow does.
+            if self.kind == "tag" && self.key == "mlflow.prompt.is_prompt" {
+                let want = match &self.value {
+                    Literal::Str(s) => s.as_str(),
+                    _ => "",
+                };
+                return (self.op == "=" && want == "false") || (self.op == "!=" && want == "true");
+            }
             return false;
         };
         match (&self.value, field) {

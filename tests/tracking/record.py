@@ -317,6 +317,13 @@ def main():
             cases = replay(base)
             with open(os.path.join(OUT, "cases.json"), "w") as f:
                 json.dump({"mlflow": mlflow.__version__, "cases": cases}, f, indent=1)
+        finally:
+            os.killpg(proc.pid, 15)
+            proc.wait()
+    # The scenario on a server of its own: what it sees does not depend on the cases.
+    with tempfile.TemporaryDirectory() as d:
+        proc, base = start_server(d)
+        try:
             subprocess.run(
                 [sys.executable, os.path.join(HERE, "client_scenario.py"), base, os.path.join(OUT, "scenario.json")],
                 check=True,
