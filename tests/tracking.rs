@@ -244,7 +244,9 @@ fn client_scenario_against(server: &Tracking, dir: &Path) {
         ],
     );
     let body = br#"{"inputs": [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]]}"#;
-    let (status, answer) = common::serving::post_json(&serve, body);
+    let headers = [("Content-Type".to_string(), "application/json".to_string())];
+    let (status, _, answer) = raw_request(serve.port, &build_request("POST", "/invocations", serve.port, &headers, body));
+    let answer: Json = serde_json::from_slice(&answer).unwrap_or(Json::Null);
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer, serde_json::json!({"predictions": [0, 2]}));
 }
