@@ -42,26 +42,48 @@ pub struct ServerArgs {
     pub help: Option<bool>,
     /// Where runs, models and the registry are stored: sqlite:///path.db or
     /// postgresql://user:password@host:port/database (MLflow's own schema).
-    #[arg(long, env = "MLFLOWRS_BACKEND_STORE_URI", default_value = "sqlite:///mlflow.db")]
+    #[arg(
+        long,
+        env = "MLFLOWRS_BACKEND_STORE_URI",
+        default_value = "sqlite:///mlflow.db"
+    )]
     pub backend_store_uri: String,
     /// Artifact root of new experiments. Default: mlflow-artifacts:/ when
     /// serving artifacts, else ./mlruns.
     #[arg(long, env = "MLFLOWRS_DEFAULT_ARTIFACT_ROOT")]
     pub default_artifact_root: Option<String>,
     /// The local directory behind mlflow-artifacts:/ URIs.
-    #[arg(long, env = "MLFLOWRS_ARTIFACTS_DESTINATION", default_value = "./mlartifacts")]
+    #[arg(
+        long,
+        env = "MLFLOWRS_ARTIFACTS_DESTINATION",
+        default_value = "./mlartifacts"
+    )]
     pub artifacts_destination: PathBuf,
     /// Serve the artifact proxy (/api/2.0/mlflow-artifacts/…); the default.
-    #[arg(long, env = "MLFLOWRS_SERVE_ARTIFACTS", overrides_with = "no_serve_artifacts")]
+    #[arg(
+        long,
+        env = "MLFLOWRS_SERVE_ARTIFACTS",
+        overrides_with = "no_serve_artifacts"
+    )]
     pub serve_artifacts: bool,
     /// Do not serve the artifact proxy.
     #[arg(long, env = "MLFLOWRS_NO_SERVE_ARTIFACTS")]
     pub no_serve_artifacts: bool,
     /// Address to listen on.
-    #[arg(short = 'h', long, env = "MLFLOWRS_SERVER_HOST", default_value = "127.0.0.1")]
+    #[arg(
+        short = 'h',
+        long,
+        env = "MLFLOWRS_SERVER_HOST",
+        default_value = "127.0.0.1"
+    )]
     pub host: String,
     /// Port to listen on.
-    #[arg(short = 'p', long, env = "MLFLOWRS_SERVER_PORT", default_value_t = 5000)]
+    #[arg(
+        short = 'p',
+        long,
+        env = "MLFLOWRS_SERVER_PORT",
+        default_value_t = 5000
+    )]
     pub port: u16,
     /// Largest REST request body, in bytes (artifact uploads are streamed and not bounded by it).
     #[arg(long, env = "MLFLOWRS_MAX_REQUEST_BYTES", default_value_t = 64 * 1024 * 1024)]

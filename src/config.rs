@@ -34,11 +34,15 @@ pub fn tracking_settings(
         ));
     }
     if args.max_request_bytes == 0 {
-        return Err(ConfigError::Invalid("--max-request-bytes must be at least 1".into()));
+        return Err(ConfigError::Invalid(
+            "--max-request-bytes must be at least 1".into(),
+        ));
     }
     let addr = (args.host.as_str(), args.port)
         .to_socket_addrs()
-        .map_err(|e| ConfigError::Invalid(format!("cannot listen on {}:{}: {e}", args.host, args.port)))?
+        .map_err(|e| {
+            ConfigError::Invalid(format!("cannot listen on {}:{}: {e}", args.host, args.port))
+        })?
         .next()
         .ok_or_else(|| ConfigError::Invalid(format!("{} resolves to no address", args.host)))?;
     Ok((

@@ -20,7 +20,11 @@ use serde_json::Value as Json;
 
 fn python() -> PathBuf {
     let p = repo_root().join(".venv/bin/python");
-    assert!(p.exists(), "{} is missing: run scripts/test.sh, which creates it", p.display());
+    assert!(
+        p.exists(),
+        "{} is missing: run scripts/test.sh, which creates it",
+        p.display()
+    );
     p
 }
 
@@ -38,7 +42,15 @@ impl Tracking {
     fn start_on(store: &str, dir: &Path, port: u16) -> Tracking {
         let child = Command::new(env!("CARGO_BIN_EXE_mlflowrs"))
             .current_dir(dir)
-            .args(["server", "--backend-store-uri", store, "-p", &port.to_string(), "--log", "warn"])
+            .args([
+                "server",
+                "--backend-store-uri",
+                store,
+                "-p",
+                &port.to_string(),
+                "--log",
+                "warn",
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
@@ -52,7 +64,10 @@ impl Tracking {
             if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
                 break;
             }
-            assert!(Instant::now() < deadline, "mlflowrs server did not listen within 60 s");
+            assert!(
+                Instant::now() < deadline,
+                "mlflowrs server did not listen within 60 s"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
         t.wait_ready();
@@ -60,7 +75,10 @@ impl Tracking {
     }
 
     fn wait_ready(&mut self) {
-        let (status, _, _) = raw_request(self.port, &build_request("GET", "/health", self.port, &[], b""));
+        let (status, _, _) = raw_request(
+            self.port,
+            &build_request("GET", "/health", self.port, &[], b""),
+        );
         assert_eq!(status, 200);
     }
 
@@ -69,9 +87,16 @@ impl Tracking {
     }
 
     fn call(&self, method: &str, path: &str, body: &Json) -> (u16, Json) {
-        let body = if body.is_null() { Vec::new() } else { body.to_string().into_bytes() };
+        let body = if body.is_null() {
+            Vec::new()
+        } else {
+            body.to_string().into_bytes()
+        };
         let headers = [("Content-Type".to_string(), "application/json".to_string())];
-        let (status, _, bytes) = raw_request(self.port, &build_request(method, path, self.port, &headers, &body));
+        let (status, _, bytes) = raw_request(
+            self.port,
+            &build_request(method, path, self.port, &headers, &body),
+        );
         (status, serde_json::from_slice(&bytes).unwrap_or(Json::Null))
     }
 }
@@ -91,7 +116,11 @@ fn run_python(args: &[&str]) -> String {
         .stderr(Stdio::inherit())
         .output()
         .expect("run python");
-    assert!(out.status.success(), "python {args:?} failed: {}", out.status);
+    assert!(
+        out.status.success(),
+        "python {args:?} failed: {}",
+        out.status
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -120,12 +149,22 @@ fn normalize(v: &mut Json, key: &str) {
             for item in items.iter_mut() {
                 normalize(item, key);
             }
-            if ["tags", "params", "metrics", "latest_versions", "aliases", "files"].contains(&key) {
+            if [
+                "tags",
+                "params",
+                "metrics",
+                "latest_versions",
+                "aliases",
+                "files",
+            ]
+            .contains(&key)
+            {
                 items.sort_by_key(|i| i.to_string());
             }
         }
         Json::Number(n) => {
-            let is_time = key.ends_with("time") || key.ends_with("timestamp") || key.ends_with("_ms");
+            let is_time =
+                key.ends_with("time") || key.ends_with("timestamp") || key.ends_with("_ms");
             // Times the cases set themselves (1.7e12) are compared; "now" is not.
             if is_time && n.as_f64().is_some_and(|t| t > 1.75e12) {
                 *v = Json::from(0);
@@ -219,7 +258,10 @@ fn the_comparison_sees_a_changed_answer() {
     let case = cases.iter().find(|c| c["name"] == "rm_get").unwrap();
     let mut changed = case["answer"].clone();
     changed["json"]["registered_model"]["description"] = Json::from("other");
-    assert_ne!(comparable(&case["answer"], &env), comparable(&changed, &env));
+    assert_ne!(
+        comparable(&case["answer"], &env),
+        comparable(&changed, &env)
+    );
     let mut later = case["answer"].clone();
     later["json"]["registered_model"]["creation_timestamp"] = Json::from(1_900_000_000_000_i64);
     assert_eq!(comparable(&case["answer"], &env), comparable(&later, &env));
@@ -229,7 +271,11 @@ fn the_comparison_sees_a_changed_answer() {
 /// what it saw against `mlflow server`, then serves the champion.
 fn client_scenario_against(server: &Tracking, dir: &Path) {
     let out = dir.join("scenario.json");
-    run_python(&["tests/tracking/client_scenario.py", &server.url(), out.to_str().unwrap()]);
+    run_python(&[
+        "tests/tracking/client_scenario.py",
+        &server.url(),
+        out.to_str().unwrap(),
+    ]);
     let got = read_json(&out);
     let want = read_json(&repo_root().join("tests/tracking/recorded/scenario.json"));
     assert_eq!(got, want);
@@ -240,12 +286,18 @@ fn client_scenario_against(server: &Tracking, dir: &Path) {
         &["-m".to_string(), "models:/scn-sk@champion".to_string()],
         &[
             ("MLFLOW_TRACKING_URI".to_string(), server.url()),
-            ("MLFLOWRS_MODEL_CACHE_DIR".to_string(), dir.join("cache").display().to_string()),
+            (
+                "MLFLOWRS_MODEL_CACHE_DIR".to_string(),
+                dir.join("cache").display().to_string(),
+            ),
         ],
     );
     let body = br#"{"inputs": [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]]}"#;
     let headers = [("Content-Type".to_string(), "application/json".to_string())];
-    let (status, _, answer) = raw_request(serve.port, &build_request("POST", "/invocations", serve.port, &headers, body));
+    let (status, _, answer) = raw_request(
+        serve.port,
+        &build_request("POST", "/invocations", serve.port, &headers, body),
+    );
     let answer: Json = serde_json::from_slice(&answer).unwrap_or(Json::Null);
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer, serde_json::json!({"predictions": [0, 2]}));
@@ -277,8 +329,13 @@ fn the_mlflow_client_works_against_it_with_postgresql() {
         .spawn()
         .unwrap();
     let mut uri = String::new();
-    BufReader::new(pg.stdout.take().unwrap()).read_line(&mut uri).unwrap();
-    assert!(uri.starts_with("postgresql://"), "tests/tracking/postgres.py: {uri:?}");
+    BufReader::new(pg.stdout.take().unwrap())
+        .read_line(&mut uri)
+        .unwrap();
+    assert!(
+        uri.starts_with("postgresql://"),
+        "tests/tracking/postgres.py: {uri:?}"
+    );
     let dir = tempfile::tempdir().unwrap();
     {
         let server = Tracking::start(uri.trim(), dir.path());
@@ -293,7 +350,11 @@ fn sigkill_during_log_batch_loses_no_acknowledged_write() {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let mut server = Tracking::start_on("sqlite:///mlflow.db", dir.path(), port);
-    let (status, exp) = server.call("POST", "/api/2.0/mlflow/experiments/create", &serde_json::json!({"name": "burst"}));
+    let (status, exp) = server.call(
+        "POST",
+        "/api/2.0/mlflow/experiments/create",
+        &serde_json::json!({"name": "burst"}),
+    );
     assert_eq!(status, 200, "{exp}");
     let (_, run) = server.call(
         "POST",
@@ -329,8 +390,15 @@ fn sigkill_during_log_batch_loses_no_acknowledged_write() {
     std::thread::sleep(Duration::from_millis(1500));
     server.child.kill().unwrap(); // SIGKILL
     server.child.wait().unwrap();
-    let acked: Vec<i64> = writers.into_iter().flat_map(|w| w.join().unwrap()).collect();
-    assert!(acked.len() > 20, "too few writes before the kill: {}", acked.len());
+    let acked: Vec<i64> = writers
+        .into_iter()
+        .flat_map(|w| w.join().unwrap())
+        .collect();
+    assert!(
+        acked.len() > 20,
+        "too few writes before the kill: {}",
+        acked.len()
+    );
 
     let server = Tracking::start_on("sqlite:///mlflow.db", dir.path(), free_port());
     for key in ["m0", "m19"] {
@@ -347,9 +415,165 @@ fn sigkill_during_log_batch_loses_no_acknowledged_write() {
             .map(|m| m["step"].as_i64().unwrap())
             .collect();
         let lost: Vec<&i64> = acked.iter().filter(|s| !steps.contains(s)).collect();
-        assert!(lost.is_empty(), "{} acknowledged steps of {key} lost, e.g. {:?}", lost.len(), &lost[..lost.len().min(5)]);
+        assert!(
+            lost.is_empty(),
+            "{} acknowledged steps of {key} lost, e.g. {:?}",
+            lost.len(),
+            &lost[..lost.len().min(5)]
+        );
     }
-    let (_, got) = server.call("GET", &format!("/api/2.0/mlflow/runs/get?run_id={run_id}"), &Json::Null);
-    let params = got["run"]["data"]["params"].as_array().map(Vec::len).unwrap_or(0);
-    assert!(params >= acked.len(), "{params} params for {} acknowledged batches", acked.len());
+    let (_, got) = server.call(
+        "GET",
+        &format!("/api/2.0/mlflow/runs/get?run_id={run_id}"),
+        &Json::Null,
+    );
+    let params = got["run"]["data"]["params"]
+        .as_array()
+        .map(Vec::len)
+        .unwrap_or(0);
+    assert!(
+        params >= acked.len(),
+        "{params} params for {} acknowledged batches",
+        acked.len()
+    );
+}
+
+#[test]
+fn the_request_body_limit_holds_at_its_edge() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_mlflowrs"))
+        .current_dir(dir.path())
+        .args([
+            "server",
+            "-p",
+            &port.to_string(),
+            "--max-request-bytes",
+            "100",
+            "--log",
+            "warn",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let server = Tracking { child, port };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let headers = [("Content-Type".to_string(), "application/json".to_string())];
+    let send = |body: &str| {
+        raw_request(
+            port,
+            &build_request(
+                "POST",
+                "/api/2.0/mlflow/experiments/create",
+                port,
+                &headers,
+                body.as_bytes(),
+            ),
+        )
+    };
+    // Exactly 100 bytes: accepted.
+    let at = format!("{{\"name\": \"{}\"}}", "a".repeat(100 - 12));
+    assert_eq!(at.len(), 100);
+    let (status, _, body) = send(&at);
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    // One byte over: 413 in MLflow's error format.
+    let over = format!("{{\"name\": \"{}\"}}", "b".repeat(101 - 12));
+    let (status, _, body) = send(&over);
+    assert_eq!(status, 413);
+    let err: Json = serde_json::from_slice(&body).unwrap();
+    assert_eq!(err["error_code"], "REQUEST_LIMIT_EXCEEDED");
+    drop(server);
+}
+
+#[test]
+fn artifact_paths_cannot_leave_the_artifact_root() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Tracking::start("sqlite:///mlflow.db", dir.path());
+    let port = server.port;
+    let outside = dir.path().join("outside.txt");
+    for path in [
+        "/api/2.0/mlflow-artifacts/artifacts/../outside.txt",
+        "/api/2.0/mlflow-artifacts/artifacts/1/%2e%2e/%2e%2e/outside.txt",
+        "/api/2.0/mlflow-artifacts/artifacts/1/..%2F..%2Foutside.txt",
+    ] {
+        let put = build_request("PUT", path, port, &[], b"escaped");
+        let (status, _, body) = raw_request(port, &put);
+        assert!(
+            status == 400 || status == 404,
+            "PUT {path}: {status} {}",
+            String::from_utf8_lossy(&body)
+        );
+        assert!(
+            !outside.exists(),
+            "PUT {path} wrote outside the artifact root"
+        );
+        let (status, _, _) = raw_request(port, &build_request("GET", path, port, &[], b""));
+        assert!(status == 400 || status == 404, "GET {path}: {status}");
+    }
+    let (status, _, body) = raw_request(
+        port,
+        &build_request(
+            "GET",
+            "/api/2.0/mlflow-artifacts/artifacts?path=../..",
+            port,
+            &[],
+            b"",
+        ),
+    );
+    assert_eq!(status, 400, "{}", String::from_utf8_lossy(&body));
+    // A normal upload lands under ./mlartifacts and reads back.
+    let put = build_request(
+        "PUT",
+        "/api/2.0/mlflow-artifacts/artifacts/1/r/a.txt",
+        port,
+        &[],
+        b"hello",
+    );
+    assert_eq!(raw_request(port, &put).0, 200);
+    assert_eq!(
+        std::fs::read(dir.path().join("mlartifacts/1/r/a.txt")).unwrap(),
+        b"hello"
+    );
+    let (status, _, body) = raw_request(
+        port,
+        &build_request(
+            "GET",
+            "/api/2.0/mlflow-artifacts/artifacts/1/r/a.txt",
+            port,
+            &[],
+            b"",
+        ),
+    );
+    assert_eq!((status, body.as_slice()), (200, &b"hello"[..]));
+}
+
+#[test]
+fn a_database_at_another_schema_revision_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let _server = Tracking::start("sqlite:///mlflow.db", dir.path());
+    }
+    run_python(&[
+        "-c",
+        &format!(
+            "import sqlite3; c = sqlite3.connect('{}'); c.execute(\"UPDATE alembic_version SET version_num = 'ffffffffffff'\"); c.commit()",
+            dir.path().join("mlflow.db").display()
+        ),
+    ]);
+    let out = Command::new(env!("CARGO_BIN_EXE_mlflowrs"))
+        .current_dir(dir.path())
+        .args(["server", "-p", &free_port().to_string()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("ffffffffffff") && err.contains("mlflow db upgrade"),
+        "{err}"
+    );
 }

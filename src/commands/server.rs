@@ -12,7 +12,10 @@ pub async fn run(settings: Settings, addr: SocketAddr) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     if settings.serve_artifacts {
         std::fs::create_dir_all(&settings.artifacts_destination).with_context(|| {
-            format!("artifacts destination {}", settings.artifacts_destination.display())
+            format!(
+                "artifacts destination {}",
+                settings.artifacts_destination.display()
+            )
         })?;
     }
     let runtime = tokio::runtime::Handle::current();

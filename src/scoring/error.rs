@@ -54,9 +54,7 @@ impl ErrorCode {
             ErrorCode::ResourceAlreadyExists => Some(("KAM00", "RESOURCE_ALREADY_EXISTS")),
             ErrorCode::InternalError
             | ErrorCode::InvalidState
-            | ErrorCode::TemporarilyUnavailable => {
-                Some(("XXM00", "CLIENT_INTERNAL_ERROR"))
-            }
+            | ErrorCode::TemporarilyUnavailable => Some(("XXM00", "CLIENT_INTERNAL_ERROR")),
             ErrorCode::RequestLimitExceeded | ErrorCode::DeadlineExceeded => None,
         }
     }

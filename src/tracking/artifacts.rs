@@ -19,7 +19,9 @@ pub fn safe_join(root: &Path, rel: &str) -> Result<PathBuf, ApiError> {
     let decoded = super::request::percent_decode(rel);
     let rel_path = Path::new(&decoded);
     let bad = decoded.contains('\0')
-        || rel_path.components().any(|c| !matches!(c, Component::Normal(_)));
+        || rel_path
+            .components()
+            .any(|c| !matches!(c, Component::Normal(_)));
     if bad {
         return Err(ApiError::invalid_parameter("Invalid path"));
     }
@@ -35,7 +37,9 @@ pub async fn upload(root: &Path, rel: &str, body: Body) -> Result<Response, ApiE
     }
     let tmp = path.with_file_name(format!(
         ".{}.upload-{}",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("artifact"),
+        path.file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("artifact"),
         super::json::new_id()
     ));
     let result = async {
@@ -51,13 +55,18 @@ pub async fn upload(root: &Path, rel: &str, body: Body) -> Result<Response, ApiE
     .await;
     if let Err(e) = result {
         let _ = tokio::fs::remove_file(&tmp).await;
-        return Err(ApiError::internal(format!("cannot write artifact {rel}: {e}")));
+        return Err(ApiError::internal(format!(
+            "cannot write artifact {rel}: {e}"
+        )));
     }
     Ok(StatusCode::OK.into_response())
 }
 
 fn content_type(name: &str) -> &'static str {
-    let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
+    let ext = name
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
     match ext.as_str() {
         "json" => "application/json",
         "txt" | "yaml" | "yml" | "md" | "py" | "csv" => "text/plain",
@@ -77,12 +86,19 @@ pub async fn download(root: &Path, rel: &str) -> Result<Response, ApiError> {
         return Err(missing());
     }
     let bytes = tokio::fs::read(&path).await.map_err(|_| missing())?;
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("artifact").to_string();
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("artifact")
+        .to_string();
     Ok((
         StatusCode::OK,
         [
             (header::CONTENT_TYPE, content_type(&name).to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename={name}")),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename={name}"),
+            ),
         ],
         bytes,
     )
@@ -130,7 +146,11 @@ pub fn list_dir(dir: &Path, prefix: &str) -> Vec<Json> {
 }
 
 pub fn list(root: &Path, rel: &str) -> Result<Json, ApiError> {
-    let dir = if rel.is_empty() { root.to_path_buf() } else { safe_join(root, rel)? };
+    let dir = if rel.is_empty() {
+        root.to_path_buf()
+    } else {
+        safe_join(root, rel)?
+    };
     Ok(object(vec![("files", Json::Array(list_dir(&dir, "")))]))
 }
 
@@ -139,7 +159,10 @@ pub fn list(root: &Path, rel: &str) -> Result<Json, ApiError> {
 pub fn local_dir(destination: &Path, uri: &str) -> Result<Option<PathBuf>, ApiError> {
     if let Some(rest) = uri.strip_prefix("mlflow-artifacts:") {
         // mlflow-artifacts:/x and mlflow-artifacts://host:port/x
-        let rest = rest.strip_prefix("//").map(|r| r.split_once('/').map(|(_, p)| p).unwrap_or("")).unwrap_or(rest);
+        let rest = rest
+            .strip_prefix("//")
+            .map(|r| r.split_once('/').map(|(_, p)| p).unwrap_or(""))
+            .unwrap_or(rest);
         return safe_join(destination, rest.trim_start_matches('/')).map(Some);
     }
     if let Some(rest) = uri.strip_prefix("file://") {

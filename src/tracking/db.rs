@@ -233,10 +233,8 @@ fn open_sqlite(path: &std::path::Path) -> Result<rusqlite::Connection, ApiError>
         .map_err(sqlite_err)?;
     // WAL: readers do not block the writer. synchronous=FULL: a commit is on
     // disk before the client hears 200, so a crash loses no acknowledged write.
-    conn.execute_batch(
-        "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
-    )
-    .map_err(sqlite_err)?;
+    conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")
+        .map_err(sqlite_err)?;
     Ok(conn)
 }
 
@@ -283,7 +281,10 @@ impl rusqlite::ToSql for Value {
 
 impl Tx for SqliteTx<'_> {
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, ApiError> {
-        let mut stmt = self.0.prepare_cached(&sqlite_sql(sql)).map_err(sqlite_err)?;
+        let mut stmt = self
+            .0
+            .prepare_cached(&sqlite_sql(sql))
+            .map_err(sqlite_err)?;
         let columns = stmt.column_count();
         let rows = stmt
             .query_map(rusqlite::params_from_iter(params.iter()), |row| {
@@ -306,7 +307,10 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, ApiError> {
-        let mut stmt = self.0.prepare_cached(&sqlite_sql(sql)).map_err(sqlite_err)?;
+        let mut stmt = self
+            .0
+            .prepare_cached(&sqlite_sql(sql))
+            .map_err(sqlite_err)?;
         stmt.execute(rusqlite::params_from_iter(params.iter()))
             .map(|n| n as u64)
             .map_err(sqlite_err)
@@ -327,7 +331,7 @@ struct PgTx<'a> {
 }
 
 impl PgTx<'_> {
-    fn params<'p>(params: &'p [Value]) -> Vec<&'p (dyn ToSql + Sync)> {
+    fn params(params: &[Value]) -> Vec<&(dyn ToSql + Sync)> {
         params.iter().map(|p| p as &(dyn ToSql + Sync)).collect()
     }
 }

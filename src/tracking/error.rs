@@ -11,7 +11,8 @@ impl IntoResponse for ApiError {
         if self.code == ErrorCode::InternalError {
             tracing::error!(message = %self.message, "tracking server error");
         }
-        let status = StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status =
+            StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         (
             status,
             [(header::CONTENT_TYPE, "application/json")],

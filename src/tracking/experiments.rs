@@ -108,7 +108,10 @@ pub fn load_active(tx: &mut dyn Tx, id: i64) -> Result<Experiment, ApiError> {
 /// MLflow's store does when it opens a database.
 pub fn ensure_default(tx: &mut dyn Tx, settings: &Settings) -> Result<(), ApiError> {
     if tx
-        .one("SELECT experiment_id FROM experiments WHERE experiment_id = 0", &[])?
+        .one(
+            "SELECT experiment_id FROM experiments WHERE experiment_id = 0",
+            &[],
+        )?
         .is_none()
     {
         let now = now_ms();
@@ -150,7 +153,10 @@ pub fn create(tx: &mut dyn Tx, settings: &Settings, req: &Request) -> Result<Jso
     if location.is_none() {
         tx.execute(
             "UPDATE experiments SET artifact_location = $1 WHERE experiment_id = $2",
-            &[Value::Text(settings.artifact_root_for(&id.to_string())), Value::Int(id)],
+            &[
+                Value::Text(settings.artifact_root_for(&id.to_string())),
+                Value::Int(id),
+            ],
         )?;
     }
     for (k, v) in tags {
@@ -266,7 +272,11 @@ fn set_stage(tx: &mut dyn Tx, req: &Request, stage: &str) -> Result<Json, ApiErr
         &[Value::from(stage), Value::Int(now), Value::Int(id)],
     )?;
     // Runs follow their experiment, as MLflow's SQL store does.
-    let deleted_time = if stage == "deleted" { Value::Int(now) } else { Value::Null };
+    let deleted_time = if stage == "deleted" {
+        Value::Int(now)
+    } else {
+        Value::Null
+    };
     tx.execute(
         "UPDATE runs SET lifecycle_stage = $1, deleted_time = $2 WHERE experiment_id = $3",
         &[Value::from(stage), deleted_time, Value::Int(id)],
@@ -322,7 +332,11 @@ pub fn search(tx: &mut dyn Tx, req: &Request) -> Result<Json, ApiError> {
             e.tags = tags.iter().filter(|t| t.int(2) == e.id).cloned().collect();
             e
         })
-        .filter(|e| clauses.iter().all(|c| c.matches(e.field(&c.kind, &c.key).as_ref())))
+        .filter(|e| {
+            clauses
+                .iter()
+                .all(|c| c.matches(e.field(&c.kind, &c.key).as_ref()))
+        })
         .collect();
     found.sort_by(|a, b| {
         for o in &order {
@@ -335,14 +349,14 @@ pub fn search(tx: &mut dyn Tx, req: &Request) -> Result<Json, ApiError> {
                 return ord;
             }
         }
-        b.creation_time
-            .cmp(&a.creation_time)
-            .then(a.id.cmp(&b.id))
+        b.creation_time.cmp(&a.creation_time).then(a.id.cmp(&b.id))
     });
     let (page, next) = search::paginate(found, req.opt_str("page_token")?.as_deref(), max)?;
     Ok(object(vec![
-        ("experiments", Json::Array(page.iter().map(Experiment::to_json).collect())),
+        (
+            "experiments",
+            Json::Array(page.iter().map(Experiment::to_json).collect()),
+        ),
         ("next_page_token", super::json::opt_str(next)),
     ]))
 }
-

@@ -48,7 +48,9 @@ pub fn double(v: f64) -> Json {
     } else if v == f64::NEG_INFINITY {
         Json::String("-Infinity".into())
     } else {
-        serde_json::Number::from_f64(v).map(Json::Number).unwrap_or(Json::Null)
+        serde_json::Number::from_f64(v)
+            .map(Json::Number)
+            .unwrap_or(Json::Null)
     }
 }
 
@@ -59,12 +61,20 @@ pub fn python_dumps(v: &Json) -> String {
         Json::Bool(b) => if *b { "true" } else { "false" }.into(),
         Json::Array(items) => format!(
             "[{}]",
-            items.iter().map(python_dumps).collect::<Vec<_>>().join(", ")
+            items
+                .iter()
+                .map(python_dumps)
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
         Json::Object(m) => format!(
             "{{{}}}",
             m.iter()
-                .map(|(k, v)| format!("{}: {}", python_dumps(&Json::String(k.clone())), python_dumps(v)))
+                .map(|(k, v)| format!(
+                    "{}: {}",
+                    python_dumps(&Json::String(k.clone())),
+                    python_dumps(v)
+                ))
                 .collect::<Vec<_>>()
                 .join(", ")
         ),

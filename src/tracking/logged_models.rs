@@ -106,16 +106,32 @@ impl LoggedModel {
 
     fn field(&self, kind: &str, key: &str) -> Option<Field> {
         match (kind, key) {
-            ("tag", k) => self.tags.iter().find(|t| t.text(0) == k).map(|t| Field::Str(t.text(1))),
-            ("param", k) => self.params.iter().find(|t| t.text(0) == k).map(|t| Field::Str(t.text(1))),
-            ("metric", k) => self.metrics.iter().find(|t| t.text(0) == k).map(|t| Field::Num(t.float(1))),
+            ("tag", k) => self
+                .tags
+                .iter()
+                .find(|t| t.text(0) == k)
+                .map(|t| Field::Str(t.text(1))),
+            ("param", k) => self
+                .params
+                .iter()
+                .find(|t| t.text(0) == k)
+                .map(|t| Field::Str(t.text(1))),
+            ("metric", k) => self
+                .metrics
+                .iter()
+                .find(|t| t.text(0) == k)
+                .map(|t| Field::Num(t.float(1))),
             (_, "name") => Some(Field::Str(self.name.clone())),
             (_, "model_id") => Some(Field::Str(self.id.clone())),
             (_, "model_type") => self.model_type.clone().map(Field::Str),
             (_, "status") => Some(Field::Str(status_name(self.status).into())),
             (_, "source_run_id") => self.source_run_id.clone().map(Field::Str),
-            (_, "creation_time" | "creation_timestamp" | "creation_timestamp_ms") => Some(Field::Num(self.created as f64)),
-            (_, "last_updated_timestamp" | "last_updated_timestamp_ms") => Some(Field::Num(self.updated as f64)),
+            (_, "creation_time" | "creation_timestamp" | "creation_timestamp_ms") => {
+                Some(Field::Num(self.created as f64))
+            }
+            (_, "last_updated_timestamp" | "last_updated_timestamp_ms") => {
+                Some(Field::Num(self.updated as f64))
+            }
             _ => None,
         }
     }
@@ -123,8 +139,14 @@ impl LoggedModel {
 
 fn fill(tx: &mut dyn Tx, m: &mut LoggedModel) -> Result<(), ApiError> {
     let id = [Value::from(&m.id)];
-    m.tags = tx.query("SELECT tag_key, tag_value FROM logged_model_tags WHERE model_id = $1", &id)?;
-    m.params = tx.query("SELECT param_key, param_value FROM logged_model_params WHERE model_id = $1", &id)?;
+    m.tags = tx.query(
+        "SELECT tag_key, tag_value FROM logged_model_tags WHERE model_id = $1",
+        &id,
+    )?;
+    m.params = tx.query(
+        "SELECT param_key, param_value FROM logged_model_params WHERE model_id = $1",
+        &id,
+    )?;
     m.metrics = tx.query("SELECT metric_name, metric_value, metric_timestamp_ms, metric_step, run_id, dataset_name, dataset_digest FROM logged_model_metrics WHERE model_id = $1 ORDER BY metric_timestamp_ms, metric_step", &id)?;
     Ok(())
 }
@@ -132,7 +154,10 @@ fn fill(tx: &mut dyn Tx, m: &mut LoggedModel) -> Result<(), ApiError> {
 pub fn load(tx: &mut dyn Tx, id: &str) -> Result<LoggedModel, ApiError> {
     let not_found = || ApiError::not_found(format!("Logged model with ID '{id}' not found."));
     let row = tx
-        .one(&format!("SELECT {COLUMNS} FROM logged_models WHERE model_id = $1"), &[Value::from(id)])?
+        .one(
+            &format!("SELECT {COLUMNS} FROM logged_models WHERE model_id = $1"),
+            &[Value::from(id)],
+        )?
         .ok_or_else(not_found)?;
     let mut m = LoggedModel::from_row(&row);
     if m.lifecycle_stage == "deleted" {
@@ -146,8 +171,14 @@ pub fn create(tx: &mut dyn Tx, req: &Request) -> Result<Json, ApiError> {
     let experiment_id = experiments::parse_id(&req.str("experiment_id")?)?;
     let experiment = experiments::load_active(tx, experiment_id)?;
     let id = format!("m-{}", new_id());
-    let name = req.opt_str("name")?.filter(|s| !s.is_empty()).unwrap_or_else(|| id.clone());
-    let location = format!("{}/models/{id}/artifacts", experiment.artifact_location.trim_end_matches('/'));
+    let name = req
+        .opt_str("name")?
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| id.clone());
+    let location = format!(
+        "{}/models/{id}/artifacts",
+        experiment.artifact_location.trim_end_matches('/')
+    );
     let now = now_ms();
     tx.execute(
         "INSERT INTO logged_models (model_id, experiment_id, name, artifact_location, creation_timestamp_ms, last_updated_timestamp_ms, status, lifecycle_stage, model_type, source_run_id, status_message) VALUES ($1, $2, $3, $4, $5, $5, 1, 'active', $6, $7, NULL)",
@@ -160,9 +191,17 @@ pub fn create(tx: &mut dyn Tx, req: &Request) -> Result<Json, ApiError> {
     Ok(json!({"model": load(tx, &id)?.to_json()}))
 }
 
-fn write_tags(tx: &mut dyn Tx, id: &str, experiment_id: i64, tags: &[(String, String)]) -> Result<(), ApiError> {
+fn write_tags(
+    tx: &mut dyn Tx,
+    id: &str,
+    experiment_id: i64,
+    tags: &[(String, String)],
+) -> Result<(), ApiError> {
     for (k, v) in tags {
-        tx.execute("DELETE FROM logged_model_tags WHERE model_id = $1 AND tag_key = $2", &[Value::from(id), Value::from(k)])?;
+        tx.execute(
+            "DELETE FROM logged_model_tags WHERE model_id = $1 AND tag_key = $2",
+            &[Value::from(id), Value::from(k)],
+        )?;
         tx.execute("INSERT INTO logged_model_tags (model_id, experiment_id, tag_key, tag_value) VALUES ($1, $2, $3, $4)", &[Value::from(id), Value::Int(experiment_id), Value::from(k), Value::from(v)])?;
     }
     Ok(())
@@ -175,8 +214,9 @@ pub fn get(tx: &mut dyn Tx, id: &str) -> Result<Json, ApiError> {
 /// PATCH logged-models/<id>: the finalize call (status READY or UPLOAD_FAILED).
 pub fn finalize(tx: &mut dyn Tx, id: &str, req: &Request) -> Result<Json, ApiError> {
     let status_text = req.str("status")?;
-    let status = status_number(&status_text)
-        .ok_or_else(|| ApiError::invalid_parameter(format!("Invalid logged model status: {status_text}")))?;
+    let status = status_number(&status_text).ok_or_else(|| {
+        ApiError::invalid_parameter(format!("Invalid logged model status: {status_text}"))
+    })?;
     load(tx, id)?;
     tx.execute(
         "UPDATE logged_models SET status = $1, last_updated_timestamp_ms = $2 WHERE model_id = $3",
@@ -199,23 +239,44 @@ pub fn set_tags(tx: &mut dyn Tx, id: &str, req: &Request) -> Result<Json, ApiErr
 
 pub fn delete_tag(tx: &mut dyn Tx, id: &str, key: &str) -> Result<Json, ApiError> {
     load(tx, id)?;
-    let n = tx.execute("DELETE FROM logged_model_tags WHERE model_id = $1 AND tag_key = $2", &[Value::from(id), Value::from(key)])?;
+    let n = tx.execute(
+        "DELETE FROM logged_model_tags WHERE model_id = $1 AND tag_key = $2",
+        &[Value::from(id), Value::from(key)],
+    )?;
     if n == 0 {
-        return Err(ApiError::not_found(format!("No tag with key '{key}' found for logged model with ID '{id}'.")));
+        return Err(ApiError::not_found(format!(
+            "No tag with key '{key}' found for logged model with ID '{id}'."
+        )));
     }
     Ok(json!({}))
 }
 
 /// The registry keeps `mlflow.modelVersions` on a logged model up to date.
-pub fn add_model_version_tag(tx: &mut dyn Tx, id: &str, name: &str, version: i64) -> Result<(), ApiError> {
+pub fn add_model_version_tag(
+    tx: &mut dyn Tx,
+    id: &str,
+    name: &str,
+    version: i64,
+) -> Result<(), ApiError> {
     let Ok(m) = load(tx, id) else {
         return Ok(());
     };
-    let current = m.tags.iter().find(|t| t.text(0) == "mlflow.modelVersions").map(|t| t.text(1));
-    let mut list: Vec<Json> = current.and_then(|c| serde_json::from_str(&c).ok()).unwrap_or_default();
+    let current = m
+        .tags
+        .iter()
+        .find(|t| t.text(0) == "mlflow.modelVersions")
+        .map(|t| t.text(1));
+    let mut list: Vec<Json> = current
+        .and_then(|c| serde_json::from_str(&c).ok())
+        .unwrap_or_default();
     list.push(json!({"name": name, "version": version}));
     let text = super::json::python_dumps(&Json::Array(list));
-    write_tags(tx, id, m.experiment_id, &[("mlflow.modelVersions".into(), text)])
+    write_tags(
+        tx,
+        id,
+        m.experiment_id,
+        &[("mlflow.modelVersions".into(), text)],
+    )
 }
 
 pub fn search(tx: &mut dyn Tx, req: &Request) -> Result<Json, ApiError> {
@@ -223,7 +284,10 @@ pub fn search(tx: &mut dyn Tx, req: &Request) -> Result<Json, ApiError> {
     if ids.is_empty() {
         return Err(missing("experiment_ids"));
     }
-    let max = req.opt_i64("max_results")?.filter(|n| *n > 0).unwrap_or(100) as usize;
+    let max = req
+        .opt_i64("max_results")?
+        .filter(|n| *n > 0)
+        .unwrap_or(100) as usize;
     let clauses = search::parse_filter(req.opt_str("filter")?.as_deref())?;
     let mut found = Vec::new();
     for id in ids {
@@ -241,14 +305,21 @@ pub fn search(tx: &mut dyn Tx, req: &Request) -> Result<Json, ApiError> {
         .iter()
         .filter_map(|o| {
             let field = o.get("field_name")?.as_str()?.to_string();
-            Some((field, o.get("ascending").and_then(Json::as_bool).unwrap_or(true)))
+            Some((
+                field,
+                o.get("ascending").and_then(Json::as_bool).unwrap_or(true),
+            ))
         })
         .collect();
     found.sort_by(|a, b| {
         for (field, asc) in &order {
             let (kind, key) = field.split_once('.').unwrap_or(("attribute", field));
             let kind = kind.trim_end_matches('s');
-            let ord = search::order_fields(a.field(kind, key).as_ref(), b.field(kind, key).as_ref(), *asc);
+            let ord = search::order_fields(
+                a.field(kind, key).as_ref(),
+                b.field(kind, key).as_ref(),
+                *asc,
+            );
             if ord.is_ne() {
                 return ord;
             }
@@ -257,7 +328,10 @@ pub fn search(tx: &mut dyn Tx, req: &Request) -> Result<Json, ApiError> {
     });
     let (page, next) = search::paginate(found, req.opt_str("page_token")?.as_deref(), max)?;
     Ok(object(vec![
-        ("models", Json::Array(page.iter().map(LoggedModel::to_json).collect())),
+        (
+            "models",
+            Json::Array(page.iter().map(LoggedModel::to_json).collect()),
+        ),
         ("next_page_token", opt_str(next)),
     ]))
 }

@@ -37,7 +37,10 @@ pub struct Settings {
 impl Settings {
     /// `<root>/<experiment id>`, as MLflow's append_to_uri_path joins them.
     pub fn artifact_root_for(&self, experiment_id: &str) -> String {
-        format!("{}/{experiment_id}", self.default_artifact_root.trim_end_matches('/'))
+        format!(
+            "{}/{experiment_id}",
+            self.default_artifact_root.trim_end_matches('/')
+        )
     }
 }
 
@@ -63,7 +66,11 @@ impl Server {
     /// refusing one at an alembic revision this build does not know.
     pub fn open(settings: Settings, runtime: tokio::runtime::Handle) -> Result<Server, ApiError> {
         let db = db::Db::open(&settings.backend_store_uri, runtime)?;
-        let script = if db.is_postgres() { POSTGRES_SCHEMA } else { SQLITE_SCHEMA };
+        let script = if db.is_postgres() {
+            POSTGRES_SCHEMA
+        } else {
+            SQLITE_SCHEMA
+        };
         let head = schema_head(script).to_string();
         let found = db.transaction(|tx| {
             let table = if tx.is_postgres() {
@@ -74,7 +81,9 @@ impl Server {
             if tx.one(table, &[])?.is_none() {
                 return Ok(None);
             }
-            Ok(tx.one("SELECT version_num FROM alembic_version", &[])?.map(|r| r.text(0)))
+            Ok(tx
+                .one("SELECT version_num FROM alembic_version", &[])?
+                .map(|r| r.text(0)))
         })?;
         match found {
             None => {

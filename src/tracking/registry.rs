@@ -20,12 +20,16 @@ fn model_not_found(name: &str) -> ApiError {
 }
 
 fn version_not_found(name: &str, version: i64) -> ApiError {
-    ApiError::not_found(format!("Model Version (name={name}, version={version}) not found"))
+    ApiError::not_found(format!(
+        "Model Version (name={name}, version={version}) not found"
+    ))
 }
 
 fn parse_version(text: &str) -> Result<i64, ApiError> {
     text.trim().parse().map_err(|_| {
-        ApiError::invalid_parameter(format!("Parameter 'version' must be an integer, got '{text}'."))
+        ApiError::invalid_parameter(format!(
+            "Parameter 'version' must be an integer, got '{text}'."
+        ))
     })
 }
 
@@ -64,7 +68,10 @@ impl Version {
             ("description", json!(r.text(4))),
             ("source", json!(r.text(7))),
             ("run_id", json!(r.text(8))),
-            ("status", json!(r.opt_text(9).unwrap_or_else(|| "READY".into()))),
+            (
+                "status",
+                json!(r.opt_text(9).unwrap_or_else(|| "READY".into())),
+            ),
             ("status_message", opt_str(r.opt_text(10))),
             ("tags", key_values(&self.tags)),
             ("run_link", json!(r.text(11))),
@@ -76,12 +83,19 @@ impl Version {
     }
 
     fn download_uri(&self) -> String {
-        self.row.opt_text(12).filter(|s| !s.is_empty()).unwrap_or_else(|| self.row.text(7))
+        self.row
+            .opt_text(12)
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| self.row.text(7))
     }
 
     fn field(&self, kind: &str, key: &str) -> Option<Field> {
         match (kind, key) {
-            ("tag", k) => self.tags.iter().find(|t| t.text(0) == k).map(|t| Field::Str(t.text(1))),
+            ("tag", k) => self
+                .tags
+                .iter()
+                .find(|t| t.text(0) == k)
+                .map(|t| Field::Str(t.text(1))),
             (_, "name") => Some(Field::Str(self.row.text(0))),
             (_, "version_number" | "version") => Some(Field::Num(self.number() as f64)),
             (_, "run_id") => Some(Field::Str(self.row.text(8))),
@@ -94,7 +108,11 @@ impl Version {
     }
 }
 
-fn load_versions(tx: &mut dyn Tx, where_sql: &str, params: &[Value]) -> Result<Vec<Version>, ApiError> {
+fn load_versions(
+    tx: &mut dyn Tx,
+    where_sql: &str,
+    params: &[Value],
+) -> Result<Vec<Version>, ApiError> {
     let rows = tx.query(
         &format!("SELECT {MV_COLUMNS} FROM model_versions WHERE workspace = 'default' AND (current_stage IS NULL OR current_stage <> '{DELETED}') AND {where_sql} ORDER BY name, version"),
         params,
@@ -114,10 +132,14 @@ fn load_versions(tx: &mut dyn Tx, where_sql: &str, params: &[Value]) -> Result<V
 }
 
 fn load_version(tx: &mut dyn Tx, name: &str, version: i64) -> Result<Version, ApiError> {
-    load_versions(tx, "name = $1 AND version = $2", &[Value::from(name), Value::Int(version)])?
-        .into_iter()
-        .next()
-        .ok_or_else(|| version_not_found(name, version))
+    load_versions(
+        tx,
+        "name = $1 AND version = $2",
+        &[Value::from(name), Value::Int(version)],
+    )?
+    .into_iter()
+    .next()
+    .ok_or_else(|| version_not_found(name, version))
 }
 
 fn check_model(tx: &mut dyn Tx, name: &str) -> Result<Row, ApiError> {
@@ -159,7 +181,10 @@ fn model_json(tx: &mut dyn Tx, row: &Row) -> Result<Json, ApiError> {
         .into_iter()
         .map(|i| versions[i].to_json(false))
         .collect();
-    let tags = tx.query("SELECT key, value FROM registered_model_tags WHERE workspace = 'default' AND name = $1", &[Value::from(&name)])?;
+    let tags = tx.query(
+        "SELECT key, value FROM registered_model_tags WHERE workspace = 'default' AND name = $1",
+        &[Value::from(&name)],
+    )?;
     let aliases: Vec<Json> = tx
         .query("SELECT alias, version FROM registered_model_aliases WHERE workspace = 'default' AND name = $1 ORDER BY alias", &[Value::from(&name)])?
         .iter()
@@ -180,7 +205,9 @@ pub fn create_model(tx: &mut dyn Tx, req: &Request) -> Result<Json, ApiError> {
     let name = req.str("name")?;
     validate_name(&name)?;
     if check_model(tx, &name).is_ok() {
-        return Err(ApiError::already_exists(format!("Registered Model (name={name}) already exists.")));
+        return Err(ApiError::already_exists(format!(
+            "Registered Model (name={name}) already exists."
+        )));
     }
     let now = now_ms();
     tx.execute(
@@ -195,7 +222,10 @@ pub fn create_model(tx: &mut dyn Tx, req: &Request) -> Result<Json, ApiError> {
 }
 
 fn set_model_tag_row(tx: &mut dyn Tx, name: &str, key: &str, value: &str) -> Result<(), ApiError> {
-    tx.execute("DELETE FROM registered_model_tags WHERE workspace = 'default' AND name = $1 AND key = $2", &[Value::from(name), Value::from(key)])?;
+    tx.execute(
+        "DELETE FROM registered_model_tags WHERE workspace = 'default' AND name = $1 AND key = $2",
+        &[Value::from(name), Value::from(key)],
+    )?;
     tx.execute("INSERT INTO registered_model_tags (key, value, name, workspace) VALUES ($1, $2, $3, 'default')", &[Value::from(key), Value::from(value), Value::from(name)])?;
     Ok(())
 }
@@ -207,11 +237,16 @@ pub fn get_model(tx: &mut dyn Tx, req: &Request) -> Result<Json, ApiError> {
 
 pub fn rename_model(tx: &mut dyn Tx, req: &Request) -> Result<Json, ApiError> {
     let name = req.str("name")?;
-    let new_name = req.opt_str("new_name")?.filter(|s| !s.is_empty()).ok_or_else(|| super::error::missing("new_name"))?;
+    let new_name = req
+        .opt_str("new_name")?
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| super::error::missing("new_name"))?;
     validate_name(&new_name)?;
     check_model(tx, &name)?;
     if new_name != name && check_model(tx, &new_name).is_ok() {
-        return Err(ApiError::already_exists(format!("Registered Model (name={new_name}) already exists.")));
+        return Err(ApiError::already_exists(format!(
+            "Registered Model (name={new_name}) already exists."
+        )));
     }
     let now = now_ms();
     // The foreign keys cascade the new name into versions, tags and aliases.
@@ -235,11 +270,26 @@ pub fn delete_model(tx: &mut dyn Tx, req: &Request) -> Result<Json, ApiError> {
     let name = req.str("name")?;
     check_model(tx, &name)?;
     let key = [Value::from(&name)];
-    tx.execute("DELETE FROM registered_model_aliases WHERE workspace = 'default' AND name = $1", &key)?;
-    tx.execute("DELETE FROM model_version_tags WHERE workspace = 'default' AND name = $1", &key)?;
-    tx.execute("DELETE FROM model_versions WHERE workspace = 'default' AND name = $1", &key)?;
-    tx.execute("DELETE FROM registered_model_tags WHERE workspace = 'default' AND name = $1", &key)?;
-    tx.execute("DELETE FROM registered_models WHERE workspace = 'default' AND name = $1", &key)?;
+    tx.execute(
+        "DELETE FROM registered_model_aliases WHERE workspace = 'default' AND name = $1",
+        &key,
+    )?;
+    tx.execute(
+        "DELETE FROM model_version_tags WHERE workspace = 'default' AND name = $1",
+        &key,
+    )?;
+    tx.execute(
+        "DELETE FROM model_versions WHERE workspace = 'default' AND name = $1",
+        &key,
+    )?;
+    tx.execute(
+        "DELETE FROM registered_model_tags WHERE workspace = 'default' AND name = $1",
+        &key,
+    )?;
+    tx.execute(
+        "DELETE FROM registered_models WHERE workspace = 'default' AND name = $1",
+        &key,
+    )?;
     Ok(json!({}))
 }
 
@@ -256,7 +306,10 @@ pub fn delete_model_tag(tx: &mut dyn Tx, req: &Request) -> Result<Json, ApiError
     let name = req.str("name")?;
     let key = req.str("key")?;
     check_model(tx, &name)?;
-    tx.execute("DELETE FROM registered_model_tags WHERE workspace = 'default' AND name = $1 AND key = $2", &[Value::from(&name), Value::from(&key)])?;
+    tx.execute(
+        "DELETE FROM registered_model_tags WHERE workspace = 'default' AND name = $1 AND key = $2",
+        &[Value::from(&name), Value::from(&key)],
+    )?;
     Ok(json!({}))
 }
 
@@ -273,10 +326,16 @@ pub fn search_models(tx: &mut dyn Tx, req: &Request) -> Result<Json, ApiError> {
     }
     let order = search::parse_order_by(&req.str_list("order_by")?)?;
     let rows = tx.query("SELECT name, creation_time, last_updated_time, description FROM registered_models WHERE workspace = 'default'", &[])?;
-    let all_tags = tx.query("SELECT key, value, name FROM registered_model_tags WHERE workspace = 'default'", &[])?;
+    let all_tags = tx.query(
+        "SELECT key, value, name FROM registered_model_tags WHERE workspace = 'default'",
+        &[],
+    )?;
     let field = |row: &Row, kind: &str, key: &str| -> Option<Field> {
         match (kind, key) {
-            ("tag", k) => all_tags.iter().find(|t| t.text(2) == row.text(0) && t.text(0) == k).map(|t| Field::Str(t.text(1))),
+            ("tag", k) => all_tags
+                .iter()
+                .find(|t| t.text(2) == row.text(0) && t.text(0) == k)
+                .map(|t| Field::Str(t.text(1))),
             (_, "name") => Some(Field::Str(row.text(0))),
             (_, "creation_timestamp" | "timestamp") => row.opt_int(1).map(|t| Field::Num(t as f64)),
             (_, "last_updated_timestamp") => row.opt_int(2).map(|t| Field::Num(t as f64)),
@@ -285,11 +344,19 @@ pub fn search_models(tx: &mut dyn Tx, req: &Request) -> Result<Json, ApiError> {
     };
     let mut found: Vec<Row> = rows
         .into_iter()
-        .filter(|r| clauses.iter().all(|c| c.matches(field(r, &c.kind, &c.key).as_ref())))
+        .filter(|r| {
+            clauses
+                .iter()
+                .all(|c| c.matches(field(r, &c.kind, &c.key).as_ref()))
+        })
         .collect();
     found.sort_by(|a, b| {
         for o in &order {
-            let ord = search::order_fields(field(a, &o.kind, &o.key).as_ref(), field(b, &o.kind, &o.key).as_ref(), o.ascending);
+            let ord = search::order_fields(
+                field(a, &o.kind, &o.key).as_ref(),
+                field(b, &o.kind, &o.key).as_ref(),
+                o.ascending,
+            );
             if ord.is_ne() {
                 return ord;
             }
@@ -301,7 +368,10 @@ pub fn search_models(tx: &mut dyn Tx, req: &Request) -> Result<Json, ApiError> {
     for row in &page {
         models.push(model_json(tx, row)?);
     }
-    Ok(object(vec![("registered_models", Json::Array(models)), ("next_page_token", opt_str(next))]))
+    Ok(object(vec![
+        ("registered_models", Json::Array(models)),
+        ("next_page_token", opt_str(next)),
+    ]))
 }
 
 pub fn latest_versions(tx: &mut dyn Tx, req: &Request) -> Result<Json, ApiError> {
@@ -309,13 +379,18 @@ pub fn latest_versions(tx: &mut dyn Tx, req: &Request) -> Result<Json, ApiError>
     check_model(tx, &name)?;
     let stages = req.str_list("stages")?;
     let versions = load_versions(tx, "name = $1", &[Value::from(&name)])?;
-    let out: Vec<Json> = latest_per_stage(&versions, &stages).into_iter().map(|i| versions[i].to_json(true)).collect();
+    let out: Vec<Json> = latest_per_stage(&versions, &stages)
+        .into_iter()
+        .map(|i| versions[i].to_json(true))
+        .collect();
     Ok(object(vec![("model_versions", Json::Array(out))]))
 }
 
 fn is_local(source: &str) -> bool {
     let scheme = source.split_once(':').map(|(s, _)| s).unwrap_or("");
-    scheme.is_empty() || scheme == "file" || (scheme.len() == 1 && scheme.chars().all(|c| c.is_ascii_alphabetic()))
+    scheme.is_empty()
+        || scheme == "file"
+        || (scheme.len() == 1 && scheme.chars().all(|c| c.is_ascii_alphabetic()))
 }
 
 fn invalid_source(source: &str, id_name: &str) -> ApiError {
@@ -326,9 +401,25 @@ fn invalid_source(source: &str, id_name: &str) -> ApiError {
 
 fn uri_parts(uri: &str) -> (String, String, Vec<String>) {
     let (scheme, rest) = uri.split_once(':').unwrap_or(("", uri));
-    let rest = rest.strip_prefix("//").map(|r| r.split_once('/').map(|(a, p)| (a.to_string(), p.to_string())).unwrap_or((r.to_string(), String::new()))).unwrap_or((String::new(), rest.to_string()));
-    let parts = rest.1.split('/').filter(|p| !p.is_empty()).map(super::request::percent_decode).collect();
-    (scheme.to_ascii_lowercase(), rest.0.to_ascii_lowercase(), parts)
+    let rest = rest
+        .strip_prefix("//")
+        .map(|r| {
+            r.split_once('/')
+                .map(|(a, p)| (a.to_string(), p.to_string()))
+                .unwrap_or((r.to_string(), String::new()))
+        })
+        .unwrap_or((String::new(), rest.to_string()));
+    let parts = rest
+        .1
+        .split('/')
+        .filter(|p| !p.is_empty())
+        .map(super::request::percent_decode)
+        .collect();
+    (
+        scheme.to_ascii_lowercase(),
+        rest.0.to_ascii_lowercase(),
+        parts,
+    )
 }
 
 fn within(source: &str, root: &str) -> bool {
@@ -339,15 +430,24 @@ fn within(source: &str, root: &str) -> bool {
 
 /// MLflow's checks that a version's source lies inside the run or logged
 /// model it names, and the storage location it records.
-fn resolve_source(tx: &mut dyn Tx, source: &str, run_id: &str, model_id: &str) -> Result<(Option<String>, Option<String>), ApiError> {
+fn resolve_source(
+    tx: &mut dyn Tx,
+    source: &str,
+    run_id: &str,
+    model_id: &str,
+) -> Result<(Option<String>, Option<String>), ApiError> {
     if source.split('/').any(|p| p == "..") || source.contains('\0') {
         return Err(ApiError::invalid_parameter(format!(
             "Invalid model version source: '{source}'. If supplying a source as an http, https, local file path, ftp, objectstore, or mlflow-artifacts uri, an absolute path must be provided without relative path references present. Please provide an absolute path."
         )));
     }
-    let scheme = source.split_once(':').map(|(s, _)| s.to_ascii_lowercase()).unwrap_or_default();
+    let scheme = source
+        .split_once(':')
+        .map(|(s, _)| s.to_ascii_lowercase())
+        .unwrap_or_default();
     if !model_id.is_empty() {
-        let model = logged_models::load(tx, model_id).map_err(|_| invalid_source(source, "model_id"))?;
+        let model =
+            logged_models::load(tx, model_id).map_err(|_| invalid_source(source, "model_id"))?;
         let ok = if scheme == "models" {
             source.trim_start_matches("models:/").trim_end_matches('/') == model_id
         } else if scheme == "mlflow-artifacts" {
@@ -358,21 +458,37 @@ fn resolve_source(tx: &mut dyn Tx, source: &str, run_id: &str, model_id: &str) -
         if !ok {
             return Err(invalid_source(source, "model_id"));
         }
-        let storage = if scheme == "models" { model.artifact_location.clone() } else { source.to_string() };
-        let run = if run_id.is_empty() { model.source_run_id.clone() } else { Some(run_id.to_string()) };
+        let storage = if scheme == "models" {
+            model.artifact_location.clone()
+        } else {
+            source.to_string()
+        };
+        let run = if run_id.is_empty() {
+            model.source_run_id.clone()
+        } else {
+            Some(run_id.to_string())
+        };
         return Ok((Some(storage), run));
     }
     if scheme == "models" {
         let id = source.trim_start_matches("models:/").trim_end_matches('/');
         if !id.contains('/') {
-            let model = logged_models::load(tx, id).map_err(|_| invalid_source(source, "model_id"))?;
-            let run = if run_id.is_empty() { model.source_run_id.clone() } else { Some(run_id.to_string()) };
+            let model =
+                logged_models::load(tx, id).map_err(|_| invalid_source(source, "model_id"))?;
+            let run = if run_id.is_empty() {
+                model.source_run_id.clone()
+            } else {
+                Some(run_id.to_string())
+            };
             return Ok((Some(model.artifact_location), run));
         }
         // models:/<name>/<version>: stored as that version's download URI.
         let (name, version) = id.rsplit_once('/').unwrap_or((id, ""));
         let v = load_version(tx, name, parse_version(version)?)?;
-        return Ok((Some(v.download_uri()), Some(run_id.to_string()).filter(|r| !r.is_empty())));
+        return Ok((
+            Some(v.download_uri()),
+            Some(run_id.to_string()).filter(|r| !r.is_empty()),
+        ));
     }
     let run = Some(run_id.to_string()).filter(|r| !r.is_empty());
     if is_local(source) {
@@ -381,13 +497,21 @@ fn resolve_source(tx: &mut dyn Tx, source: &str, run_id: &str, model_id: &str) -
         )));
     }
     if scheme == "runs" {
-        let source_run = source.trim_start_matches("runs:/").split('/').next().unwrap_or("");
+        let source_run = source
+            .trim_start_matches("runs:/")
+            .split('/')
+            .next()
+            .unwrap_or("");
         if run_id.is_empty() || source_run != run_id {
             return Err(invalid_source(source, "run_id"));
         }
     }
     if scheme == "mlflow-artifacts" {
-        let r = if run_id.is_empty() { None } else { runs::load(tx, run_id).ok() };
+        let r = if run_id.is_empty() {
+            None
+        } else {
+            runs::load(tx, run_id).ok()
+        };
         match r {
             Some(r) if within(source, &r.artifact_uri) => {}
             _ => return Err(invalid_source(source, "run_id")),
@@ -404,7 +528,10 @@ pub fn create_version(tx: &mut dyn Tx, req: &Request) -> Result<Json, ApiError> 
     let (storage, run) = resolve_source(tx, &source, &run_id, &model_id)?;
     check_model(tx, &name)?;
     let next = tx
-        .one("SELECT MAX(version) FROM model_versions WHERE workspace = 'default' AND name = $1", &[Value::from(&name)])?
+        .one(
+            "SELECT MAX(version) FROM model_versions WHERE workspace = 'default' AND name = $1",
+            &[Value::from(&name)],
+        )?
         .and_then(|r| r.opt_int(0))
         .unwrap_or(0)
         + 1;
@@ -423,7 +550,13 @@ pub fn create_version(tx: &mut dyn Tx, req: &Request) -> Result<Json, ApiError> 
     Ok(json!({"model_version": load_version(tx, &name, next)?.to_json(false)}))
 }
 
-fn set_version_tag_row(tx: &mut dyn Tx, name: &str, version: i64, key: &str, value: &str) -> Result<(), ApiError> {
+fn set_version_tag_row(
+    tx: &mut dyn Tx,
+    name: &str,
+    version: i64,
+    key: &str,
+    value: &str,
+) -> Result<(), ApiError> {
     tx.execute("DELETE FROM model_version_tags WHERE workspace = 'default' AND name = $1 AND version = $2 AND key = $3", &[Value::from(name), Value::Int(version), Value::from(key)])?;
     tx.execute("INSERT INTO model_version_tags (key, value, name, version, workspace) VALUES ($1, $2, $3, $4, 'default')", &[Value::from(key), Value::from(value), Value::from(name), Value::Int(version)])?;
     Ok(())
@@ -487,7 +620,10 @@ pub fn delete_version(tx: &mut dyn Tx, req: &Request) -> Result<Json, ApiError> 
     load_version(tx, &name, version)?;
     let key = [Value::from(&name), Value::Int(version)];
     tx.execute("DELETE FROM registered_model_aliases WHERE workspace = 'default' AND name = $1 AND version = $2", &key)?;
-    tx.execute("DELETE FROM model_version_tags WHERE workspace = 'default' AND name = $1 AND version = $2", &key)?;
+    tx.execute(
+        "DELETE FROM model_version_tags WHERE workspace = 'default' AND name = $1 AND version = $2",
+        &key,
+    )?;
     // Kept as a tombstone, so version numbers are never reused (MLflow's SQL store).
     tx.execute(
         "UPDATE model_versions SET current_stage = 'Deleted_Internal', description = NULL, user_id = NULL, source = 'REDACTED-SOURCE-PATH', run_id = 'REDACTED-RUN-ID', run_link = 'REDACTED-RUN-LINK', status_message = NULL, last_updated_time = $3 WHERE workspace = 'default' AND name = $1 AND version = $2",
@@ -523,36 +659,62 @@ pub fn search_versions(tx: &mut dyn Tx, req: &Request) -> Result<Json, ApiError>
     let max = req.max_results(10000, 200000)?;
     let filter = req.opt_str("filter")?;
     let clauses = search::parse_filter(filter.as_deref()).map_err(|_| {
-        ApiError::invalid_parameter(format!("Invalid clause(s) in filter string: {}", search::tokens_text(filter.as_deref().unwrap_or(""))))
+        ApiError::invalid_parameter(format!(
+            "Invalid clause(s) in filter string: {}",
+            search::tokens_text(filter.as_deref().unwrap_or(""))
+        ))
     })?;
     let order = search::parse_order_by(&req.str_list("order_by")?)?;
     let mut found = load_versions(tx, "1 = 1", &[])?;
-    found.retain(|v| clauses.iter().all(|c| c.matches(v.field(&c.kind, &c.key).as_ref())));
+    found.retain(|v| {
+        clauses
+            .iter()
+            .all(|c| c.matches(v.field(&c.kind, &c.key).as_ref()))
+    });
     found.sort_by(|a, b| {
         for o in &order {
-            let ord = search::order_fields(a.field(&o.kind, &o.key).as_ref(), b.field(&o.kind, &o.key).as_ref(), o.ascending);
+            let ord = search::order_fields(
+                a.field(&o.kind, &o.key).as_ref(),
+                b.field(&o.kind, &o.key).as_ref(),
+                o.ascending,
+            );
             if ord.is_ne() {
                 return ord;
             }
         }
-        b.row.opt_int(3).cmp(&a.row.opt_int(3)).then(a.row.text(0).cmp(&b.row.text(0))).then(b.number().cmp(&a.number()))
+        b.row
+            .opt_int(3)
+            .cmp(&a.row.opt_int(3))
+            .then(a.row.text(0).cmp(&b.row.text(0)))
+            .then(b.number().cmp(&a.number()))
     });
     let (page, next) = search::paginate(found, req.opt_str("page_token")?.as_deref(), max)?;
     Ok(object(vec![
-        ("model_versions", Json::Array(page.iter().map(|v| v.to_json(false)).collect())),
+        (
+            "model_versions",
+            Json::Array(page.iter().map(|v| v.to_json(false)).collect()),
+        ),
         ("next_page_token", opt_str(next)),
     ]))
 }
 
 fn validate_alias(alias: &str) -> Result<(), ApiError> {
     if alias.eq_ignore_ascii_case("latest") {
-        return Err(ApiError::invalid_parameter("'latest' alias name (case insensitive) is reserved."));
+        return Err(ApiError::invalid_parameter(
+            "'latest' alias name (case insensitive) is reserved.",
+        ));
     }
     let lower = alias.to_ascii_lowercase();
     if lower.starts_with('v') && lower.len() > 1 && lower[1..].chars().all(|c| c.is_ascii_digit()) {
-        return Err(ApiError::invalid_parameter(format!("Version alias name '{alias}' is reserved.")));
+        return Err(ApiError::invalid_parameter(format!(
+            "Version alias name '{alias}' is reserved."
+        )));
     }
-    if alias.len() > 255 || !alias.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-') {
+    if alias.len() > 255
+        || !alias
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+    {
         return Err(ApiError::invalid_parameter(format!(
             "Invalid alias name: '{alias}'. Names may only contain alphanumerics, underscores (_), and dashes (-)."
         )));

@@ -115,7 +115,11 @@ impl Request {
                 .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64))
                 .map(Some)
                 .ok_or_else(|| invalid_value(name, &Json::Number(n.clone()))),
-            Some(v @ Json::String(s)) => s.trim().parse().map(Some).map_err(|_| invalid_value(name, v)),
+            Some(v @ Json::String(s)) => s
+                .trim()
+                .parse()
+                .map(Some)
+                .map_err(|_| invalid_value(name, v)),
             Some(other) => Err(invalid_value(name, other)),
         }
     }
@@ -261,7 +265,10 @@ pub fn percent_decode(s: &str) -> String {
         match bytes[i] {
             b'+' => out.push(b' '),
             b'%' if i + 2 < bytes.len() => {
-                match u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"), 16) {
+                match u8::from_str_radix(
+                    std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"),
+                    16,
+                ) {
                     Ok(b) => {
                         out.push(b);
                         i += 2;

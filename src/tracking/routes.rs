@@ -26,15 +26,31 @@ fn table() -> Vec<(&'static str, &'static [Method], Handler)> {
     const DELETE: &[M] = &[M::DELETE];
     const GET_POST: &[M] = &[M::GET, M::POST];
     vec![
-        ("experiments/create", POST, |t, s, r| experiments::create(t, s, r)),
+        ("experiments/create", POST, |t, s, r| {
+            experiments::create(t, s, r)
+        }),
         ("experiments/get", GET, |t, _, r| experiments::get(t, r)),
-        ("experiments/get-by-name", GET, |t, _, r| experiments::get_by_name(t, r)),
-        ("experiments/search", GET_POST, |t, _, r| experiments::search(t, r)),
-        ("experiments/update", POST, |t, _, r| experiments::update(t, r)),
-        ("experiments/delete", POST, |t, _, r| experiments::delete(t, r)),
-        ("experiments/restore", POST, |t, _, r| experiments::restore(t, r)),
-        ("experiments/set-experiment-tag", POST, |t, _, r| experiments::set_tag(t, r)),
-        ("experiments/delete-experiment-tag", POST, |t, _, r| experiments::delete_tag(t, r)),
+        ("experiments/get-by-name", GET, |t, _, r| {
+            experiments::get_by_name(t, r)
+        }),
+        ("experiments/search", GET_POST, |t, _, r| {
+            experiments::search(t, r)
+        }),
+        ("experiments/update", POST, |t, _, r| {
+            experiments::update(t, r)
+        }),
+        ("experiments/delete", POST, |t, _, r| {
+            experiments::delete(t, r)
+        }),
+        ("experiments/restore", POST, |t, _, r| {
+            experiments::restore(t, r)
+        }),
+        ("experiments/set-experiment-tag", POST, |t, _, r| {
+            experiments::set_tag(t, r)
+        }),
+        ("experiments/delete-experiment-tag", POST, |t, _, r| {
+            experiments::delete_tag(t, r)
+        }),
         ("runs/create", POST, |t, _, r| runs::create(t, r)),
         ("runs/get", GET, |t, _, r| runs::get(t, r)),
         ("runs/update", POST, |t, _, r| runs::update(t, r)),
@@ -49,36 +65,87 @@ fn table() -> Vec<(&'static str, &'static [Method], Handler)> {
         ("runs/log-inputs", POST, |t, _, r| runs::log_inputs(t, r)),
         ("runs/outputs", POST, |t, _, r| runs::log_outputs(t, r)),
         ("runs/log-model", POST, |t, _, r| runs::log_model(t, r)),
-        ("metrics/get-history", GET, |t, _, r| runs::metric_history(t, r)),
+        ("metrics/get-history", GET, |t, _, r| {
+            runs::metric_history(t, r)
+        }),
         ("logged-models", POST, |t, _, r| logged_models::create(t, r)),
-        ("logged-models/search", POST, |t, _, r| logged_models::search(t, r)),
-        ("registered-models/create", POST, |t, _, r| registry::create_model(t, r)),
-        ("registered-models/get", GET, |t, _, r| registry::get_model(t, r)),
-        ("registered-models/rename", POST, |t, _, r| registry::rename_model(t, r)),
-        ("registered-models/update", PATCH, |t, _, r| registry::update_model(t, r)),
-        ("registered-models/delete", DELETE, |t, _, r| registry::delete_model(t, r)),
-        ("registered-models/search", GET, |t, _, r| registry::search_models(t, r)),
-        ("registered-models/get-latest-versions", GET_POST, |t, _, r| registry::latest_versions(t, r)),
-        ("registered-models/set-tag", POST, |t, _, r| registry::set_model_tag(t, r)),
-        ("registered-models/delete-tag", DELETE, |t, _, r| registry::delete_model_tag(t, r)),
-        ("registered-models/alias", POST, |t, _, r| registry::set_alias(t, r)),
-        ("registered-models/alias", DELETE, |t, _, r| registry::delete_alias(t, r)),
-        ("registered-models/alias", GET, |t, _, r| registry::get_by_alias(t, r)),
-        ("model-versions/create", POST, |t, _, r| registry::create_version(t, r)),
-        ("model-versions/get", GET, |t, _, r| registry::get_version(t, r)),
-        ("model-versions/update", PATCH, |t, _, r| registry::update_version(t, r)),
-        ("model-versions/delete", DELETE, |t, _, r| registry::delete_version(t, r)),
-        ("model-versions/transition-stage", POST, |t, _, r| registry::transition_stage(t, r)),
-        ("model-versions/search", GET, |t, _, r| registry::search_versions(t, r)),
-        ("model-versions/get-download-uri", GET, |t, _, r| registry::download_uri(t, r)),
-        ("model-versions/set-tag", POST, |t, _, r| registry::set_version_tag(t, r)),
-        ("model-versions/delete-tag", DELETE, |t, _, r| registry::delete_version_tag(t, r)),
+        ("logged-models/search", POST, |t, _, r| {
+            logged_models::search(t, r)
+        }),
+        ("registered-models/create", POST, |t, _, r| {
+            registry::create_model(t, r)
+        }),
+        ("registered-models/get", GET, |t, _, r| {
+            registry::get_model(t, r)
+        }),
+        ("registered-models/rename", POST, |t, _, r| {
+            registry::rename_model(t, r)
+        }),
+        ("registered-models/update", PATCH, |t, _, r| {
+            registry::update_model(t, r)
+        }),
+        ("registered-models/delete", DELETE, |t, _, r| {
+            registry::delete_model(t, r)
+        }),
+        ("registered-models/search", GET, |t, _, r| {
+            registry::search_models(t, r)
+        }),
+        (
+            "registered-models/get-latest-versions",
+            GET_POST,
+            |t, _, r| registry::latest_versions(t, r),
+        ),
+        ("registered-models/set-tag", POST, |t, _, r| {
+            registry::set_model_tag(t, r)
+        }),
+        ("registered-models/delete-tag", DELETE, |t, _, r| {
+            registry::delete_model_tag(t, r)
+        }),
+        ("registered-models/alias", POST, |t, _, r| {
+            registry::set_alias(t, r)
+        }),
+        ("registered-models/alias", DELETE, |t, _, r| {
+            registry::delete_alias(t, r)
+        }),
+        ("registered-models/alias", GET, |t, _, r| {
+            registry::get_by_alias(t, r)
+        }),
+        ("model-versions/create", POST, |t, _, r| {
+            registry::create_version(t, r)
+        }),
+        ("model-versions/get", GET, |t, _, r| {
+            registry::get_version(t, r)
+        }),
+        ("model-versions/update", PATCH, |t, _, r| {
+            registry::update_version(t, r)
+        }),
+        ("model-versions/delete", DELETE, |t, _, r| {
+            registry::delete_version(t, r)
+        }),
+        ("model-versions/transition-stage", POST, |t, _, r| {
+            registry::transition_stage(t, r)
+        }),
+        ("model-versions/search", GET, |t, _, r| {
+            registry::search_versions(t, r)
+        }),
+        ("model-versions/get-download-uri", GET, |t, _, r| {
+            registry::download_uri(t, r)
+        }),
+        ("model-versions/set-tag", POST, |t, _, r| {
+            registry::set_version_tag(t, r)
+        }),
+        ("model-versions/delete-tag", DELETE, |t, _, r| {
+            registry::delete_version_tag(t, r)
+        }),
     ]
 }
 
 fn flask_page(status: StatusCode) -> Response {
     let (title, text) = if status == StatusCode::METHOD_NOT_ALLOWED {
-        ("405 Method Not Allowed", "The method is not allowed for the requested URL.")
+        (
+            "405 Method Not Allowed",
+            "The method is not allowed for the requested URL.",
+        )
     } else {
         ("404 Not Found", "The requested URL was not found on the server. If you entered the URL manually please check your spelling and try again.")
     };
@@ -86,7 +153,12 @@ fn flask_page(status: StatusCode) -> Response {
         "<!doctype html>\n<html lang=en>\n<title>{title}</title>\n<h1>{}</h1>\n<p>{text}</p>\n",
         &title[4..]
     );
-    (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        body,
+    )
+        .into_response()
 }
 
 fn json_response(value: Json) -> Response {
@@ -130,12 +202,20 @@ async fn route(server: Arc<Server>, request: HttpRequest) -> Result<Response, Ap
         "/version" => return Ok(crate::MLFLOW_COMPAT_VERSION.into_response()),
         _ => {}
     }
-    let api = ["/api/2.0/mlflow/", "/ajax-api/2.0/mlflow/", "/api/3.0/mlflow/", "/ajax-api/3.0/mlflow/"]
-        .iter()
-        .find_map(|p| path.strip_prefix(p));
-    let artifacts = ["/api/2.0/mlflow-artifacts/artifacts", "/ajax-api/2.0/mlflow-artifacts/artifacts"]
-        .iter()
-        .find_map(|p| path.strip_prefix(p));
+    let api = [
+        "/api/2.0/mlflow/",
+        "/ajax-api/2.0/mlflow/",
+        "/api/3.0/mlflow/",
+        "/ajax-api/3.0/mlflow/",
+    ]
+    .iter()
+    .find_map(|p| path.strip_prefix(p));
+    let artifacts = [
+        "/api/2.0/mlflow-artifacts/artifacts",
+        "/ajax-api/2.0/mlflow-artifacts/artifacts",
+    ]
+    .iter()
+    .find_map(|p| path.strip_prefix(p));
 
     if let Some(rest) = artifacts {
         if !server.settings.serve_artifacts {
@@ -163,14 +243,16 @@ async fn route(server: Arc<Server>, request: HttpRequest) -> Result<Response, Ap
         return Ok(flask_page(StatusCode::NOT_FOUND));
     };
     let endpoint = endpoint.to_string();
-    let bytes = axum::body::to_bytes(body, server.settings.max_request_bytes)
-        .await
-        .map_err(|_| {
-            ApiError::new(
-                super::error::ErrorCode::RequestLimitExceeded,
-                format!("Request body exceeds the limit of {} bytes (--max-request-bytes).", server.settings.max_request_bytes),
-            )
-        })?;
+    let limit = server.settings.max_request_bytes;
+    let Ok(bytes) = axum::body::to_bytes(body, limit).await else {
+        let mut r = ApiError::new(
+            super::error::ErrorCode::RequestLimitExceeded,
+            format!("Request body exceeds the limit of {limit} bytes (--max-request-bytes)."),
+        )
+        .into_response();
+        *r.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
+        return Ok(r);
+    };
 
     if endpoint == "artifacts/list" && method == Method::GET {
         let req = Request::parse(&method, query.as_deref(), &parts.headers, &bytes)?;
@@ -178,7 +260,15 @@ async fn route(server: Arc<Server>, request: HttpRequest) -> Result<Response, Ap
     }
     if let Some(rest) = endpoint.strip_prefix("logged-models/") {
         if rest != "search" {
-            return logged_model_route(&server, &method, rest, query.as_deref(), &parts.headers, &bytes).await;
+            return logged_model_route(
+                &server,
+                &method,
+                rest,
+                query.as_deref(),
+                &parts.headers,
+                &bytes,
+            )
+            .await;
         }
     }
     let table = table();
@@ -186,7 +276,10 @@ async fn route(server: Arc<Server>, request: HttpRequest) -> Result<Response, Ap
     if on_path.is_empty() {
         return Ok(flask_page(StatusCode::NOT_FOUND));
     }
-    let Some(entry) = on_path.iter().find(|(_, methods, _)| methods.contains(&method)) else {
+    let Some(entry) = on_path
+        .iter()
+        .find(|(_, methods, _)| methods.contains(&method))
+    else {
         return Ok(flask_page(StatusCode::METHOD_NOT_ALLOWED));
     };
     let handler = entry.2;
@@ -205,7 +298,10 @@ async fn logged_model_route(
     bytes: &[u8],
 ) -> Result<Response, ApiError> {
     let req = Request::parse(method, query, headers, bytes)?;
-    let parts: Vec<String> = rest.split('/').map(super::request::percent_decode).collect();
+    let parts: Vec<String> = rest
+        .split('/')
+        .map(super::request::percent_decode)
+        .collect();
     let result = match (method.clone(), parts.as_slice()) {
         (Method::GET, [id]) => {
             let id = id.clone();
@@ -225,7 +321,10 @@ async fn logged_model_route(
         }
         (Method::DELETE, [id, tags, key @ ..]) if tags == "tags" && !key.is_empty() => {
             let (id, key) = (id.clone(), key.join("/"));
-            in_tx(server, move |tx, _| logged_models::delete_tag(tx, &id, &key)).await
+            in_tx(server, move |tx, _| {
+                logged_models::delete_tag(tx, &id, &key)
+            })
+            .await
         }
         (_, [_] | [_, _] | [_, _, ..]) => return Ok(flask_page(StatusCode::METHOD_NOT_ALLOWED)),
         _ => return Ok(flask_page(StatusCode::NOT_FOUND)),
@@ -238,11 +337,18 @@ async fn logged_model_route(
 async fn list_run_artifacts(server: &Arc<Server>, req: Request) -> Result<Json, ApiError> {
     let run_id = req.run_id()?;
     let path = req.opt_str("path")?.unwrap_or_default();
-    let run = in_tx(server, move |tx, _| Ok(Json::String(runs::load(tx, &run_id)?.artifact_uri))).await?;
+    let run = in_tx(server, move |tx, _| {
+        Ok(Json::String(runs::load(tx, &run_id)?.artifact_uri))
+    })
+    .await?;
     let root_uri = run.as_str().unwrap_or_default().to_string();
     let files = match artifacts::local_dir(&server.settings.artifacts_destination, &root_uri)? {
         Some(dir) => {
-            let dir = if path.is_empty() { dir } else { artifacts::safe_join(&dir, &path)? };
+            let dir = if path.is_empty() {
+                dir
+            } else {
+                artifacts::safe_join(&dir, &path)?
+            };
             artifacts::list_dir(&dir, &path)
         }
         None => Vec::new(),
@@ -254,7 +360,8 @@ async fn list_run_artifacts(server: &Arc<Server>, req: Request) -> Result<Json, 
 }
 
 pub fn router(server: Arc<Server>) -> axum::Router {
-    axum::Router::new().fallback(dispatch).with_state(server).layer(
-        axum::extract::DefaultBodyLimit::disable(),
-    )
+    axum::Router::new()
+        .fallback(dispatch)
+        .with_state(server)
+        .layer(axum::extract::DefaultBodyLimit::disable())
 }

@@ -93,7 +93,10 @@ impl Run {
                 .iter()
                 .map(|o| json!({"model_id": o.text(0), "step": o.int(1)}))
                 .collect();
-            fields.push(("outputs", object(vec![("model_outputs", Json::Array(outputs))])));
+            fields.push((
+                "outputs",
+                object(vec![("model_outputs", Json::Array(outputs))]),
+            ));
         }
         // `object` drops empty lists, not empty objects: inputs/outputs stay as {}.
         let mut map = serde_json::Map::new();
@@ -106,9 +109,8 @@ impl Run {
     fn field(&self, kind: &str, key: &str) -> Option<Field> {
         let find = |rows: &[Row]| rows.iter().find(|r| r.text(0) == key).cloned();
         match kind {
-            "metric" => find(&self.metrics).map(|r| {
-                Field::Num(if r.bool(4) { f64::NAN } else { r.float(1) })
-            }),
+            "metric" => find(&self.metrics)
+                .map(|r| Field::Num(if r.bool(4) { f64::NAN } else { r.float(1) })),
             "param" => find(&self.params).map(|r| Field::Str(r.text(1))),
             "tag" => find(&self.tags).map(|r| Field::Str(r.text(1))),
             "dataset" => None,
@@ -151,21 +153,34 @@ fn fill(tx: &mut dyn Tx, runs: &mut [Run]) -> Result<(), ApiError> {
     if runs.is_empty() {
         return Ok(());
     }
-    let index: HashMap<String, usize> = runs.iter().enumerate().map(|(i, r)| (r.id.clone(), i)).collect();
+    let index: HashMap<String, usize> = runs
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.id.clone(), i))
+        .collect();
     let ids: Vec<Value> = runs.iter().map(|r| Value::from(&r.id)).collect();
     for chunk in ids.chunks(500) {
-        let marks = (1..=chunk.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+        let marks = (1..=chunk.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
         for row in tx.query(&format!("SELECT key, value, timestamp, step, is_nan, run_uuid FROM latest_metrics WHERE run_uuid IN ({marks})"), chunk)? {
             if let Some(&i) = index.get(&row.text(5)) {
                 runs[i].metrics.push(row);
             }
         }
-        for row in tx.query(&format!("SELECT key, value, run_uuid FROM params WHERE run_uuid IN ({marks})"), chunk)? {
+        for row in tx.query(
+            &format!("SELECT key, value, run_uuid FROM params WHERE run_uuid IN ({marks})"),
+            chunk,
+        )? {
             if let Some(&i) = index.get(&row.text(2)) {
                 runs[i].params.push(row);
             }
         }
-        for row in tx.query(&format!("SELECT key, value, run_uuid FROM tags WHERE run_uuid IN ({marks})"), chunk)? {
+        for row in tx.query(
+            &format!("SELECT key, value, run_uuid FROM tags WHERE run_uuid IN ({marks})"),
+            chunk,
+        )? {
             if let Some(&i) = index.get(&row.text(2)) {
                 runs[i].tags.push(row);
             }
@@ -179,7 +194,10 @@ fn fill(tx: &mut dyn Tx, runs: &mut [Run]) -> Result<(), ApiError> {
             "SELECT i.input_uuid, i.destination_id, d.name, d.digest, d.dataset_source_type, d.dataset_source, d.dataset_schema, d.dataset_profile FROM inputs i JOIN datasets d ON d.dataset_uuid = i.source_id WHERE i.source_type = 'DATASET' AND i.destination_type = 'RUN' AND i.destination_id IN ({marks})"
         ), chunk)?;
         for row in datasets {
-            let tags = tx.query("SELECT name, value FROM input_tags WHERE input_uuid = $1", &[Value::Text(row.text(0))])?;
+            let tags = tx.query(
+                "SELECT name, value FROM input_tags WHERE input_uuid = $1",
+                &[Value::Text(row.text(0))],
+            )?;
             let dataset = object(vec![
                 ("name", json!(row.text(2))),
                 ("digest", json!(row.text(3))),
@@ -216,8 +234,13 @@ fn load_active(tx: &mut dyn Tx, id: &str) -> Result<Run, ApiError> {
 
 /// Names MLflow gives unnamed runs: `<adjective>-<animal>-<number>`.
 fn random_run_name() -> String {
-    const ADJ: &[&str] = &["bright", "calm", "clever", "gentle", "honest", "keen", "lucky", "merry", "quiet", "swift", "bold", "vibrant"];
-    const NOUN: &[&str] = &["ant", "bass", "cat", "doe", "eel", "fox", "gnu", "hen", "ibis", "jay", "koi", "lark"];
+    const ADJ: &[&str] = &[
+        "bright", "calm", "clever", "gentle", "honest", "keen", "lucky", "merry", "quiet", "swift",
+        "bold", "vibrant",
+    ];
+    const NOUN: &[&str] = &[
+        "ant", "bass", "cat", "doe", "eel", "fox", "gnu", "hen", "ibis", "jay", "koi", "lark",
+    ];
     let id = uuid::Uuid::new_v4();
     let b = id.as_bytes();
     format!(
@@ -229,10 +252,17 @@ fn random_run_name() -> String {
 }
 
 pub fn create(tx: &mut dyn Tx, req: &Request) -> Result<Json, ApiError> {
-    let experiment_id = experiments::parse_id(&req.opt_str("experiment_id")?.filter(|s| !s.is_empty()).unwrap_or_else(|| "0".into()))?;
+    let experiment_id = experiments::parse_id(
+        &req.opt_str("experiment_id")?
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| "0".into()),
+    )?;
     let experiment = experiments::load_active(tx, experiment_id)?;
     let tags = req.key_values("tags")?;
-    let tag_name = tags.iter().find(|(k, _)| k == "mlflow.runName").map(|(_, v)| v.clone());
+    let tag_name = tags
+        .iter()
+        .find(|(k, _)| k == "mlflow.runName")
+        .map(|(_, v)| v.clone());
     let name = match (req.opt_str("run_name")?.filter(|s| !s.is_empty()), tag_name) {
         (Some(a), Some(b)) if a != b => {
             return Err(ApiError::invalid_parameter(format!(
@@ -244,7 +274,10 @@ pub fn create(tx: &mut dyn Tx, req: &Request) -> Result<Json, ApiError> {
         (None, None) => random_run_name(),
     };
     let id = new_id();
-    let artifact_uri = format!("{}/{id}/artifacts", experiment.artifact_location.trim_end_matches('/'));
+    let artifact_uri = format!(
+        "{}/{id}/artifacts",
+        experiment.artifact_location.trim_end_matches('/')
+    );
     let user_id = req.opt_str("user_id")?.unwrap_or_default();
     tx.execute(
         "INSERT INTO runs (run_uuid, name, source_type, source_name, entry_point_name, user_id, status, start_time, end_time, source_version, lifecycle_stage, artifact_uri, experiment_id) VALUES ($1, $2, 'UNKNOWN', '', '', $3, 'RUNNING', $4, NULL, '', 'active', $5, $6)",
@@ -258,7 +291,8 @@ pub fn create(tx: &mut dyn Tx, req: &Request) -> Result<Json, ApiError> {
         write_tag(tx, &id, k, v)?;
     }
     let mut run = load(tx, &id)?;
-    run.tags.sort_by_key(|t| all_tags.iter().position(|(k, _)| *k == t.text(0)));
+    run.tags
+        .sort_by_key(|t| all_tags.iter().position(|(k, _)| *k == t.text(0)));
     Ok(json!({"run": run.to_json(false)}))
 }
 
@@ -269,10 +303,19 @@ fn write_tag(tx: &mut dyn Tx, run: &str, key: &str, value: &str) -> Result<(), A
             "Tag value exceeds the maximum length of {MAX_TAG_VALUE} characters"
         )));
     }
-    tx.execute("DELETE FROM tags WHERE run_uuid = $1 AND key = $2", &[Value::from(run), Value::from(key)])?;
-    tx.execute("INSERT INTO tags (key, value, run_uuid) VALUES ($1, $2, $3)", &[Value::from(key), Value::from(value), Value::from(run)])?;
+    tx.execute(
+        "DELETE FROM tags WHERE run_uuid = $1 AND key = $2",
+        &[Value::from(run), Value::from(key)],
+    )?;
+    tx.execute(
+        "INSERT INTO tags (key, value, run_uuid) VALUES ($1, $2, $3)",
+        &[Value::from(key), Value::from(value), Value::from(run)],
+    )?;
     if key == "mlflow.runName" {
-        tx.execute("UPDATE runs SET name = $1 WHERE run_uuid = $2", &[Value::from(value), Value::from(run)])?;
+        tx.execute(
+            "UPDATE runs SET name = $1 WHERE run_uuid = $2",
+            &[Value::from(value), Value::from(run)],
+        )?;
     }
     Ok(())
 }
@@ -283,7 +326,9 @@ fn validate_key(key: &str, what: &str) -> Result<(), ApiError> {
             "'key' exceeds the maximum length of {MAX_KEY} characters"
         )));
     }
-    let ok = key.chars().all(|c| c.is_alphanumeric() || "_-. /:".contains(c));
+    let ok = key
+        .chars()
+        .all(|c| c.is_alphanumeric() || "_-. /:".contains(c));
     if !ok || key.split('/').any(|p| p == "..") || key.starts_with('/') {
         return Err(ApiError::invalid_parameter(format!(
             "Invalid {what} name: '{key}'. Names may only contain alphanumerics, underscores (_), dashes (-), periods (.), spaces ( ), colon(:) and slashes (/)."
@@ -311,11 +356,17 @@ pub fn update(tx: &mut dyn Tx, req: &Request) -> Result<Json, ApiError> {
             s => s,
         };
         if ["RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED"].contains(&status) {
-            tx.execute("UPDATE runs SET status = $1 WHERE run_uuid = $2", &[Value::from(status), Value::from(&id)])?;
+            tx.execute(
+                "UPDATE runs SET status = $1 WHERE run_uuid = $2",
+                &[Value::from(status), Value::from(&id)],
+            )?;
         }
     }
     if let Some(end) = req.opt_i64("end_time")? {
-        tx.execute("UPDATE runs SET end_time = $1 WHERE run_uuid = $2", &[Value::Int(end), Value::from(&id)])?;
+        tx.execute(
+            "UPDATE runs SET end_time = $1 WHERE run_uuid = $2",
+            &[Value::Int(end), Value::from(&id)],
+        )?;
     }
     if let Some(name) = req.opt_str("run_name")?.filter(|s| !s.is_empty()) {
         write_tag(tx, &id, "mlflow.runName", &name)?;
@@ -327,8 +378,15 @@ pub fn update(tx: &mut dyn Tx, req: &Request) -> Result<Json, ApiError> {
 fn set_stage(tx: &mut dyn Tx, req: &Request, stage: &str) -> Result<Json, ApiError> {
     let id = req.run_id()?;
     load(tx, &id)?;
-    let deleted = if stage == "deleted" { Value::Int(now_ms()) } else { Value::Null };
-    tx.execute("UPDATE runs SET lifecycle_stage = $1, deleted_time = $2 WHERE run_uuid = $3", &[Value::from(stage), deleted, Value::from(&id)])?;
+    let deleted = if stage == "deleted" {
+        Value::Int(now_ms())
+    } else {
+        Value::Null
+    };
+    tx.execute(
+        "UPDATE runs SET lifecycle_stage = $1, deleted_time = $2 WHERE run_uuid = $3",
+        &[Value::from(stage), deleted, Value::from(&id)],
+    )?;
     Ok(json!({}))
 }
 
@@ -350,7 +408,12 @@ pub fn log_param(tx: &mut dyn Tx, req: &Request) -> Result<Json, ApiError> {
 }
 
 /// `batch`: log-batch reports conflicts as a list, log-parameter as one sentence.
-fn write_params(tx: &mut dyn Tx, run: &str, params: &[(String, String)], batch: bool) -> Result<(), ApiError> {
+fn write_params(
+    tx: &mut dyn Tx,
+    run: &str,
+    params: &[(String, String)],
+    batch: bool,
+) -> Result<(), ApiError> {
     let mut changed = Vec::new();
     for (key, value) in params {
         validate_key(key, "param")?;
@@ -361,11 +424,19 @@ fn write_params(tx: &mut dyn Tx, run: &str, params: &[(String, String)], batch: 
                 value.chars().count()
             )));
         }
-        match tx.one("SELECT value FROM params WHERE run_uuid = $1 AND key = $2", &[Value::from(run), Value::from(key)])? {
-            Some(old) if old.text(0) != *value => changed.push((key.clone(), old.text(0), value.clone())),
+        match tx.one(
+            "SELECT value FROM params WHERE run_uuid = $1 AND key = $2",
+            &[Value::from(run), Value::from(key)],
+        )? {
+            Some(old) if old.text(0) != *value => {
+                changed.push((key.clone(), old.text(0), value.clone()))
+            }
             Some(_) => {}
             None => {
-                tx.execute("INSERT INTO params (key, value, run_uuid) VALUES ($1, $2, $3)", &[Value::from(key), Value::from(value), Value::from(run)])?;
+                tx.execute(
+                    "INSERT INTO params (key, value, run_uuid) VALUES ($1, $2, $3)",
+                    &[Value::from(key), Value::from(value), Value::from(run)],
+                )?;
             }
         }
     }
@@ -396,7 +467,10 @@ pub struct Metric {
 
 fn metric_from(v: &Json) -> Result<Metric, ApiError> {
     let field = |name: &str| v.get(name).filter(|x| !x.is_null());
-    let key = field("key").and_then(Json::as_str).ok_or_else(|| missing("key"))?.to_string();
+    let key = field("key")
+        .and_then(Json::as_str)
+        .ok_or_else(|| missing("key"))?
+        .to_string();
     let value = match field("value") {
         None => return Err(missing("value")),
         Some(x) => json_f64(x).ok_or_else(|| invalid_value("value", x))?,
@@ -411,7 +485,12 @@ fn metric_from(v: &Json) -> Result<Metric, ApiError> {
                 .ok_or_else(|| invalid_value(name, x)),
         }
     };
-    let text = |name: &str| field(name).and_then(Json::as_str).map(str::to_string).filter(|s| !s.is_empty());
+    let text = |name: &str| {
+        field(name)
+            .and_then(Json::as_str)
+            .map(str::to_string)
+            .filter(|s| !s.is_empty())
+    };
     Ok(Metric {
         key,
         value,
@@ -458,7 +537,10 @@ fn write_metrics(tx: &mut dyn Tx, run: &Run, metrics: &[Metric]) -> Result<(), A
             }
         };
         if newer {
-            tx.execute("DELETE FROM latest_metrics WHERE run_uuid = $1 AND key = $2", &[Value::from(&run.id), Value::from(&m.key)])?;
+            tx.execute(
+                "DELETE FROM latest_metrics WHERE run_uuid = $1 AND key = $2",
+                &[Value::from(&run.id), Value::from(&m.key)],
+            )?;
             tx.execute(
                 "INSERT INTO latest_metrics (key, value, timestamp, step, is_nan, run_uuid) VALUES ($1, $2, $3, $4, $5, $6)",
                 &[Value::from(&m.key), Value::Float(stored), Value::Int(m.timestamp), Value::Int(m.step), Value::Bool(is_nan), Value::from(&run.id)],
@@ -491,9 +573,14 @@ pub fn delete_tag(tx: &mut dyn Tx, req: &Request) -> Result<Json, ApiError> {
     let id = req.run_id()?;
     let key = req.str("key")?;
     load_active(tx, &id)?;
-    let n = tx.execute("DELETE FROM tags WHERE run_uuid = $1 AND key = $2", &[Value::from(&id), Value::from(&key)])?;
+    let n = tx.execute(
+        "DELETE FROM tags WHERE run_uuid = $1 AND key = $2",
+        &[Value::from(&id), Value::from(&key)],
+    )?;
     if n == 0 {
-        return Err(ApiError::not_found(format!("No tag with name: {key} in run with id {id}")));
+        return Err(ApiError::not_found(format!(
+            "No tag with name: {key} in run with id {id}"
+        )));
     }
     Ok(json!({}))
 }
@@ -503,7 +590,11 @@ pub fn log_batch(tx: &mut dyn Tx, req: &Request) -> Result<Json, ApiError> {
     let metrics = req.array("metrics");
     let params = req.key_values("params")?;
     let tags = req.key_values("tags")?;
-    for (what, n, max) in [("metrics", metrics.len(), 1000), ("params", params.len(), 100), ("tags", tags.len(), 100)] {
+    for (what, n, max) in [
+        ("metrics", metrics.len(), 1000),
+        ("params", params.len(), 100),
+        ("tags", tags.len(), 100),
+    ] {
         if n > max {
             return Err(ApiError::invalid_parameter(format!(
                 "A batch logging request can contain at most {max} {what}. Got {n} {what}. Please split up {what} across multiple requests and try again."
@@ -516,7 +607,10 @@ pub fn log_batch(tx: &mut dyn Tx, req: &Request) -> Result<Json, ApiError> {
             "A batch logging request can contain at most 1000 metrics, params, and tags in total. Got {total} in total."
         )));
     }
-    let metrics = metrics.iter().map(metric_from).collect::<Result<Vec<_>, _>>()?;
+    let metrics = metrics
+        .iter()
+        .map(metric_from)
+        .collect::<Result<Vec<_>, _>>()?;
     let run = load_active(tx, &id)?;
     write_params(tx, &id, &params, true)?;
     write_metrics(tx, &run, &metrics)?;
@@ -561,10 +655,22 @@ pub fn log_inputs(tx: &mut dyn Tx, req: &Request) -> Result<Json, ApiError> {
                 "INSERT INTO inputs (input_uuid, source_type, source_id, destination_type, destination_id, step) VALUES ($1, 'DATASET', $2, 'RUN', $3, 0)",
                 &[Value::from(&input_uuid), Value::from(&dataset_uuid), Value::from(&id)],
             )?;
-            for tag in input.get("tags").and_then(Json::as_array).cloned().unwrap_or_default() {
+            for tag in input
+                .get("tags")
+                .and_then(Json::as_array)
+                .cloned()
+                .unwrap_or_default()
+            {
                 let key = tag.get("key").and_then(Json::as_str).unwrap_or("");
                 let value = tag.get("value").and_then(Json::as_str).unwrap_or("");
-                tx.execute("INSERT INTO input_tags (input_uuid, name, value) VALUES ($1, $2, $3)", &[Value::from(&input_uuid), Value::from(key), Value::from(value)])?;
+                tx.execute(
+                    "INSERT INTO input_tags (input_uuid, name, value) VALUES ($1, $2, $3)",
+                    &[
+                        Value::from(&input_uuid),
+                        Value::from(key),
+                        Value::from(value),
+                    ],
+                )?;
             }
         }
     }
@@ -583,7 +689,10 @@ pub fn log_outputs(tx: &mut dyn Tx, req: &Request) -> Result<Json, ApiError> {
     let id = req.run_id()?;
     load_active(tx, &id)?;
     for model in req.array("models") {
-        let model_id = model.get("model_id").and_then(Json::as_str).ok_or_else(|| missing("model_id"))?;
+        let model_id = model
+            .get("model_id")
+            .and_then(Json::as_str)
+            .ok_or_else(|| missing("model_id"))?;
         let step = model.get("step").and_then(Json::as_i64).unwrap_or(0);
         tx.execute(
             "INSERT INTO inputs (input_uuid, source_type, source_id, destination_type, destination_id, step) VALUES ($1, 'RUN_OUTPUT', $2, 'MODEL_OUTPUT', $3, $4) ON CONFLICT DO NOTHING",
@@ -599,27 +708,45 @@ pub fn log_model(tx: &mut dyn Tx, req: &Request) -> Result<Json, ApiError> {
     let id = req.run_id()?;
     let model_json = req.str("model_json")?;
     let model: Json = serde_json::from_str(&model_json).map_err(|e| {
-        ApiError::invalid_parameter(format!("Malformed model info. \n {model_json} \n is not a valid JSON. ({e})"))
+        ApiError::invalid_parameter(format!(
+            "Malformed model info. \n {model_json} \n is not a valid JSON. ({e})"
+        ))
     })?;
     load_active(tx, &id)?;
-    let old = tx.one("SELECT value FROM tags WHERE run_uuid = $1 AND key = 'mlflow.log-model.history'", &[Value::from(&id)])?;
-    let mut history: Vec<Json> = old.and_then(|r| serde_json::from_str(&r.text(0)).ok()).unwrap_or_default();
+    let old = tx.one(
+        "SELECT value FROM tags WHERE run_uuid = $1 AND key = 'mlflow.log-model.history'",
+        &[Value::from(&id)],
+    )?;
+    let mut history: Vec<Json> = old
+        .and_then(|r| serde_json::from_str(&r.text(0)).ok())
+        .unwrap_or_default();
     history.push(model);
-    write_tag(tx, &id, "mlflow.log-model.history", &serde_json::to_string(&history).unwrap_or_default())?;
+    write_tag(
+        tx,
+        &id,
+        "mlflow.log-model.history",
+        &serde_json::to_string(&history).unwrap_or_default(),
+    )?;
     Ok(json!({}))
 }
 
 pub fn metric_history(tx: &mut dyn Tx, req: &Request) -> Result<Json, ApiError> {
     let id = req.run_id()?;
     let key = req.str("metric_key")?;
-    let max = req.opt_i64("max_results")?.filter(|n| *n > 0).unwrap_or(i64::MAX) as usize;
+    let max = req
+        .opt_i64("max_results")?
+        .filter(|n| *n > 0)
+        .unwrap_or(i64::MAX) as usize;
     let rows = tx.query(
         "SELECT key, value, timestamp, step, is_nan FROM metrics WHERE run_uuid = $1 AND key = $2 ORDER BY timestamp, step, value",
         &[Value::from(&id), Value::from(&key)],
     )?;
     let (page, next) = search::paginate(rows, req.opt_str("page_token")?.as_deref(), max)?;
     Ok(object(vec![
-        ("metrics", Json::Array(page.iter().map(metric_json).collect())),
+        (
+            "metrics",
+            Json::Array(page.iter().map(metric_json).collect()),
+        ),
         ("next_page_token", opt_str(next)),
     ]))
 }
@@ -630,7 +757,10 @@ pub fn search(tx: &mut dyn Tx, req: &Request) -> Result<Json, ApiError> {
     let max_value = req.get("max_results").cloned();
     let max = req.opt_i64("max_results")?.unwrap_or(1000);
     if max > 50000 {
-        return Err(invalid_value("max_results", max_value.as_ref().unwrap_or(&Json::Null)));
+        return Err(invalid_value(
+            "max_results",
+            max_value.as_ref().unwrap_or(&Json::Null),
+        ));
     }
     let max = req.max_results(max, 50000)?;
     let stage = experiments::view_type(req, "run_view_type")?;
@@ -653,18 +783,32 @@ pub fn search(tx: &mut dyn Tx, req: &Request) -> Result<Json, ApiError> {
     if experiment_ids.is_empty() {
         return Ok(json!({}));
     }
-    let marks = (1..=experiment_ids.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
-    let rows = tx.query(&format!("SELECT {COLUMNS} FROM runs WHERE experiment_id IN ({marks})"), &experiment_ids)?;
+    let marks = (1..=experiment_ids.len())
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let rows = tx.query(
+        &format!("SELECT {COLUMNS} FROM runs WHERE experiment_id IN ({marks})"),
+        &experiment_ids,
+    )?;
     let mut runs: Vec<Run> = rows
         .iter()
         .map(Run::from_row)
         .filter(|r| stage.is_none_or(|s| r.lifecycle_stage == s))
         .collect();
     fill(tx, &mut runs)?;
-    runs.retain(|r| clauses.iter().all(|c| c.matches(r.field(&c.kind, &c.key).as_ref())));
+    runs.retain(|r| {
+        clauses
+            .iter()
+            .all(|c| c.matches(r.field(&c.kind, &c.key).as_ref()))
+    });
     runs.sort_by(|a, b| {
         for o in &order {
-            let ord = search::order_fields(a.field(&o.kind, &o.key).as_ref(), b.field(&o.kind, &o.key).as_ref(), o.ascending);
+            let ord = search::order_fields(
+                a.field(&o.kind, &o.key).as_ref(),
+                b.field(&o.kind, &o.key).as_ref(),
+                o.ascending,
+            );
             if ord.is_ne() {
                 return ord;
             }
@@ -673,7 +817,10 @@ pub fn search(tx: &mut dyn Tx, req: &Request) -> Result<Json, ApiError> {
     });
     let (page, next) = search::paginate(runs, req.opt_str("page_token")?.as_deref(), max)?;
     Ok(object(vec![
-        ("runs", Json::Array(page.iter().map(|r| r.to_json(true)).collect())),
+        (
+            "runs",
+            Json::Array(page.iter().map(|r| r.to_json(true)).collect()),
+        ),
         ("next_page_token", opt_str(next)),
     ]))
 }

@@ -109,7 +109,10 @@ fn tokenize(text: &str) -> Result<Vec<Token>, String> {
             let start = i;
             i += 1;
             while i < chars.len()
-                && (chars[i].is_ascii_alphanumeric() || chars[i] == '.' || chars[i] == '-' || chars[i] == '+')
+                && (chars[i].is_ascii_alphanumeric()
+                    || chars[i] == '.'
+                    || chars[i] == '-'
+                    || chars[i] == '+')
             {
                 i += 1;
             }
@@ -119,9 +122,7 @@ fn tokenize(text: &str) -> Result<Vec<Token>, String> {
             ));
         } else if c.is_alphanumeric() || c == '_' {
             let start = i;
-            while i < chars.len()
-                && (chars[i].is_alphanumeric() || "_.-:/".contains(chars[i]))
-            {
+            while i < chars.len() && (chars[i].is_alphanumeric() || "_.-:/".contains(chars[i])) {
                 i += 1;
             }
             tokens.push(Token::Ident(chars[start..i].iter().collect()));
@@ -179,7 +180,11 @@ pub fn parse_filter(filter: Option<&str>) -> Result<Vec<Clause>, ApiError> {
         return Ok(Vec::new());
     };
     let invalid = |why: &str| {
-        ApiError::invalid_parameter(format!("Invalid filter '{text}'. Could not be parsed. {why}").trim_end().to_string())
+        ApiError::invalid_parameter(
+            format!("Invalid filter '{text}'. Could not be parsed. {why}")
+                .trim_end()
+                .to_string(),
+        )
     };
     let tokens = tokenize(text).map_err(|e| invalid(&e))?;
     let mut clauses = Vec::new();
@@ -430,7 +435,11 @@ pub fn decode_page_token(token: Option<&str>) -> Result<usize, ApiError> {
     let Some(token) = token.filter(|t| !t.is_empty()) else {
         return Ok(0);
     };
-    let bad = || ApiError::invalid_parameter(format!("Invalid page token, could not base64-decode and parse as JSON: {token}"));
+    let bad = || {
+        ApiError::invalid_parameter(format!(
+            "Invalid page token, could not base64-decode and parse as JSON: {token}"
+        ))
+    };
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(token)
         .map_err(|_| bad())?;
@@ -469,12 +478,18 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(c.len(), 4);
-        assert_eq!((c[0].kind.as_str(), c[0].key.as_str(), c[0].op.as_str()), ("metric", "acc", ">"));
+        assert_eq!(
+            (c[0].kind.as_str(), c[0].key.as_str(), c[0].op.as_str()),
+            ("metric", "acc", ">")
+        );
         assert_eq!(c[0].value, Literal::Num(0.9));
         assert_eq!(c[2].key, "mlflow.runName");
         assert_eq!(c[3].value, Literal::List(vec!["a".into(), "b".into()]));
         let n = parse_filter(Some("name = 'iris'")).unwrap();
-        assert_eq!((n[0].kind.as_str(), n[0].key.as_str()), ("attribute", "name"));
+        assert_eq!(
+            (n[0].kind.as_str(), n[0].key.as_str()),
+            ("attribute", "name")
+        );
         let q = parse_filter(Some("tags.\"my key\" != 'x'")).unwrap();
         assert_eq!(q[0].key, "my key");
         assert!(parse_filter(Some("metrics.acc >")).is_err());
