@@ -48,7 +48,7 @@ end
 LUA
 
 rss_tree() {  # RSS in MB of a process group
-  ps -o rss= -g "$1" | awk '{s+=$1} END {printf "%.0f", s/1024}'
+  ps -eo pgid=,rss= | awk -v g="$1" '$1 == g {s += $2} END {printf "%.0f", s/1024}'
 }
 
 measure() {  # name, command...
@@ -56,10 +56,14 @@ measure() {  # name, command...
   local dir="$work/$name"; mkdir -p "$dir"
   local port=$((20000 + RANDOM % 20000))
   local t0; t0=$(date +%s.%N)
-  (cd "$dir" && setsid "$@" --port "$port" >"$dir/log" 2>&1) &
+  # Its own session and process group (pid = pgid): the whole tree is measured and stopped.
+  setsid bash -c 'cd "$0" && exec "$@"' "$dir" "$@" --port "$port" >"$dir/log" 2>&1 &
   pid=$!
-  until curl -sf "http://127.0.0.1:$port/health" >/dev/null; do sleep 0.05; done
-  local start_s; start_s=$(echo "$(date +%s.%N) - $t0" | bc)
+  until curl -sf "http://127.0.0.1:$port/health" >/dev/null; do
+    kill -0 "$pid" 2>/dev/null || { echo "$name did not start: $(tail -3 "$dir/log")" >&2; exit 1; }
+    sleep 0.05
+  done
+  local start_s; start_s=$(python3 -c "import sys; print(f'{float(sys.argv[1]) - float(sys.argv[2]):.2f}')" "$(date +%s.%N)" "$t0")
   local base="http://127.0.0.1:$port/api/2.0/mlflow"
   local exp; exp=$(api -d '{"name": "bench"}' "$base/experiments/create" | python3 -c 'import json,sys; print(json.load(sys.stdin)["experiment_id"])')
   local run; run=$(api -d "{\"experiment_id\": \"$exp\", \"start_time\": 1}" "$base/runs/create" | python3 -c 'import json,sys; print(json.load(sys.stdin)["run"]["info"]["run_id"])')
@@ -83,7 +87,7 @@ ms() {  # wrk latency (e.g. 1.23ms, 850.00us, 1.2s) in ms
   python3 -c "import sys,re; v=sys.argv[1]; m=re.match(r'([0-9.]+)(us|ms|s)', v); f={'us':1e-3,'ms':1,'s':1e3}[m.group(2)]; print(round(float(m.group(1))*f, 3))" "$1"
 }
 
-read -r _ m_start m_metric m_batch m_p50 m_p99 m_rss < <(measure mlflow .venv/bin/mlflow server --backend-store-uri sqlite:///mlflow.db --host 127.0.0.1)
+read -r _ m_start m_metric m_batch m_p50 m_p99 m_rss < <(measure mlflow "$PWD/.venv/bin/mlflow" server --backend-store-uri sqlite:///mlflow.db --host 127.0.0.1)
 read -r _ r_start r_metric r_batch r_p50 r_p99 r_rss < <(measure mlflowrs "$BIN" server --backend-store-uri sqlite:///mlflow.db --log warn)
 m_p50=$(ms "$m_p50"); m_p99=$(ms "$m_p99"); r_p50=$(ms "$r_p50"); r_p99=$(ms "$r_p99")
 ratio() { python3 -c "import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); print(f'{a/b:.1f}x')" "$1" "$2"; }
