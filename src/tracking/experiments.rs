@@ -242,13 +242,11 @@ pub fn update(tx: &mut dyn Tx, req: &Request) -> Result<Json, ApiError> {
                 )?
                 .is_some()
         {
-            // MLflow passes the database driver's unique-violation text through.
-            let message = if tx.is_postgres() {
-                "(psycopg2.errors.UniqueViolation) duplicate key value violates unique constraint \"uq_experiments_workspace_name\""
-            } else {
-                "(sqlite3.IntegrityError) UNIQUE constraint failed: experiments.workspace, experiments.name"
-            };
-            return Err(ApiError::new(super::error::ErrorCode::BadRequest, message));
+            // MLflow answers BAD_REQUEST here, with the database driver's text.
+            return Err(ApiError::new(
+                super::error::ErrorCode::BadRequest,
+                format!("Experiment(name={new_name}) already exists."),
+            ));
         }
         tx.execute(
             "UPDATE experiments SET name = $1, last_update_time = $2 WHERE experiment_id = $3",
@@ -261,11 +259,6 @@ pub fn update(tx: &mut dyn Tx, req: &Request) -> Result<Json, ApiError> {
 fn set_stage(tx: &mut dyn Tx, req: &Request, stage: &str) -> Result<Json, ApiError> {
     let id = required_id(req)?;
     load(tx, id)?;
-    if id == 0 && stage == "deleted" {
-        return Err(ApiError::invalid_parameter(
-            "Cannot delete the default experiment '0'. This is an internally reserved experiment.",
-        ));
-    }
     let now = now_ms();
     tx.execute(
         "UPDATE experiments SET lifecycle_stage = $1, last_update_time = $2 WHERE experiment_id = $3",

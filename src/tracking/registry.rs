@@ -25,6 +25,19 @@ fn version_not_found(name: &str, version: i64) -> ApiError {
     ))
 }
 
+/// `staging` → `Staging`; anything else is MLflow's stage error.
+fn canonical_stage(text: &str) -> Result<&'static str, ApiError> {
+    STAGES
+        .iter()
+        .find(|s| s.eq_ignore_ascii_case(text))
+        .copied()
+        .ok_or_else(|| {
+            ApiError::invalid_parameter(format!(
+                "Invalid Model Version stage: {text}. Value must be one of None, Staging, Production, Archived."
+            ))
+        })
+}
+
 fn parse_version(text: &str) -> Result<i64, ApiError> {
     text.trim().parse().map_err(|_| {
         ApiError::invalid_parameter(format!(
@@ -378,6 +391,9 @@ pub fn latest_versions(tx: &mut dyn Tx, req: &Request) -> Result<Json, ApiError>
     let name = req.str("name")?;
     check_model(tx, &name)?;
     let stages = req.str_list("stages")?;
+    for stage in &stages {
+        canonical_stage(stage)?;
+    }
     let versions = load_versions(tx, "name = $1", &[Value::from(&name)])?;
     let out: Vec<Json> = latest_per_stage(&versions, &stages)
         .into_iter()
@@ -485,10 +501,13 @@ fn resolve_source(
         // models:/<name>/<version>: stored as that version's download URI.
         let (name, version) = id.rsplit_once('/').unwrap_or((id, ""));
         let v = load_version(tx, name, parse_version(version)?)?;
-        return Ok((
-            Some(v.download_uri()),
-            Some(run_id.to_string()).filter(|r| !r.is_empty()),
-        ));
+        // The new version inherits the source version's run, as in MLflow.
+        let run = if run_id.is_empty() {
+            v.row.opt_text(8).filter(|r| !r.is_empty())
+        } else {
+            Some(run_id.to_string())
+        };
+        return Ok((Some(v.download_uri()), run));
     }
     let run = Some(run_id.to_string()).filter(|r| !r.is_empty());
     if is_local(source) {
@@ -585,18 +604,13 @@ pub fn update_version(tx: &mut dyn Tx, req: &Request) -> Result<Json, ApiError> 
 pub fn transition_stage(tx: &mut dyn Tx, req: &Request) -> Result<Json, ApiError> {
     let (name, version) = name_version(req)?;
     let stage_text = req.str("stage")?;
-    let stage = STAGES
-        .iter()
-        .find(|s| s.eq_ignore_ascii_case(&stage_text))
-        .ok_or_else(|| {
-            ApiError::invalid_parameter(format!(
-                "Invalid Model Version stage: {stage_text}. Value must be one of None, Staging, Production, Archived."
-            ))
-        })?;
+    let stage = canonical_stage(&stage_text)?;
+
     let archive = req.opt_bool("archive_existing_versions")?.unwrap_or(false);
-    if archive && !["Staging", "Production"].contains(stage) {
-        return Err(ApiError::invalid_parameter(format!(
-            "Model version transition cannot archive existing model versions because '{stage}' is not an Active stage. Valid stages are Staging, Production"
+    if archive && !["Staging", "Production"].contains(&stage) {
+        // MLflow raises this as an unclassified exception: 500 INTERNAL_ERROR.
+        return Err(ApiError::internal(format!(
+            "Model version transition cannot archive existing model versions because '{stage}' is not an Active stage. Valid stages are ['Staging', 'Production']"
         )));
     }
     load_version(tx, &name, version)?;
@@ -604,12 +618,12 @@ pub fn transition_stage(tx: &mut dyn Tx, req: &Request) -> Result<Json, ApiError
     if archive {
         tx.execute(
             "UPDATE model_versions SET current_stage = 'Archived', last_updated_time = $1 WHERE workspace = 'default' AND name = $2 AND version <> $3 AND current_stage = $4",
-            &[Value::Int(now), Value::from(&name), Value::Int(version), Value::from(*stage)],
+            &[Value::Int(now), Value::from(&name), Value::Int(version), Value::from(stage)],
         )?;
     }
     tx.execute(
         "UPDATE model_versions SET current_stage = $1, last_updated_time = $2 WHERE workspace = 'default' AND name = $3 AND version = $4",
-        &[Value::from(*stage), Value::Int(now), Value::from(&name), Value::Int(version)],
+        &[Value::from(stage), Value::Int(now), Value::from(&name), Value::Int(version)],
     )?;
     touch_model(tx, &name, now)?;
     Ok(json!({"model_version": load_version(tx, &name, version)?.to_json(false)}))

@@ -199,7 +199,14 @@ async fn route(server: Arc<Server>, request: HttpRequest) -> Result<Response, Ap
 
     match path.as_str() {
         "/health" => return Ok("OK".into_response()),
-        "/version" => return Ok(crate::MLFLOW_COMPAT_VERSION.into_response()),
+        "/version" => {
+            // Flask's default type for a plain string, as `mlflow server` sends it.
+            return Ok((
+                [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+                crate::MLFLOW_COMPAT_VERSION,
+            )
+                .into_response());
+        }
         _ => {}
     }
     let api = [

@@ -252,11 +252,17 @@ fn random_run_name() -> String {
 }
 
 pub fn create(tx: &mut dyn Tx, req: &Request) -> Result<Json, ApiError> {
-    let experiment_id = experiments::parse_id(
-        &req.opt_str("experiment_id")?
-            .filter(|s| !s.is_empty())
-            .unwrap_or_else(|| "0".into()),
-    )?;
+    // MLflow 3.17.2 fails a run without an experiment id at flush time
+    // (BAD_REQUEST with SQLAlchemy's text); the same status and code here.
+    let experiment_id = match req.opt_str("experiment_id")?.filter(|s| !s.is_empty()) {
+        Some(id) => experiments::parse_id(&id)?,
+        None => {
+            return Err(ApiError::new(
+                super::error::ErrorCode::BadRequest,
+                "A run needs an experiment_id.",
+            ))
+        }
+    };
     let experiment = experiments::load_active(tx, experiment_id)?;
     let tags = req.key_values("tags")?;
     let tag_name = tags
