@@ -6,7 +6,7 @@ use super::db::{Row, Tx, Value};
 use super::error::ApiError;
 use super::json::{key_values, now_ms, object};
 use super::request::Request;
-use super::search::{self, Field};
+use super::search::{self, Field, Searchable};
 use super::Settings;
 
 const COLUMNS: &str =
@@ -49,7 +49,9 @@ impl Experiment {
             ("workspace", json!(self.workspace)),
         ])
     }
+}
 
+impl Searchable for Experiment {
     fn field(&self, kind: &str, key: &str) -> Option<Field> {
         match (kind, key) {
             ("tag", k) => self
@@ -317,7 +319,7 @@ pub fn search(tx: &mut dyn Tx, req: &Request) -> Result<Json, ApiError> {
     let order = search::parse_order_by(&req.str_list("order_by")?)?;
     let rows = tx.query(&format!("SELECT {COLUMNS} FROM experiments"), &[])?;
     let tags = tx.query("SELECT key, value, experiment_id FROM experiment_tags", &[])?;
-    let mut found: Vec<Experiment> = rows
+    let found: Vec<Experiment> = rows
         .iter()
         .map(Experiment::from_row)
         .filter(|e| stage.is_none_or(|s| e.lifecycle_stage == s))
@@ -325,23 +327,8 @@ pub fn search(tx: &mut dyn Tx, req: &Request) -> Result<Json, ApiError> {
             e.tags = tags.iter().filter(|t| t.int(2) == e.id).cloned().collect();
             e
         })
-        .filter(|e| {
-            clauses
-                .iter()
-                .all(|c| c.matches(e.field(&c.kind, &c.key).as_ref()))
-        })
         .collect();
-    found.sort_by(|a, b| {
-        for o in &order {
-            let ord = search::order_fields(
-                a.field(&o.kind, &o.key).as_ref(),
-                b.field(&o.kind, &o.key).as_ref(),
-                o.ascending,
-            );
-            if ord.is_ne() {
-                return ord;
-            }
-        }
+    let found = search::filter_and_sort(found, &clauses, &order, |a, b| {
         b.creation_time.cmp(&a.creation_time).then(a.id.cmp(&b.id))
     });
     let (page, next) = search::paginate(found, req.opt_str("page_token")?.as_deref(), max)?;

@@ -7,7 +7,7 @@ use super::error::{missing, ApiError};
 use super::experiments;
 use super::json::{double, key_values, new_id, now_ms, object, opt_str};
 use super::request::Request;
-use super::search::{self, Field};
+use super::search::{self, Field, Searchable};
 
 const COLUMNS: &str = "model_id, experiment_id, name, artifact_location, creation_timestamp_ms, last_updated_timestamp_ms, status, lifecycle_stage, model_type, source_run_id, status_message";
 
@@ -103,7 +103,9 @@ impl LoggedModel {
             ]),
         })
     }
+}
 
+impl Searchable for LoggedModel {
     fn field(&self, kind: &str, key: &str) -> Option<Field> {
         match (kind, key) {
             ("tag", k) => self
@@ -295,35 +297,23 @@ pub fn search(tx: &mut dyn Tx, req: &Request) -> Result<Json, ApiError> {
         for row in tx.query(&format!("SELECT {COLUMNS} FROM logged_models WHERE experiment_id = $1 AND (lifecycle_stage IS NULL OR lifecycle_stage <> 'deleted')"), &[Value::Int(id)])? {
             let mut m = LoggedModel::from_row(&row);
             fill(tx, &mut m)?;
-            if clauses.iter().all(|c| c.matches(m.field(&c.kind, &c.key).as_ref())) {
-                found.push(m);
-            }
+            found.push(m);
         }
     }
-    let order: Vec<(String, bool)> = req
+    // Logged-model searches take order_by as [{field_name, ascending}].
+    let order: Vec<search::OrderBy> = req
         .array("order_by")
         .iter()
         .filter_map(|o| {
-            let field = o.get("field_name")?.as_str()?.to_string();
-            Some((
-                field,
-                o.get("ascending").and_then(Json::as_bool).unwrap_or(true),
-            ))
+            let (kind, key) = search::split_key(o.get("field_name")?.as_str()?);
+            Some(search::OrderBy {
+                kind,
+                key,
+                ascending: o.get("ascending").and_then(Json::as_bool).unwrap_or(true),
+            })
         })
         .collect();
-    found.sort_by(|a, b| {
-        for (field, asc) in &order {
-            let (kind, key) = field.split_once('.').unwrap_or(("attribute", field));
-            let kind = kind.trim_end_matches('s');
-            let ord = search::order_fields(
-                a.field(kind, key).as_ref(),
-                b.field(kind, key).as_ref(),
-                *asc,
-            );
-            if ord.is_ne() {
-                return ord;
-            }
-        }
+    let found = search::filter_and_sort(found, &clauses, &order, |a, b| {
         b.created.cmp(&a.created).then(a.id.cmp(&b.id))
     });
     let (page, next) = search::paginate(found, req.opt_str("page_token")?.as_deref(), max)?;

@@ -9,7 +9,7 @@ use super::json::{key_values, now_ms, object, opt_int, opt_str};
 use super::logged_models;
 use super::request::Request;
 use super::runs;
-use super::search::{self, Field};
+use super::search::{self, Field, Searchable};
 
 const DELETED: &str = "Deleted_Internal";
 const STAGES: [&str; 4] = ["None", "Staging", "Production", "Archived"];
@@ -101,7 +101,9 @@ impl Version {
             .filter(|s| !s.is_empty())
             .unwrap_or_else(|| self.row.text(7))
     }
+}
 
+impl Searchable for Version {
     fn field(&self, kind: &str, key: &str) -> Option<Field> {
         match (kind, key) {
             ("tag", k) => self
@@ -679,29 +681,18 @@ pub fn search_versions(tx: &mut dyn Tx, req: &Request) -> Result<Json, ApiError>
         ))
     })?;
     let order = search::parse_order_by(&req.str_list("order_by")?)?;
-    let mut found = load_versions(tx, "1 = 1", &[])?;
-    found.retain(|v| {
-        clauses
-            .iter()
-            .all(|c| c.matches(v.field(&c.kind, &c.key).as_ref()))
-    });
-    found.sort_by(|a, b| {
-        for o in &order {
-            let ord = search::order_fields(
-                a.field(&o.kind, &o.key).as_ref(),
-                b.field(&o.kind, &o.key).as_ref(),
-                o.ascending,
-            );
-            if ord.is_ne() {
-                return ord;
-            }
-        }
-        b.row
-            .opt_int(3)
-            .cmp(&a.row.opt_int(3))
-            .then(a.row.text(0).cmp(&b.row.text(0)))
-            .then(b.number().cmp(&a.number()))
-    });
+    let found = search::filter_and_sort(
+        load_versions(tx, "1 = 1", &[])?,
+        &clauses,
+        &order,
+        |a, b| {
+            b.row
+                .opt_int(3)
+                .cmp(&a.row.opt_int(3))
+                .then(a.row.text(0).cmp(&b.row.text(0)))
+                .then(b.number().cmp(&a.number()))
+        },
+    );
     let (page, next) = search::paginate(found, req.opt_str("page_token")?.as_deref(), max)?;
     Ok(object(vec![
         (

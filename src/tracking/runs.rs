@@ -11,7 +11,7 @@ use super::error::{missing, ApiError};
 use super::experiments;
 use super::json::{double, key_values, new_id, now_ms, object, opt_int, opt_str};
 use super::request::{invalid_value, json_f64, Request};
-use super::search::{self, Field};
+use super::search::{self, Field, Searchable};
 
 const COLUMNS: &str = "run_uuid, experiment_id, name, user_id, status, start_time, end_time, artifact_uri, lifecycle_stage";
 const MAX_PARAM_VALUE: usize = 6000;
@@ -105,7 +105,9 @@ impl Run {
         }
         Json::Object(map)
     }
+}
 
+impl Searchable for Run {
     fn field(&self, kind: &str, key: &str) -> Option<Field> {
         let find = |rows: &[Row]| rows.iter().find(|r| r.text(0) == key).cloned();
         match kind {
@@ -803,22 +805,7 @@ pub fn search(tx: &mut dyn Tx, req: &Request) -> Result<Json, ApiError> {
         .filter(|r| stage.is_none_or(|s| r.lifecycle_stage == s))
         .collect();
     fill(tx, &mut runs)?;
-    runs.retain(|r| {
-        clauses
-            .iter()
-            .all(|c| c.matches(r.field(&c.kind, &c.key).as_ref()))
-    });
-    runs.sort_by(|a, b| {
-        for o in &order {
-            let ord = search::order_fields(
-                a.field(&o.kind, &o.key).as_ref(),
-                b.field(&o.kind, &o.key).as_ref(),
-                o.ascending,
-            );
-            if ord.is_ne() {
-                return ord;
-            }
-        }
+    let runs = search::filter_and_sort(runs, &clauses, &order, |a, b| {
         b.start_time.cmp(&a.start_time).then(a.id.cmp(&b.id))
     });
     let (page, next) = search::paginate(runs, req.opt_str("page_token")?.as_deref(), max)?;

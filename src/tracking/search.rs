@@ -136,7 +136,7 @@ fn tokenize(text: &str) -> Result<Vec<Token>, String> {
 }
 
 /// `metrics.x` → (`metric`, `x`); a bare `name` → (`attribute`, `name`).
-fn split_key(ident: &str) -> (String, String) {
+pub fn split_key(ident: &str) -> (String, String) {
     if let Some((prefix, key)) = ident.split_once('.') {
         let kind = match prefix.to_ascii_lowercase().as_str() {
             "metric" | "metrics" => Some("metric"),
@@ -429,6 +429,41 @@ pub fn order_fields(a: Option<&Field>, b: Option<&Field>, ascending: bool) -> st
             }
         }
     }
+}
+
+/// An entity a filter and an order-by can read fields of.
+pub trait Searchable {
+    /// The value of `kind.key` (`metric.acc`, `tag.x`, `attribute.name`).
+    fn field(&self, kind: &str, key: &str) -> Option<Field>;
+}
+
+/// Keeps the items every clause matches and sorts them by `order`, then by
+/// `tiebreak` (each search's own default order).
+pub fn filter_and_sort<T: Searchable>(
+    mut items: Vec<T>,
+    clauses: &[Clause],
+    order: &[OrderBy],
+    tiebreak: impl Fn(&T, &T) -> std::cmp::Ordering,
+) -> Vec<T> {
+    items.retain(|item| {
+        clauses
+            .iter()
+            .all(|c| c.matches(item.field(&c.kind, &c.key).as_ref()))
+    });
+    items.sort_by(|a, b| {
+        order
+            .iter()
+            .map(|o| {
+                order_fields(
+                    a.field(&o.kind, &o.key).as_ref(),
+                    b.field(&o.kind, &o.key).as_ref(),
+                    o.ascending,
+                )
+            })
+            .find(|o| o.is_ne())
+            .unwrap_or_else(|| tiebreak(a, b))
+    });
+    items
 }
 
 pub fn decode_page_token(token: Option<&str>) -> Result<usize, ApiError> {
