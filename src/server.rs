@@ -26,6 +26,31 @@ pub struct Served {
     pub labels: Vec<metrics::Label>,
     /// What the model URI resolved to (`GET /models`).
     pub origin: serde_json::Value,
+    meters: Arc<telemetry::ModelMeters>,
+    /// `x-mlflowrs-model` / `-version` values, made once.
+    headers: Vec<(HeaderName, HeaderValue)>,
+}
+
+impl Served {
+    pub fn new(
+        info: v2::ModelInfo,
+        engine: Engine,
+        labels: Vec<metrics::Label>,
+        origin: serde_json::Value,
+    ) -> Served {
+        let headers = [(MODEL_HEADER, &info.name), (VERSION_HEADER, &info.version)]
+            .into_iter()
+            .filter_map(|(name, value)| Some((name, HeaderValue::from_str(value).ok()?)))
+            .collect();
+        Served {
+            meters: Arc::new(telemetry::ModelMeters::new(&labels)),
+            info,
+            engine,
+            labels,
+            origin,
+            headers,
+        }
+    }
 }
 
 /// One served model, replaceable while requests run (`--watch-interval`):
@@ -205,21 +230,17 @@ async fn handle(State(state): State<AppState>, req: Request) -> Response {
             "Request processing time exceeded limit".into(),
         )),
     };
-    let status = resp.status().as_u16().to_string();
-    let mut labels = vec![metrics::Label::new("route", route)];
-    if let Some(AnsweredBy(model)) = resp.extensions().get::<AnsweredBy>() {
-        labels.extend(model.iter().cloned());
+    let status = resp.status().as_u16();
+    match resp.extensions().get::<AnsweredBy>() {
+        Some(AnsweredBy(meters)) => meters.record(route, status, started.elapsed()),
+        None => telemetry::record_request(route, status, &[], started.elapsed()),
     }
-    metrics::histogram!(telemetry::REQUEST_SECONDS, labels.iter())
-        .record(telemetry::seconds(started.elapsed()));
-    labels.push(metrics::Label::new("status", status));
-    metrics::counter!(telemetry::REQUESTS, labels.iter()).increment(1);
     resp
 }
 
-/// Marks a response with the labels of the model that answered it.
+/// Marks a response with the meters of the model that answered it.
 #[derive(Clone)]
-struct AnsweredBy(Vec<metrics::Label>);
+struct AnsweredBy(Arc<telemetry::ModelMeters>);
 
 async fn route_request(state: AppState, req: Request) -> Response {
     let path = req.uri().path().to_string();
@@ -377,21 +398,16 @@ async fn invocations(state: AppState, index: usize, req: Request) -> Response {
     let served = state.models[index].current();
     let mut resp = score(&state, &served, req).await;
     resp.extensions_mut()
-        .insert(AnsweredBy(served.labels.clone()));
-    for (name, value) in [
-        (MODEL_HEADER, &served.info.name),
-        (VERSION_HEADER, &served.info.version),
-    ] {
-        if let Ok(v) = HeaderValue::from_str(value) {
-            resp.headers_mut().insert(name, v);
-        }
+        .insert(AnsweredBy(Arc::clone(&served.meters)));
+    for (name, value) in &served.headers {
+        resp.headers_mut().insert(name.clone(), value.clone());
     }
     resp
 }
 
 async fn score(state: &AppState, served: &Served, req: Request) -> Response {
     debug_assert_eq!(req.method(), Method::POST);
-    let _in_flight = telemetry::InFlight::start(&served.labels);
+    let _in_flight = telemetry::InFlight::start(&served.meters.in_flight);
     // Taken before the body is read, so a flood cannot buffer bodies either.
     let Ok(_permit) = state.permits.clone().try_acquire_owned() else {
         let err = MlflowError::new(

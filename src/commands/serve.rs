@@ -216,12 +216,7 @@ async fn load(
     .context("could not start inference threads")?;
     let mut origin = resolved.to_json();
     origin["served_as"] = spec.name.clone().into();
-    Ok(Served {
-        info,
-        engine,
-        labels,
-        origin,
-    })
+    Ok(Served::new(info, engine, labels, origin))
 }
 
 pub(crate) async fn shutdown_signal() {

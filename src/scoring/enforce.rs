@@ -40,7 +40,9 @@ pub fn enforce(data: PyInput, schema: Option<&Schema>) -> Result<Enforced, Mlflo
             PyInput::Raw(r) => Enforced::Raw(r),
         });
     };
-    let shown = input_repr(&data);
+    // What the error message would show, captured before enforcement takes
+    // the input; arrays are only formatted if enforcement fails.
+    let shown = Shown::of(&data);
     let result = match schema {
         Schema::Tensors(specs) => enforce_tensors(data, specs, schema.has_names()),
         Schema::Columns(_) => enforce_columns(data, schema),
@@ -49,7 +51,8 @@ pub fn enforce(data: PyInput, schema: Option<&Schema>) -> Result<Enforced, Mlflo
         let mut e = MlflowError::new(
             ErrorCode::InvalidParameterValue,
             format!(
-                "Failed to enforce schema of data '{shown}' with schema '{}'. Error: {}",
+                "Failed to enforce schema of data '{}' with schema '{}'. Error: {}",
+                shown.render(),
                 schema.repr(),
                 f.message
             ),
@@ -59,25 +62,57 @@ pub fn enforce(data: PyInput, schema: Option<&Schema>) -> Result<Enforced, Mlflo
     })
 }
 
+/// The parts of an input its error message renders.
+enum Shown {
+    Array(Vec<usize>, &'static str),
+    Dict(Vec<(String, Vec<usize>, &'static str)>),
+    Text(String),
+}
+
+impl Shown {
+    fn of(data: &PyInput) -> Shown {
+        match data {
+            PyInput::Array(a) => Shown::Array(a.shape().to_vec(), a.dtype_name()),
+            PyInput::Dict(items) => Shown::Dict(
+                items
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.shape().to_vec(), v.dtype_name()))
+                    .collect(),
+            ),
+            PyInput::Frame(f) => Shown::Text(f.repr()),
+            PyInput::Records(r) => Shown::Text(crate::pyjson::to_string(&Json::List(r.clone()))),
+            PyInput::Raw(r) => Shown::Text(crate::pyjson::to_string(r)),
+        }
+    }
+
+    fn render(self) -> String {
+        let array = |shape: &[usize], dtype: &str| {
+            format!(
+                "array(shape={}, dtype={dtype})",
+                shape_repr(shape.iter().map(|&d| d as i64))
+            )
+        };
+        match self {
+            Shown::Array(shape, dtype) => array(&shape, dtype),
+            Shown::Dict(items) => {
+                let parts: Vec<String> = items
+                    .iter()
+                    .map(|(k, shape, dtype)| {
+                        format!("{}: {}", crate::pyjson::py_str_repr(k), array(shape, dtype))
+                    })
+                    .collect();
+                format!("{{{}}}", parts.join(", "))
+            }
+            Shown::Text(t) => t,
+        }
+    }
+}
+
 /// A short Python-like rendering of the model input for error messages.
 pub fn input_repr(data: &PyInput) -> String {
     match data {
         PyInput::Frame(f) => f.repr(),
-        PyInput::Dict(items) => {
-            let parts: Vec<String> = items
-                .iter()
-                .map(|(k, v)| {
-                    format!(
-                        "{}: array(shape={}, dtype={})",
-                        crate::pyjson::py_str_repr(k),
-                        v.shape_repr(),
-                        v.dtype_name()
-                    )
-                })
-                .collect();
-            format!("{{{}}}", parts.join(", "))
-        }
-        PyInput::Array(a) => format!("array(shape={}, dtype={})", a.shape_repr(), a.dtype_name()),
+        PyInput::Dict(_) | PyInput::Array(_) => Shown::of(data).render(),
         PyInput::Records(r) => crate::pyjson::to_string(&Json::List(r.clone())),
         PyInput::Raw(r) => crate::pyjson::to_string(r),
     }
