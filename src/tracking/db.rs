@@ -101,6 +101,13 @@ impl Row {
     }
 }
 
+/// The row of a key-value list (tags, params, metrics) whose first column
+/// is `key`.
+pub fn find_key<'r>(rows: &'r [Row], key: &str) -> Option<&'r Row> {
+    rows.iter()
+        .find(|r| matches!(r.0.first(), Some(Value::Text(k)) if k == key))
+}
+
 /// The statements of one transaction.
 pub trait Tx {
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, ApiError>;

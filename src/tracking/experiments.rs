@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value as Json};
 
-use super::db::{Row, Tx, Value};
+use super::db::{find_key, Row, Tx, Value};
 use super::error::ApiError;
 use super::json::{key_values, now_ms, object};
 use super::request::Request;
@@ -54,11 +54,7 @@ impl Experiment {
 impl Searchable for Experiment {
     fn field(&self, kind: &str, key: &str) -> Option<Field> {
         match (kind, key) {
-            ("tag", k) => self
-                .tags
-                .iter()
-                .find(|t| t.text(0) == k)
-                .map(|t| Field::Str(t.text(1))),
+            ("tag", k) => find_key(&self.tags, k).map(|t| Field::Str(t.text(1))),
             ("attribute", "name") => Some(Field::Str(self.name.clone())),
             ("attribute", "experiment_id") => Some(Field::Num(self.id as f64)),
             ("attribute", "creation_time") => self.creation_time.map(|t| Field::Num(t as f64)),

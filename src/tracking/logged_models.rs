@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value as Json};
 
-use super::db::{Row, Tx, Value};
+use super::db::{find_key, Row, Tx, Value};
 use super::error::{missing, ApiError};
 use super::experiments;
 use super::json::{double, key_values, new_id, now_ms, object, opt_str};
@@ -108,21 +108,9 @@ impl LoggedModel {
 impl Searchable for LoggedModel {
     fn field(&self, kind: &str, key: &str) -> Option<Field> {
         match (kind, key) {
-            ("tag", k) => self
-                .tags
-                .iter()
-                .find(|t| t.text(0) == k)
-                .map(|t| Field::Str(t.text(1))),
-            ("param", k) => self
-                .params
-                .iter()
-                .find(|t| t.text(0) == k)
-                .map(|t| Field::Str(t.text(1))),
-            ("metric", k) => self
-                .metrics
-                .iter()
-                .find(|t| t.text(0) == k)
-                .map(|t| Field::Num(t.float(1))),
+            ("tag", k) => find_key(&self.tags, k).map(|t| Field::Str(t.text(1))),
+            ("param", k) => find_key(&self.params, k).map(|t| Field::Str(t.text(1))),
+            ("metric", k) => find_key(&self.metrics, k).map(|t| Field::Num(t.float(1))),
             (_, "name") => Some(Field::Str(self.name.clone())),
             (_, "model_id") => Some(Field::Str(self.id.clone())),
             (_, "model_type") => self.model_type.clone().map(Field::Str),
@@ -263,11 +251,7 @@ pub fn add_model_version_tag(
     let Ok(m) = load(tx, id) else {
         return Ok(());
     };
-    let current = m
-        .tags
-        .iter()
-        .find(|t| t.text(0) == "mlflow.modelVersions")
-        .map(|t| t.text(1));
+    let current = find_key(&m.tags, "mlflow.modelVersions").map(|t| t.text(1));
     let mut list: Vec<Json> = current
         .and_then(|c| serde_json::from_str(&c).ok())
         .unwrap_or_default();

@@ -10,9 +10,11 @@ pub mod error;
 mod experiments;
 mod json;
 mod logged_models;
+mod model_versions;
 mod registry;
 pub mod request;
 mod routes;
+mod run_data;
 mod runs;
 pub mod search;
 

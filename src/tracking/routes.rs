@@ -13,7 +13,10 @@ use serde_json::Value as Json;
 use super::db::Tx;
 use super::error::ApiError;
 use super::request::{url_pairs, Request};
-use super::{artifacts, experiments, logged_models, registry, runs, Server, Settings};
+use super::{
+    artifacts, experiments, logged_models, model_versions, registry, run_data, runs, Server,
+    Settings,
+};
 
 type Handler = fn(&mut dyn Tx, &Settings, &Request) -> Result<Json, ApiError>;
 
@@ -57,14 +60,22 @@ fn table() -> Vec<(&'static str, &'static [Method], Handler)> {
         ("runs/delete", POST, |t, _, r| runs::delete(t, r)),
         ("runs/restore", POST, |t, _, r| runs::restore(t, r)),
         ("runs/search", GET_POST, |t, _, r| runs::search(t, r)),
-        ("runs/log-metric", POST, |t, _, r| runs::log_metric(t, r)),
-        ("runs/log-parameter", POST, |t, _, r| runs::log_param(t, r)),
-        ("runs/set-tag", POST, |t, _, r| runs::set_tag(t, r)),
-        ("runs/delete-tag", POST, |t, _, r| runs::delete_tag(t, r)),
-        ("runs/log-batch", POST, |t, _, r| runs::log_batch(t, r)),
-        ("runs/log-inputs", POST, |t, _, r| runs::log_inputs(t, r)),
-        ("runs/outputs", POST, |t, _, r| runs::log_outputs(t, r)),
-        ("runs/log-model", POST, |t, _, r| runs::log_model(t, r)),
+        ("runs/log-metric", POST, |t, _, r| {
+            run_data::log_metric(t, r)
+        }),
+        ("runs/log-parameter", POST, |t, _, r| {
+            run_data::log_param(t, r)
+        }),
+        ("runs/set-tag", POST, |t, _, r| run_data::set_tag(t, r)),
+        ("runs/delete-tag", POST, |t, _, r| {
+            run_data::delete_tag(t, r)
+        }),
+        ("runs/log-batch", POST, |t, _, r| run_data::log_batch(t, r)),
+        ("runs/log-inputs", POST, |t, _, r| {
+            run_data::log_inputs(t, r)
+        }),
+        ("runs/outputs", POST, |t, _, r| run_data::log_outputs(t, r)),
+        ("runs/log-model", POST, |t, _, r| run_data::log_model(t, r)),
         ("metrics/get-history", GET, |t, _, r| {
             runs::metric_history(t, r)
         }),
@@ -111,31 +122,31 @@ fn table() -> Vec<(&'static str, &'static [Method], Handler)> {
             registry::get_by_alias(t, r)
         }),
         ("model-versions/create", POST, |t, _, r| {
-            registry::create_version(t, r)
+            model_versions::create_version(t, r)
         }),
         ("model-versions/get", GET, |t, _, r| {
-            registry::get_version(t, r)
+            model_versions::get_version(t, r)
         }),
         ("model-versions/update", PATCH, |t, _, r| {
-            registry::update_version(t, r)
+            model_versions::update_version(t, r)
         }),
         ("model-versions/delete", DELETE, |t, _, r| {
-            registry::delete_version(t, r)
+            model_versions::delete_version(t, r)
         }),
         ("model-versions/transition-stage", POST, |t, _, r| {
-            registry::transition_stage(t, r)
+            model_versions::transition_stage(t, r)
         }),
         ("model-versions/search", GET, |t, _, r| {
-            registry::search_versions(t, r)
+            model_versions::search_versions(t, r)
         }),
         ("model-versions/get-download-uri", GET, |t, _, r| {
-            registry::download_uri(t, r)
+            model_versions::download_uri(t, r)
         }),
         ("model-versions/set-tag", POST, |t, _, r| {
-            registry::set_version_tag(t, r)
+            model_versions::set_version_tag(t, r)
         }),
         ("model-versions/delete-tag", DELETE, |t, _, r| {
-            registry::delete_version_tag(t, r)
+            model_versions::delete_version_tag(t, r)
         }),
     ]
 }
