@@ -88,6 +88,10 @@ pub struct ServerArgs {
     /// Largest REST request body, in bytes (artifact uploads are streamed and not bounded by it).
     #[arg(long, env = "MLFLOWRS_MAX_REQUEST_BYTES", default_value_t = 64 * 1024 * 1024)]
     pub max_request_bytes: usize,
+    /// Database connections open at once (MLflow's SQLAlchemy pool: 5 + 10
+    /// overflow); further requests wait for a free one.
+    #[arg(long, env = "MLFLOWRS_MAX_DB_CONNECTIONS", default_value_t = 15)]
+    pub max_db_connections: usize,
 }
 
 #[derive(Debug, Args)]

@@ -33,10 +33,13 @@ pub fn tracking_settings(
             "--default-artifact-root mlflow-artifacts:/ needs the artifact proxy; drop --no-serve-artifacts".into(),
         ));
     }
-    if args.max_request_bytes == 0 {
-        return Err(ConfigError::Invalid(
-            "--max-request-bytes must be at least 1".into(),
-        ));
+    for (flag, value) in [
+        ("--max-request-bytes", args.max_request_bytes),
+        ("--max-db-connections", args.max_db_connections),
+    ] {
+        if value == 0 {
+            return Err(ConfigError::Invalid(format!("{flag} must be at least 1")));
+        }
     }
     let addr = (args.host.as_str(), args.port)
         .to_socket_addrs()
@@ -52,6 +55,7 @@ pub fn tracking_settings(
             artifacts_destination: args.artifacts_destination.clone(),
             serve_artifacts,
             max_request_bytes: args.max_request_bytes,
+            max_db_connections: args.max_db_connections,
         },
         addr,
     ))

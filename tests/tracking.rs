@@ -591,3 +591,109 @@ fn a_database_at_another_schema_revision_is_refused() {
         "{err}"
     );
 }
+
+#[test]
+fn database_connections_stay_within_their_limit() {
+    let mut pg = Command::new(python())
+        .arg(repo_root().join("tests/tracking/postgres.py"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut uri = String::new();
+    BufReader::new(pg.stdout.take().unwrap())
+        .read_line(&mut uri)
+        .unwrap();
+    let uri = uri.trim().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_mlflowrs"))
+        .current_dir(dir.path())
+        .args([
+            "server",
+            "--backend-store-uri",
+            &uri,
+            "-p",
+            &port.to_string(),
+            "--max-db-connections",
+            "2",
+            "--log",
+            "warn",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut server = Tracking { child, port };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "mlflowrs server did not listen");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    server.wait_ready();
+    let (_, exp) = server.call(
+        "POST",
+        "/api/2.0/mlflow/experiments/create",
+        &serde_json::json!({"name": "pool"}),
+    );
+    let (_, run) = server.call(
+        "POST",
+        "/api/2.0/mlflow/runs/create",
+        &serde_json::json!({"experiment_id": exp["experiment_id"], "start_time": 1}),
+    );
+    let run_id = run["run"]["info"]["run_id"].as_str().unwrap().to_string();
+
+    // A sampler counts the server's sessions while 16 clients write at once.
+    let sampler = Command::new(python())
+        .args([
+            "-c",
+            "import sys, time, psycopg2\n\
+             c = psycopg2.connect(sys.argv[1]); c.autocommit = True; cur = c.cursor(); top = 0\n\
+             end = time.time() + 3\n\
+             while time.time() < end:\n\
+             \x20   cur.execute(\"SELECT count(*) FROM pg_stat_activity WHERE datname = 'mlflow' AND pid <> pg_backend_pid()\")\n\
+             \x20   top = max(top, cur.fetchone()[0]); time.sleep(0.005)\n\
+             print(top)",
+            &uri,
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let writers: Vec<_> = (0..16)
+        .map(|w| {
+            let run_id = run_id.clone();
+            std::thread::spawn(move || {
+                let headers = [("Content-Type".to_string(), "application/json".to_string())];
+                (0..25)
+                    .map(|i| {
+                        let body = serde_json::json!({"run_id": run_id, "metrics": [{"key": "m", "value": 1.0, "timestamp": 1, "step": w * 100 + i}]});
+                        raw_request(port, &build_request("POST", "/api/2.0/mlflow/runs/log-batch", port, &headers, body.to_string().as_bytes())).0
+                    })
+                    .collect::<Vec<u16>>()
+            })
+        })
+        .collect();
+    let statuses: Vec<u16> = writers
+        .into_iter()
+        .flat_map(|w| w.join().unwrap())
+        .collect();
+    let top: usize = String::from_utf8_lossy(&sampler.wait_with_output().unwrap().stdout)
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(statuses.iter().all(|&s| s == 200), "{statuses:?}");
+    assert!(
+        (1..=2).contains(&top),
+        "{top} sessions with --max-db-connections 2"
+    );
+    let (_, history) = server.call(
+        "GET",
+        &format!("/api/2.0/mlflow/metrics/get-history?run_id={run_id}&metric_key=m"),
+        &Json::Null,
+    );
+    assert_eq!(history["metrics"].as_array().map(Vec::len), Some(400));
+    drop(server);
+    drop(pg.stdin.take());
+    let _ = pg.wait();
+}

@@ -6,7 +6,7 @@
 //! Every store call runs on a blocking thread and inside one transaction
 //! (`Db::transaction`), so a request's writes land together or not at all.
 
-use std::sync::Mutex;
+use std::sync::{Condvar, Mutex};
 
 use bytes::BytesMut;
 use tokio_postgres::types::{FromSql, IsNull, ToSql, Type};
@@ -129,12 +129,32 @@ enum Pool {
 pub struct Db {
     pool: Pool,
     runtime: tokio::runtime::Handle,
+    /// Connections not in use by a transaction (`--max-db-connections`).
+    free: Mutex<usize>,
+    returned: Condvar,
+}
+
+/// The advisory lock key every PostgreSQL transaction of mlflowrs takes.
+const WRITE_LOCK: i64 = 0x6d6c_666c_6f77;
+
+/// A connection slot, given back when the transaction ends.
+struct Slot<'a>(&'a Db);
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        *self.0.free.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+        self.0.returned.notify_one();
+    }
 }
 
 impl Db {
     /// Opens (creating if needed) the database behind a SQLAlchemy-style
     /// URI: `sqlite:///rel.db`, `sqlite:////abs.db`, `postgresql://…`.
-    pub fn open(uri: &str, runtime: tokio::runtime::Handle) -> Result<Db, ApiError> {
+    pub fn open(
+        uri: &str,
+        max_connections: usize,
+        runtime: tokio::runtime::Handle,
+    ) -> Result<Db, ApiError> {
         let (scheme, rest) = uri.split_once(':').unwrap_or((uri, ""));
         let dialect = scheme.split('+').next().unwrap_or(scheme);
         let pool = match dialect.to_ascii_lowercase().as_str() {
@@ -156,7 +176,12 @@ impl Db {
                 )))
             }
         };
-        Ok(Db { pool, runtime })
+        Ok(Db {
+            pool,
+            runtime,
+            free: Mutex::new(max_connections.max(1)),
+            returned: Condvar::new(),
+        })
     }
 
     pub fn is_postgres(&self) -> bool {
@@ -169,6 +194,16 @@ impl Db {
         &self,
         f: impl FnOnce(&mut dyn Tx) -> Result<R, ApiError>,
     ) -> Result<R, ApiError> {
+        // At most `max_connections` transactions hold a connection; the rest
+        // wait here (on their blocking thread) for one to be given back.
+        let _slot = {
+            let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+            while *free == 0 {
+                free = self.returned.wait(free).unwrap_or_else(|e| e.into_inner());
+            }
+            *free -= 1;
+            Slot(self)
+        };
         match &self.pool {
             Pool::Sqlite(pool, path) => {
                 let conn = pool.lock().unwrap().pop();
@@ -200,7 +235,13 @@ impl Db {
                     client: &client,
                     runtime: &self.runtime,
                 };
-                tx.batch("BEGIN ISOLATION LEVEL READ COMMITTED")?;
+                // One advisory lock per transaction, as SQLite's BEGIN
+                // IMMEDIATE: read-then-write steps (latest metric, next version
+                // number, tag replacement) cannot interleave and fail on a
+                // unique key. Several servers on one database share the lock.
+                tx.batch(&format!(
+                    "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock({WRITE_LOCK})"
+                ))?;
                 let result = f(&mut tx);
                 let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
                 let ended = tx.batch(end);

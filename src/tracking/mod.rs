@@ -34,6 +34,8 @@ pub struct Settings {
     pub serve_artifacts: bool,
     /// Largest JSON request body accepted by the REST API.
     pub max_request_bytes: usize,
+    /// Database connections open at once; further requests wait for one.
+    pub max_db_connections: usize,
 }
 
 impl Settings {
@@ -67,7 +69,11 @@ impl Server {
     /// Opens the store, creating MLflow's schema in an empty database and
     /// refusing one at an alembic revision this build does not know.
     pub fn open(settings: Settings, runtime: tokio::runtime::Handle) -> Result<Server, ApiError> {
-        let db = db::Db::open(&settings.backend_store_uri, runtime)?;
+        let db = db::Db::open(
+            &settings.backend_store_uri,
+            settings.max_db_connections,
+            runtime,
+        )?;
         let script = if db.is_postgres() {
             POSTGRES_SCHEMA
         } else {
