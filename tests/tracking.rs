@@ -697,3 +697,31 @@ fn database_connections_stay_within_their_limit() {
     drop(pg.stdin.take());
     let _ = pg.wait();
 }
+
+#[test]
+fn a_large_artifact_round_trips_through_the_proxy() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Tracking::start("sqlite:///mlflow.db", dir.path());
+    let port = server.port;
+    // 24 MiB of bytes that are not all alike, streamed in and out.
+    let data: Vec<u8> = (0..24u32 * 1024 * 1024)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    let path = "/api/2.0/mlflow-artifacts/artifacts/1/r/artifacts/model/weights.bin";
+    let (status, _, _) = raw_request(port, &build_request("PUT", path, port, &[], &data));
+    assert_eq!(status, 200);
+    let (status, headers, body) = raw_request(port, &build_request("GET", path, port, &[], b""));
+    assert_eq!(status, 200);
+    assert!(
+        headers
+            .iter()
+            .any(|(k, v)| k.eq_ignore_ascii_case("content-length") && v == &data.len().to_string()),
+        "{headers:?}"
+    );
+    assert!(
+        body == data,
+        "downloaded {} bytes, uploaded {}",
+        body.len(),
+        data.len()
+    );
+}

@@ -9,7 +9,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 use serde_json::{json, Value as Json};
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::error::ApiError;
 use super::json::object;
@@ -85,7 +85,20 @@ pub async fn download(root: &Path, rel: &str) -> Result<Response, ApiError> {
     if !meta.is_file() {
         return Err(missing());
     }
-    let bytes = tokio::fs::read(&path).await.map_err(|_| missing())?;
+    let file = tokio::fs::File::open(&path).await.map_err(|_| missing())?;
+    // Streamed in chunks: a model file of gigabytes never sits in memory whole.
+    let chunks = futures_util::stream::unfold(Some(file), |file| async move {
+        let mut file = file?;
+        let mut buf = vec![0u8; 256 * 1024];
+        match file.read(&mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok(bytes::Bytes::from(buf)), Some(file)))
+            }
+            Err(e) => Some((Err(e), None)),
+        }
+    });
     let name = path
         .file_name()
         .and_then(|n| n.to_str())
@@ -99,8 +112,9 @@ pub async fn download(root: &Path, rel: &str) -> Result<Response, ApiError> {
                 header::CONTENT_DISPOSITION,
                 format!("attachment; filename={name}"),
             ),
+            (header::CONTENT_LENGTH, meta.len().to_string()),
         ],
-        bytes,
+        Body::from_stream(chunks),
     )
         .into_response())
 }
