@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod serving;
+pub mod tracking;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};

@@ -1,0 +1,381 @@
+//! `mlflowrs server`'s limits, durability and safety: SIGKILL during a burst
+//! of log-batch calls loses no acknowledged write, the request-body and
+//! database-connection limits hold at their edges, artifact paths stay in
+//! the artifact root, large artifacts stream, unknown schemas are refused.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::tracking::{python, run_python, Tracking};
+use common::{build_request, free_port, raw_request, repo_root};
+use serde_json::Value as Json;
+
+#[test]
+fn sigkill_during_log_batch_loses_no_acknowledged_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut server = Tracking::start_on("sqlite:///mlflow.db", dir.path(), port);
+    let (status, exp) = server.call(
+        "POST",
+        "/api/2.0/mlflow/experiments/create",
+        &serde_json::json!({"name": "burst"}),
+    );
+    assert_eq!(status, 200, "{exp}");
+    let (_, run) = server.call(
+        "POST",
+        "/api/2.0/mlflow/runs/create",
+        &serde_json::json!({"experiment_id": exp["experiment_id"], "start_time": 1}),
+    );
+    let run_id = run["run"]["info"]["run_id"].as_str().unwrap().to_string();
+
+    // Four writers, each logging its own steps until the server dies.
+    let writers: Vec<_> = (0..4)
+        .map(|w| {
+            let run_id = run_id.clone();
+            std::thread::spawn(move || {
+                let mut acked = Vec::new();
+                for i in 0.. {
+                    let step = w * 1_000_000 + i;
+                    let metrics: Vec<Json> = (0..20)
+                        .map(|k| serde_json::json!({"key": format!("m{k}"), "value": step as f64, "timestamp": 1, "step": step}))
+                        .collect();
+                    let body = serde_json::json!({"run_id": run_id, "metrics": metrics, "params": [{"key": format!("p{step}"), "value": "x"}]});
+                    let headers = [("Content-Type".to_string(), "application/json".to_string())];
+                    let request = build_request("POST", "/api/2.0/mlflow/runs/log-batch", port, &headers, body.to_string().as_bytes());
+                    let answer = std::panic::catch_unwind(|| raw_request(port, &request));
+                    match answer {
+                        Ok((200, _, _)) => acked.push(step),
+                        _ => break,
+                    }
+                }
+                acked
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(1500));
+    server.child.kill().unwrap(); // SIGKILL
+    server.child.wait().unwrap();
+    let acked: Vec<i64> = writers
+        .into_iter()
+        .flat_map(|w| w.join().unwrap())
+        .collect();
+    assert!(
+        acked.len() > 20,
+        "too few writes before the kill: {}",
+        acked.len()
+    );
+
+    let server = Tracking::start_on("sqlite:///mlflow.db", dir.path(), free_port());
+    for key in ["m0", "m19"] {
+        let (status, history) = server.call(
+            "GET",
+            &format!("/api/2.0/mlflow/metrics/get-history?run_id={run_id}&metric_key={key}"),
+            &Json::Null,
+        );
+        assert_eq!(status, 200);
+        let steps: std::collections::HashSet<i64> = history["metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["step"].as_i64().unwrap())
+            .collect();
+        let lost: Vec<&i64> = acked.iter().filter(|s| !steps.contains(s)).collect();
+        assert!(
+            lost.is_empty(),
+            "{} acknowledged steps of {key} lost, e.g. {:?}",
+            lost.len(),
+            &lost[..lost.len().min(5)]
+        );
+    }
+    let (_, got) = server.call(
+        "GET",
+        &format!("/api/2.0/mlflow/runs/get?run_id={run_id}"),
+        &Json::Null,
+    );
+    let params = got["run"]["data"]["params"]
+        .as_array()
+        .map(Vec::len)
+        .unwrap_or(0);
+    assert!(
+        params >= acked.len(),
+        "{params} params for {} acknowledged batches",
+        acked.len()
+    );
+}
+
+#[test]
+fn the_request_body_limit_holds_at_its_edge() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_mlflowrs"))
+        .current_dir(dir.path())
+        .args([
+            "server",
+            "-p",
+            &port.to_string(),
+            "--max-request-bytes",
+            "100",
+            "--log",
+            "warn",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let server = Tracking { child, port };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let headers = [("Content-Type".to_string(), "application/json".to_string())];
+    let send = |body: &str| {
+        raw_request(
+            port,
+            &build_request(
+                "POST",
+                "/api/2.0/mlflow/experiments/create",
+                port,
+                &headers,
+                body.as_bytes(),
+            ),
+        )
+    };
+    // Exactly 100 bytes: accepted.
+    let at = format!("{{\"name\": \"{}\"}}", "a".repeat(100 - 12));
+    assert_eq!(at.len(), 100);
+    let (status, _, body) = send(&at);
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    // One byte over: 413 in MLflow's error format.
+    let over = format!("{{\"name\": \"{}\"}}", "b".repeat(101 - 12));
+    let (status, _, body) = send(&over);
+    assert_eq!(status, 413);
+    let err: Json = serde_json::from_slice(&body).unwrap();
+    assert_eq!(err["error_code"], "REQUEST_LIMIT_EXCEEDED");
+    drop(server);
+}
+
+#[test]
+fn artifact_paths_cannot_leave_the_artifact_root() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Tracking::start("sqlite:///mlflow.db", dir.path());
+    let port = server.port;
+    let outside = dir.path().join("outside.txt");
+    for path in [
+        "/api/2.0/mlflow-artifacts/artifacts/../outside.txt",
+        "/api/2.0/mlflow-artifacts/artifacts/1/%2e%2e/%2e%2e/outside.txt",
+        "/api/2.0/mlflow-artifacts/artifacts/1/..%2F..%2Foutside.txt",
+    ] {
+        let put = build_request("PUT", path, port, &[], b"escaped");
+        let (status, _, body) = raw_request(port, &put);
+        assert!(
+            status == 400 || status == 404,
+            "PUT {path}: {status} {}",
+            String::from_utf8_lossy(&body)
+        );
+        assert!(
+            !outside.exists(),
+            "PUT {path} wrote outside the artifact root"
+        );
+        let (status, _, _) = raw_request(port, &build_request("GET", path, port, &[], b""));
+        assert!(status == 400 || status == 404, "GET {path}: {status}");
+    }
+    let (status, _, body) = raw_request(
+        port,
+        &build_request(
+            "GET",
+            "/api/2.0/mlflow-artifacts/artifacts?path=../..",
+            port,
+            &[],
+            b"",
+        ),
+    );
+    assert_eq!(status, 400, "{}", String::from_utf8_lossy(&body));
+    // A normal upload lands under ./mlartifacts and reads back.
+    let put = build_request(
+        "PUT",
+        "/api/2.0/mlflow-artifacts/artifacts/1/r/a.txt",
+        port,
+        &[],
+        b"hello",
+    );
+    assert_eq!(raw_request(port, &put).0, 200);
+    assert_eq!(
+        std::fs::read(dir.path().join("mlartifacts/1/r/a.txt")).unwrap(),
+        b"hello"
+    );
+    let (status, _, body) = raw_request(
+        port,
+        &build_request(
+            "GET",
+            "/api/2.0/mlflow-artifacts/artifacts/1/r/a.txt",
+            port,
+            &[],
+            b"",
+        ),
+    );
+    assert_eq!((status, body.as_slice()), (200, &b"hello"[..]));
+}
+
+#[test]
+fn a_database_at_another_schema_revision_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let _server = Tracking::start("sqlite:///mlflow.db", dir.path());
+    }
+    run_python(&[
+        "-c",
+        &format!(
+            "import sqlite3; c = sqlite3.connect('{}'); c.execute(\"UPDATE alembic_version SET version_num = 'ffffffffffff'\"); c.commit()",
+            dir.path().join("mlflow.db").display()
+        ),
+    ]);
+    let out = Command::new(env!("CARGO_BIN_EXE_mlflowrs"))
+        .current_dir(dir.path())
+        .args(["server", "-p", &free_port().to_string()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("ffffffffffff") && err.contains("mlflow db upgrade"),
+        "{err}"
+    );
+}
+
+#[test]
+fn database_connections_stay_within_their_limit() {
+    let mut pg = Command::new(python())
+        .arg(repo_root().join("tests/tracking/postgres.py"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut uri = String::new();
+    BufReader::new(pg.stdout.take().unwrap())
+        .read_line(&mut uri)
+        .unwrap();
+    let uri = uri.trim().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_mlflowrs"))
+        .current_dir(dir.path())
+        .args([
+            "server",
+            "--backend-store-uri",
+            &uri,
+            "-p",
+            &port.to_string(),
+            "--max-db-connections",
+            "2",
+            "--log",
+            "warn",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut server = Tracking { child, port };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "mlflowrs server did not listen");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    server.wait_ready();
+    let (_, exp) = server.call(
+        "POST",
+        "/api/2.0/mlflow/experiments/create",
+        &serde_json::json!({"name": "pool"}),
+    );
+    let (_, run) = server.call(
+        "POST",
+        "/api/2.0/mlflow/runs/create",
+        &serde_json::json!({"experiment_id": exp["experiment_id"], "start_time": 1}),
+    );
+    let run_id = run["run"]["info"]["run_id"].as_str().unwrap().to_string();
+
+    // A sampler counts the server's sessions while 16 clients write at once.
+    let sampler = Command::new(python())
+        .args([
+            "-c",
+            "import sys, time, psycopg2\n\
+             c = psycopg2.connect(sys.argv[1]); c.autocommit = True; cur = c.cursor(); top = 0\n\
+             end = time.time() + 3\n\
+             while time.time() < end:\n\
+             \x20   cur.execute(\"SELECT count(*) FROM pg_stat_activity WHERE datname = 'mlflow' AND pid <> pg_backend_pid()\")\n\
+             \x20   top = max(top, cur.fetchone()[0]); time.sleep(0.005)\n\
+             print(top)",
+            &uri,
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let writers: Vec<_> = (0..16)
+        .map(|w| {
+            let run_id = run_id.clone();
+            std::thread::spawn(move || {
+                let headers = [("Content-Type".to_string(), "application/json".to_string())];
+                (0..25)
+                    .map(|i| {
+                        let body = serde_json::json!({"run_id": run_id, "metrics": [{"key": "m", "value": 1.0, "timestamp": 1, "step": w * 100 + i}]});
+                        raw_request(port, &build_request("POST", "/api/2.0/mlflow/runs/log-batch", port, &headers, body.to_string().as_bytes())).0
+                    })
+                    .collect::<Vec<u16>>()
+            })
+        })
+        .collect();
+    let statuses: Vec<u16> = writers
+        .into_iter()
+        .flat_map(|w| w.join().unwrap())
+        .collect();
+    let top: usize = String::from_utf8_lossy(&sampler.wait_with_output().unwrap().stdout)
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(statuses.iter().all(|&s| s == 200), "{statuses:?}");
+    assert!(
+        (1..=2).contains(&top),
+        "{top} sessions with --max-db-connections 2"
+    );
+    let (_, history) = server.call(
+        "GET",
+        &format!("/api/2.0/mlflow/metrics/get-history?run_id={run_id}&metric_key=m"),
+        &Json::Null,
+    );
+    assert_eq!(history["metrics"].as_array().map(Vec::len), Some(400));
+    drop(server);
+    drop(pg.stdin.take());
+    let _ = pg.wait();
+}
+
+#[test]
+fn a_large_artifact_round_trips_through_the_proxy() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Tracking::start("sqlite:///mlflow.db", dir.path());
+    let port = server.port;
+    // 24 MiB of bytes that are not all alike, streamed in and out.
+    let data: Vec<u8> = (0..24u32 * 1024 * 1024)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    let path = "/api/2.0/mlflow-artifacts/artifacts/1/r/artifacts/model/weights.bin";
+    let (status, _, _) = raw_request(port, &build_request("PUT", path, port, &[], &data));
+    assert_eq!(status, 200);
+    let (status, headers, body) = raw_request(port, &build_request("GET", path, port, &[], b""));
+    assert_eq!(status, 200);
+    assert!(
+        headers
+            .iter()
+            .any(|(k, v)| k.eq_ignore_ascii_case("content-length") && v == &data.len().to_string()),
+        "{headers:?}"
+    );
+    assert!(
+        body == data,
+        "downloaded {} bytes, uploaded {}",
+        body.len(),
+        data.len()
+    );
+}
