@@ -11,11 +11,9 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Stdio};
 
-use common::tracking::{python, read_json, run_python, Tracking};
+use common::tracking::{read_json, run_python, Postgres, Tracking};
 use common::{build_request, raw_request, repo_root};
 use serde_json::Value as Json;
 
@@ -226,26 +224,8 @@ fn the_mlflow_client_works_against_it_with_sqlite() {
 
 #[test]
 fn the_mlflow_client_works_against_it_with_postgresql() {
-    let mut pg = Command::new(python())
-        .arg(repo_root().join("tests/tracking/postgres.py"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut uri = String::new();
-    BufReader::new(pg.stdout.take().unwrap())
-        .read_line(&mut uri)
-        .unwrap();
-    assert!(
-        uri.starts_with("postgresql://"),
-        "tests/tracking/postgres.py: {uri:?}"
-    );
+    let pg = Postgres::start();
     let dir = tempfile::tempdir().unwrap();
-    {
-        let server = Tracking::start(uri.trim(), dir.path());
-        client_scenario_against(&server, dir.path());
-    }
-    drop(pg.stdin.take());
-    let _ = pg.wait();
+    let server = Tracking::start(&pg.uri, dir.path());
+    client_scenario_against(&server, dir.path());
 }

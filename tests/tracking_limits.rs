@@ -5,12 +5,11 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::tracking::{python, run_python, Tracking};
-use common::{build_request, free_port, raw_request, repo_root};
+use common::tracking::{python, run_python, Postgres, Tracking};
+use common::{build_request, free_port, raw_request};
 use serde_json::Value as Json;
 
 #[test]
@@ -109,28 +108,13 @@ fn sigkill_during_log_batch_loses_no_acknowledged_write() {
 #[test]
 fn the_request_body_limit_holds_at_its_edge() {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_mlflowrs"))
-        .current_dir(dir.path())
-        .args([
-            "server",
-            "-p",
-            &port.to_string(),
-            "--max-request-bytes",
-            "100",
-            "--log",
-            "warn",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let server = Tracking { child, port };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline);
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let server = Tracking::start_with(
+        "sqlite:///mlflow.db",
+        dir.path(),
+        free_port(),
+        &["--max-request-bytes", "100"],
+    );
+    let port = server.port;
     let headers = [("Content-Type".to_string(), "application/json".to_string())];
     let send = |body: &str| {
         raw_request(
@@ -248,44 +232,16 @@ fn a_database_at_another_schema_revision_is_refused() {
 
 #[test]
 fn database_connections_stay_within_their_limit() {
-    let mut pg = Command::new(python())
-        .arg(repo_root().join("tests/tracking/postgres.py"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut uri = String::new();
-    BufReader::new(pg.stdout.take().unwrap())
-        .read_line(&mut uri)
-        .unwrap();
-    let uri = uri.trim().to_string();
+    let pg = Postgres::start();
+    let uri = pg.uri.clone();
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_mlflowrs"))
-        .current_dir(dir.path())
-        .args([
-            "server",
-            "--backend-store-uri",
-            &uri,
-            "-p",
-            &port.to_string(),
-            "--max-db-connections",
-            "2",
-            "--log",
-            "warn",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut server = Tracking { child, port };
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "mlflowrs server did not listen");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    server.wait_ready();
+    let server = Tracking::start_with(
+        &uri,
+        dir.path(),
+        free_port(),
+        &["--max-db-connections", "2"],
+    );
+    let port = server.port;
     let (_, exp) = server.call(
         "POST",
         "/api/2.0/mlflow/experiments/create",
@@ -348,8 +304,6 @@ fn database_connections_stay_within_their_limit() {
     );
     assert_eq!(history["metrics"].as_array().map(Vec::len), Some(400));
     drop(server);
-    drop(pg.stdin.take());
-    let _ = pg.wait();
 }
 
 #[test]

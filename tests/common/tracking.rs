@@ -1,6 +1,7 @@
 //! Helpers of the tracking-server tests: a running `mlflowrs server`, the
 //! project venv's Python, JSON files.
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -31,6 +32,11 @@ impl Tracking {
     }
 
     pub fn start_on(store: &str, dir: &Path, port: u16) -> Tracking {
+        Tracking::start_with(store, dir, port, &[])
+    }
+
+    /// `mlflowrs server` with `extra` flags, once it answers `/health`.
+    pub fn start_with(store: &str, dir: &Path, port: u16, extra: &[&str]) -> Tracking {
         let child = Command::new(env!("CARGO_BIN_EXE_mlflowrs"))
             .current_dir(dir)
             .args([
@@ -42,6 +48,7 @@ impl Tracking {
                 "--log",
                 "warn",
             ])
+            .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
@@ -117,4 +124,42 @@ pub fn run_python(args: &[&str]) -> String {
 
 pub fn read_json(path: &Path) -> Json {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// A throwaway PostgreSQL server (tests/tracking/postgres.py), stopped on drop.
+pub struct Postgres {
+    child: Child,
+    pub uri: String,
+}
+
+impl Postgres {
+    pub fn start() -> Postgres {
+        let mut child = Command::new(python())
+            .arg(repo_root().join("tests/tracking/postgres.py"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start tests/tracking/postgres.py");
+        let mut uri = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut uri)
+            .unwrap();
+        assert!(
+            uri.starts_with("postgresql://"),
+            "tests/tracking/postgres.py: {uri:?}"
+        );
+        Postgres {
+            child,
+            uri: uri.trim().to_string(),
+        }
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        // Its standard input closing is the script's signal to stop.
+        drop(self.child.stdin.take());
+        let _ = self.child.wait();
+    }
 }
