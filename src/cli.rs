@@ -215,6 +215,17 @@ pub enum EnvManager {
     Conda,
 }
 
+/// What runs `onnx`-flavor models.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OnnxBackend {
+    /// ONNX Runtime when its library is found, tract otherwise (in builds with tract).
+    Auto,
+    /// ONNX Runtime (loaded at run time).
+    Ort,
+    /// tract: pure Rust, no native library (cargo feature `tract`).
+    Tract,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum PyfuncBatching {
     Auto,
@@ -280,6 +291,19 @@ pub struct ModelArgs {
     /// ONNX Runtime intra-op threads per session (default: cores / workers, at least 1).
     #[arg(long, env = "MLFLOWRS_INTRA_OP_THREADS")]
     pub intra_op_threads: Option<usize>,
+    /// What runs `onnx` models: `ort` (ONNX Runtime), `tract` (pure Rust), or
+    /// `auto` (ONNX Runtime when its library is found, else tract).
+    #[arg(
+        long,
+        value_enum,
+        env = "MLFLOWRS_ONNX_BACKEND",
+        default_value = "auto"
+    )]
+    pub onnx_backend: OnnxBackend,
+    /// Sentences a `sentence_transformers` model (candle) encodes per forward
+    /// pass; a request with more runs in several passes.
+    #[arg(long, env = "MLFLOWRS_EMBEDDING_BATCH_SIZE", default_value_t = 32)]
+    pub embedding_batch_size: usize,
 }
 
 #[derive(Debug, Args)]

@@ -4,7 +4,7 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
 use crate::cli::{ModelArgs, ServeArgs, ServerArgs, StoreArgs};
-use crate::loader::{LoadOptions, PythonOptions};
+use crate::loader::{LoadOptions, OnnxBackend, PythonOptions};
 use crate::resolve::{HttpSettings, StoreConfig};
 
 #[derive(Debug, thiserror::Error)]
@@ -137,10 +137,29 @@ pub fn load_options(model: &ModelArgs, workers: Option<usize>) -> Result<LoadOpt
     };
     Ok(LoadOptions {
         ort_library: model.ort_library.clone(),
+        onnx_backend: onnx_backend(model.onnx_backend)?,
+        embedding_batch_size: at_least_one(
+            model.embedding_batch_size,
+            "--embedding-batch-size",
+            "",
+        )?,
         sessions,
         intra_op_threads: intra,
         python: python_options(model),
     })
+}
+
+fn onnx_backend(flag: crate::cli::OnnxBackend) -> Result<OnnxBackend, ConfigError> {
+    use crate::cli::OnnxBackend as Flag;
+    match flag {
+        Flag::Auto => Ok(OnnxBackend::Auto),
+        Flag::Ort => Ok(OnnxBackend::Ort),
+        Flag::Tract if cfg!(feature = "tract") => Ok(OnnxBackend::Tract),
+        Flag::Tract => Err(ConfigError::Invalid(
+            "--onnx-backend tract: this mlflowrs was built without tract (cargo feature `tract`)"
+                .into(),
+        )),
+    }
 }
 
 fn python_options(model: &ModelArgs) -> PythonOptions {

@@ -23,6 +23,12 @@ pub enum LoadError {
     },
     #[error(transparent)]
     Ort(#[from] onnx_ort::OrtError),
+    #[cfg(feature = "tract")]
+    #[error(transparent)]
+    Tract(#[from] onnx_tract::TractError),
+    #[cfg(feature = "candle")]
+    #[error(transparent)]
+    Candle(#[from] sentence_candle::CandleError),
     #[error(transparent)]
     Python(#[from] pyfunc::PyfuncError),
     #[error("{path}: graph inputs or outputs {names} are not tensors (sequences or maps, e.g. skl2onnx's ZipMap); mlflowrs's ONNX Runtime backend serves tensors only (convert with zipmap=False)")]
@@ -32,6 +38,10 @@ pub enum LoadError {
         native: String,
         python: Box<LoadError>,
     },
+    #[error(
+        "this mlflowrs was built without tract (cargo feature `tract`); use --onnx-backend ort"
+    )]
+    NoTract,
     #[error("--env-manager conda is not supported: mlflowrs builds Python environments with virtualenv or uv")]
     Conda,
 }
@@ -59,10 +69,22 @@ fn check_signature(mlmodel: &MlModel, dir: &Path) -> Result<(), LoadError> {
 #[derive(Debug, Clone)]
 pub struct LoadOptions {
     pub ort_library: Option<PathBuf>,
+    pub onnx_backend: OnnxBackend,
+    /// Sentences per candle forward pass (`--embedding-batch-size`).
+    pub embedding_batch_size: usize,
     /// ONNX sessions, or Python worker processes.
     pub sessions: usize,
     pub intra_op_threads: usize,
     pub python: PythonOptions,
+}
+
+/// What runs `onnx` models (`--onnx-backend`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnnxBackend {
+    Auto,
+    Ort,
+    /// Only accepted by the config in builds with the `tract` feature.
+    Tract,
 }
 
 /// How Python-only models are run.
@@ -90,20 +112,24 @@ pub struct LoadedModel {
 
 pub fn load(dir: &Path, opts: &LoadOptions) -> Result<LoadedModel, LoadError> {
     let mlmodel = MlModel::load(dir)?;
-    let Some(onnx) = mlmodel.flavor("onnx") else {
-        if mlmodel.flavor("python_function").is_some() {
+    let (flavor, native) =
+        if cfg!(feature = "candle") && mlmodel.flavor("sentence_transformers").is_some() {
+            ("sentence_transformers", load_candle(&mlmodel, opts))
+        } else if let Some(onnx) = mlmodel.flavor("onnx") {
+            ("onnx", load_onnx(&mlmodel, onnx, dir, opts))
+        } else if mlmodel.flavor("python_function").is_some() {
             return load_python(mlmodel, opts);
-        }
-        return Err(LoadError::NoFlavor {
-            path: dir.to_path_buf(),
-            flavors: mlmodel.flavor_names().join(", "),
-        });
-    };
-    match load_onnx(&mlmodel, onnx, dir, opts) {
+        } else {
+            return Err(LoadError::NoFlavor {
+                path: dir.to_path_buf(),
+                flavors: mlmodel.flavor_names().join(", "),
+            });
+        };
+    match native {
         Ok(model) => {
             tracing::info!(
-                flavor = "onnx",
-                backend = "onnx-ort",
+                flavor,
+                backend = model.backend_name(),
                 sessions = opts.sessions,
                 "model loaded"
             );
@@ -114,16 +140,28 @@ pub fn load(dir: &Path, opts: &LoadOptions) -> Result<LoadedModel, LoadError> {
         }
         // What the native backend cannot serve, mlflow can: same answers as
         // `mlflow models serve`, at Python's speed.
-        Err(e @ (LoadError::UnsupportedColumn { .. } | LoadError::NotTensors { .. }))
-            if mlmodel.flavor("python_function").is_some() =>
-        {
-            tracing::warn!(reason = %e, "serving this ONNX model through the Python fallback");
+        Err(e) if e.python_can_serve() && mlmodel.flavor("python_function").is_some() => {
+            tracing::warn!(reason = %e, flavor, "serving this model through the Python fallback");
             load_python(mlmodel, opts).map_err(|python| LoadError::Fallback {
                 native: e.to_string(),
                 python: Box::new(python),
             })
         }
         Err(e) => Err(e),
+    }
+}
+
+impl LoadError {
+    /// Failures of a native backend that mlflow's own loader does not share.
+    fn python_can_serve(&self) -> bool {
+        match self {
+            LoadError::UnsupportedColumn { .. } | LoadError::NotTensors { .. } => true,
+            #[cfg(feature = "tract")]
+            LoadError::Tract(onnx_tract::TractError::Unsupported { .. }) => true,
+            #[cfg(feature = "candle")]
+            LoadError::Candle(sentence_candle::CandleError::Unsupported { .. }) => true,
+            _ => false,
+        }
     }
 }
 
@@ -140,9 +178,62 @@ fn load_onnx(
         .ok_or_else(|| LoadError::NoOnnxData {
             path: dir.to_path_buf(),
         })?;
+    let model_file = mlmodel.root.join(data);
+    match opts.onnx_backend {
+        OnnxBackend::Ort => load_ort(onnx, dir, &model_file, opts),
+        OnnxBackend::Tract => load_tract(&model_file),
+        OnnxBackend::Auto => match onnx_ort::library::find(opts.ort_library.as_deref()) {
+            Ok(_) => load_ort(onnx, dir, &model_file, opts),
+            Err(missing) if cfg!(feature = "tract") => {
+                tracing::info!(reason = %missing, "ONNX Runtime not found: serving with tract (pure Rust)");
+                load_tract(&model_file)
+            }
+            Err(missing) => Err(missing.into()),
+        },
+    }
+}
+
+/// The model directory `mlflow.sentence_transformers` saved (the pyfunc
+/// flavor's `data`, `model.sentence_transformer` by default).
+#[cfg(feature = "candle")]
+fn load_candle(mlmodel: &MlModel, opts: &LoadOptions) -> Result<Arc<dyn Flavor>, LoadError> {
+    let data = mlmodel
+        .flavor("python_function")
+        .and_then(|f| f.get("data"))
+        .and_then(|d| d.as_str())
+        .unwrap_or("model.sentence_transformer");
+    let model =
+        sentence_candle::SentenceModel::load(&mlmodel.root.join(data), opts.embedding_batch_size)?;
+    Ok(Arc::new(model))
+}
+
+#[cfg(not(feature = "candle"))]
+fn load_candle(_mlmodel: &MlModel, _opts: &LoadOptions) -> Result<Arc<dyn Flavor>, LoadError> {
+    Err(LoadError::NoFlavor {
+        path: _mlmodel.root.clone(),
+        flavors: "sentence_transformers (this build has no candle feature)".into(),
+    })
+}
+
+#[cfg(feature = "tract")]
+fn load_tract(model_file: &Path) -> Result<Arc<dyn Flavor>, LoadError> {
+    Ok(Arc::new(onnx_tract::TractModel::load(model_file)?))
+}
+
+#[cfg(not(feature = "tract"))]
+fn load_tract(_model_file: &Path) -> Result<Arc<dyn Flavor>, LoadError> {
+    Err(LoadError::NoTract)
+}
+
+fn load_ort(
+    onnx: &serde_json::Value,
+    dir: &Path,
+    model_file: &Path,
+    opts: &LoadOptions,
+) -> Result<Arc<dyn Flavor>, LoadError> {
     onnx_ort::init_runtime(opts.ort_library.as_deref())?;
     let config = onnx_ort::SessionConfig::from_flavor(onnx, opts.sessions, opts.intra_op_threads)?;
-    let model = onnx_ort::OrtModel::load(&mlmodel.root.join(data), &config)?;
+    let model = onnx_ort::OrtModel::load(model_file, &config)?;
     let not_tensors: Vec<String> = model
         .inputs()
         .iter()

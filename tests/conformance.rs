@@ -1,263 +1,31 @@
 //! Replays the answers the real `mlflow models serve` gave (recorded by
-//! tests/conformance/record.py) against mlflowrs and compares status, media
-//! type and body. Floats may differ by 1e-5 relative; error messages may
-//! differ in wording, error codes and payload keys may not. The deviations
-//! listed in the README are listed here too, with what mlflowrs answers.
+//! tests/conformance/record.py) against mlflowrs (tests/common/replay.rs).
+//! Floats may differ by 1e-5 relative. The deviations listed in the README
+//! are listed there too, with what mlflowrs answers.
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use base64::Engine;
-use mlflowrs::pyjson::{self, Json};
-use serde_json::Value;
+use common::replay::{compare_body, replay_fixture, Replay, Tolerance};
+use common::repo_root;
 
-use common::{build_request, raw_request, repo_root, Server};
+const ONNX: Tolerance = Tolerance::Relative(1e-5);
 
-/// A documented deviation: (fixture or "*", case name, status, content type).
-const DEVIATIONS: &[(&str, &str, u16, &str)] = &[
-    // MLflow crashes with an unhandled AttributeError (500); mlflowrs answers 415.
-    ("*", "no_content_type", 415, "text/plain; charset=utf-8"),
-];
-
-/// MLflow flattens every output of a DataFrame request and fails when a
-/// classifier's label [N] and probabilities [N, 3] differ in length; for
-/// every such recorded failure mlflowrs answers 200 with one record per row
-/// (its shape is checked in tests/serve.rs).
-fn unequal_outputs_bug(expected: &Value) -> bool {
-    expected["status"] == 400
-        && expected
-            .get("body")
-            .and_then(Value::as_str)
-            .is_some_and(|b| {
-                b.contains("All arrays must be of the same length")
-                    && b.contains("Encountered an unexpected error")
-            })
+fn recorded_files() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(repo_root().join("tests/conformance/recorded"))
+        .expect("tests/conformance/recorded exists")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    files
 }
 
-fn recorded_dir() -> PathBuf {
-    repo_root().join("tests/conformance/recorded")
-}
-
-/// xorshift64, exactly as record.py generates random bodies.
-fn random_bytes(size: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed.max(1);
-    (0..size)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x & 0xff) as u8
-        })
-        .collect()
-}
-
-fn request_body(case: &Value) -> Vec<u8> {
-    if let Some(b) = case.get("body").and_then(Value::as_str) {
-        return b.as_bytes().to_vec();
-    }
-    if let Some(b) = case.get("body_b64").and_then(Value::as_str) {
-        return base64::engine::general_purpose::STANDARD.decode(b).unwrap();
-    }
-    let Some(gen) = case.get("body_gen") else {
-        return Vec::new();
-    };
-    let s = |k: &str| gen.get(k).and_then(Value::as_str).unwrap_or("").to_string();
-    let n = |k: &str| gen.get(k).and_then(Value::as_u64).unwrap_or(0);
-    match gen["kind"].as_str().unwrap() {
-        "repeat" => {
-            let units = vec![s("unit"); n("count") as usize];
-            format!("{}{}{}", s("prefix"), units.join(&s("sep")), s("suffix")).into_bytes()
-        }
-        "random" => random_bytes(n("size") as usize, n("seed")),
-        other => panic!("unknown body_gen kind {other}"),
-    }
-}
-
-fn close(a: f64, b: f64) -> bool {
-    (a.is_nan() && b.is_nan()) || a == b || (a - b).abs() <= 1e-5 * a.abs().max(b.abs())
-}
-
-/// Structural comparison with float tolerance; returns the first difference.
-fn diff(path: &str, want: &Json, got: &Json) -> Option<String> {
-    match (want, got) {
-        (Json::Float(a), Json::Float(b)) if close(*a, *b) => None,
-        (Json::List(a), Json::List(b)) => {
-            if a.len() != b.len() {
-                return Some(format!("{path}: list length {} != {}", a.len(), b.len()));
-            }
-            a.iter()
-                .zip(b)
-                .enumerate()
-                .find_map(|(i, (x, y))| diff(&format!("{path}[{i}]"), x, y))
-        }
-        (Json::Dict(a), Json::Dict(b)) => {
-            let ka: Vec<&String> = a.iter().map(|(k, _)| k).collect();
-            let kb: Vec<&String> = b.iter().map(|(k, _)| k).collect();
-            if ka != kb {
-                return Some(format!("{path}: keys {ka:?} != {kb:?}"));
-            }
-            a.iter()
-                .zip(b)
-                .find_map(|((k, x), (_, y))| diff(&format!("{path}.{k}"), x, y))
-        }
-        (a, b) if a == b => None,
-        (a, b) => Some(format!(
-            "{path}: {} != {}",
-            pyjson::to_string(a),
-            pyjson::to_string(b)
-        )),
-    }
-}
-
-fn compare_body(expected: &Value, got: &[u8]) -> Result<(), String> {
-    let want = match (
-        expected.get("body").and_then(Value::as_str),
-        expected.get("body_b64").and_then(Value::as_str),
-    ) {
-        (Some(b), _) => b.as_bytes().to_vec(),
-        (None, Some(b)) => base64::engine::general_purpose::STANDARD.decode(b).unwrap(),
-        _ => Vec::new(),
-    };
-    let truncated = expected
-        .get("body_truncated")
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
-    let want_json = pyjson::parse(&want);
-    let got_json = pyjson::parse(got);
-    let is_error = |j: &Json| j.get("error_code").is_some();
-    match (&want_json, &got_json) {
-        (_, Ok(g)) if truncated => {
-            let code = String::from_utf8_lossy(&want);
-            let got_code = g
-                .get("error_code")
-                .map(pyjson::to_string)
-                .unwrap_or_default();
-            if code.contains(&got_code) && !got_code.is_empty() {
-                Ok(())
-            } else {
-                Err(format!("error code {got_code} not in truncated answer"))
-            }
-        }
-        (Ok(w), Ok(g)) if is_error(w) => {
-            if w.get("error_code") != g.get("error_code") {
-                return Err(format!(
-                    "error_code {:?} != {:?}",
-                    w.get("error_code"),
-                    g.get("error_code")
-                ));
-            }
-            let keys = |j: &Json| match j {
-                Json::Dict(items) => items.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>(),
-                _ => Vec::new(),
-            };
-            if keys(w) != keys(g) {
-                return Err(format!("error keys {:?} != {:?}", keys(w), keys(g)));
-            }
-            Ok(())
-        }
-        (Ok(w), Ok(g)) => diff("$", w, g).map_or(Ok(()), Err),
-        _ if want == got => Ok(()),
-        _ => Err(format!(
-            "body {:?} != {:?}",
-            String::from_utf8_lossy(&want[..want.len().min(300)]),
-            String::from_utf8_lossy(&got[..got.len().min(300)])
-        )),
-    }
-}
-
-fn replay_fixture(file: &Path) -> (usize, Vec<String>) {
-    let rec: Value = serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
-    let fixture = rec["fixture"].as_str().unwrap().to_string();
-    let model = repo_root().join("tests/conformance/models").join(&fixture);
-    let args: Vec<String> = rec["server_args"]
-        .as_array()
-        .map(|a| a.iter().map(|v| v.as_str().unwrap().to_string()).collect())
-        .unwrap_or_default();
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let server = Server::start(&model, &args);
-    let mut failures = Vec::new();
-    let cases = rec["cases"].as_array().unwrap();
-    for case in cases {
-        let name = case["name"].as_str().unwrap();
-        let headers: Vec<(String, String)> = case["headers"]
-            .as_array()
-            .map(|h| {
-                h.iter()
-                    .map(|p| {
-                        (
-                            p[0].as_str().unwrap().to_string(),
-                            p[1].as_str().unwrap().to_string(),
-                        )
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        let body = request_body(case);
-        let req = build_request(
-            case["method"].as_str().unwrap(),
-            case["path"].as_str().unwrap(),
-            server.port,
-            &headers,
-            &body,
-        );
-        let (status, resp_headers, resp_body) = raw_request(server.port, &req);
-        let header = |k: &str| {
-            resp_headers
-                .iter()
-                .find(|(n, _)| n == k)
-                .map(|(_, v)| v.clone())
-        };
-        let expected = &case["expected"];
-        let deviation = DEVIATIONS
-            .iter()
-            .find(|(f, c, _, _)| (*f == "*" || *f == fixture) && name == *c)
-            .copied()
-            .or_else(|| unequal_outputs_bug(expected).then_some(("", "", 200, "application/json")));
-        let (want_status, want_ct) = match deviation {
-            Some((_, _, s, ct)) => (s, Some(ct.to_string())),
-            None => (
-                expected["status"].as_u64().unwrap() as u16,
-                expected["content_type"].as_str().map(str::to_string),
-            ),
-        };
-        let mut problems = Vec::new();
-        if status != want_status {
-            problems.push(format!("status {status} != {want_status}"));
-        }
-        if header("content-type") != want_ct {
-            problems.push(format!(
-                "content-type {:?} != {want_ct:?}",
-                header("content-type")
-            ));
-        }
-        if let Some(loc) = expected.get("location").and_then(Value::as_str) {
-            let path = |l: &str| l.splitn(4, '/').nth(3).map(str::to_string);
-            if header("location").as_deref().and_then(path) != path(loc) {
-                problems.push(format!("location {:?} != {loc}", header("location")));
-            }
-        }
-        if deviation.is_none() && problems.is_empty() {
-            if let Err(e) = compare_body(expected, &resp_body) {
-                problems.push(e);
-            } else if status == 200
-                && expected
-                    .get("body")
-                    .and_then(Value::as_str)
-                    .map(str::as_bytes)
-                    != Some(&resp_body[..])
-            {
-                // Equal within tolerance but not byte for byte: worth knowing.
-                eprintln!(
-                    "note: {fixture}/{name}: 200 answer equal within 1e-5 but not byte-identical"
-                );
-            }
-        }
-        if !problems.is_empty() {
-            failures.push(format!("{fixture}/{name}: {}", problems.join("; ")));
-        }
-    }
-    (cases.len(), failures)
+fn model_of(file: &std::path::Path) -> PathBuf {
+    let stem = file.file_stem().unwrap().to_string_lossy().into_owned();
+    repo_root().join("tests/conformance/models").join(stem)
 }
 
 #[test]
@@ -266,52 +34,58 @@ fn the_comparison_catches_differences() {
         serde_json::json!({"body": "{\"predictions\": {\"label\": [0], \"p\": [[0.5, 1e-08]]}}"});
     assert!(compare_body(
         &want,
-        b"{\"predictions\": {\"label\": [0], \"p\": [[0.5000001, 1e-08]]}}"
+        b"{\"predictions\": {\"label\": [0], \"p\": [[0.5000001, 1e-08]]}}",
+        ONNX
     )
     .is_ok());
     assert!(compare_body(
         &want,
-        b"{\"predictions\": {\"label\": [0], \"p\": [[0.51, 1e-08]]}}"
+        b"{\"predictions\": {\"label\": [0], \"p\": [[0.51, 1e-08]]}}",
+        ONNX
     )
     .is_err());
     assert!(compare_body(
         &want,
-        b"{\"predictions\": {\"label\": [1], \"p\": [[0.5, 1e-08]]}}"
+        b"{\"predictions\": {\"label\": [1], \"p\": [[0.5, 1e-08]]}}",
+        ONNX
     )
     .is_err());
     assert!(compare_body(
         &want,
-        b"{\"predictions\": {\"label\": [0.0], \"p\": [[0.5, 1e-08]]}}"
+        b"{\"predictions\": {\"label\": [0.0], \"p\": [[0.5, 1e-08]]}}",
+        ONNX
     )
     .is_err());
     assert!(compare_body(
         &want,
-        b"{\"predictions\": {\"p\": [[0.5, 1e-08]], \"label\": [0]}}"
+        b"{\"predictions\": {\"p\": [[0.5, 1e-08]], \"label\": [0]}}",
+        ONNX
     )
     .is_err());
     let err = serde_json::json!({"body": "{\"error_code\": \"BAD_REQUEST\", \"message\": \"x\", \"sqlstate\": \"KAM00\", \"error_class\": \"INVALID_PARAMETER_VALUE\"}"});
-    assert!(compare_body(&err, b"{\"error_code\": \"BAD_REQUEST\", \"message\": \"other words\", \"sqlstate\": \"KAM00\", \"error_class\": \"INVALID_PARAMETER_VALUE\"}").is_ok());
-    assert!(compare_body(&err, b"{\"error_code\": \"INVALID_PARAMETER_VALUE\", \"message\": \"x\", \"sqlstate\": \"KAM00\", \"error_class\": \"INVALID_PARAMETER_VALUE\"}").is_err());
-    assert!(compare_body(&err, b"{\"error_code\": \"BAD_REQUEST\", \"message\": \"x\", \"sqlstate\": \"KAM00\", \"error_class\": \"INVALID_PARAMETER_VALUE\", \"stack_trace\": \"t\"}").is_err());
+    assert!(compare_body(&err, b"{\"error_code\": \"BAD_REQUEST\", \"message\": \"other words\", \"sqlstate\": \"KAM00\", \"error_class\": \"INVALID_PARAMETER_VALUE\"}", ONNX).is_ok());
+    assert!(compare_body(&err, b"{\"error_code\": \"INVALID_PARAMETER_VALUE\", \"message\": \"x\", \"sqlstate\": \"KAM00\", \"error_class\": \"INVALID_PARAMETER_VALUE\"}", ONNX).is_err());
+    assert!(compare_body(&err, b"{\"error_code\": \"BAD_REQUEST\", \"message\": \"x\", \"sqlstate\": \"KAM00\", \"error_class\": \"INVALID_PARAMETER_VALUE\", \"stack_trace\": \"t\"}", ONNX).is_err());
     let text = serde_json::json!({"body": "The scoring server only supports UTF-8"});
-    assert!(compare_body(&text, b"The scoring server only supports UTF-8").is_ok());
-    assert!(compare_body(&text, b"The scoring server supports UTF-8").is_err());
+    assert!(compare_body(&text, b"The scoring server only supports UTF-8", ONNX).is_ok());
+    assert!(compare_body(&text, b"The scoring server supports UTF-8", ONNX).is_err());
 }
 
 #[test]
 fn recorded_mlflow_answers_replay_identically() {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(recorded_dir())
-        .expect("tests/conformance/recorded exists")
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    files.sort();
+    let files = recorded_files();
     assert!(!files.is_empty(), "no recorded fixtures");
     let mut total = 0;
     let mut failures = Vec::new();
     for f in &files {
-        let (n, mut fails) = replay_fixture(f);
+        let how = Replay {
+            model: model_of(f),
+            extra_args: &[],
+            env_remove: &[],
+            tolerance: ONNX,
+            ignore: &[],
+        };
+        let (n, mut fails) = replay_fixture(f, &how);
         total += n;
         failures.append(&mut fails);
     }
@@ -319,6 +93,54 @@ fn recorded_mlflow_answers_replay_identically() {
     assert!(
         failures.is_empty(),
         "{} of {total} cases differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// What tract answers differently from ONNX Runtime, case by case.
+#[cfg(feature = "tract")]
+const TRACT_IGNORE: &[(&str, &str)] = &[
+    // 1e300 becomes inf in float32 and every probability NaN; the label is
+    // then the arg-max over NaNs, which ONNX Runtime answers 1 and tract 0.
+    ("inputs_float_overflow", "arg-max over NaN probabilities"),
+];
+
+/// The ONNX fixtures served by tract, with no ONNX Runtime library in reach:
+/// `ORT_DYLIB_PATH` is unset and the server's memory map is checked for it.
+#[cfg(feature = "tract")]
+#[test]
+fn tract_backend_answers_as_mlflow_without_onnx_runtime() {
+    let files: Vec<PathBuf> = recorded_files()
+        .into_iter()
+        .filter(|f| !f.file_stem().unwrap().to_string_lossy().starts_with("py_"))
+        .collect();
+    assert!(files.len() >= 6, "ONNX fixtures missing: {files:?}");
+    let mut total = 0;
+    let mut failures = Vec::new();
+    for f in &files {
+        let how = Replay {
+            model: model_of(f),
+            extra_args: &["--onnx-backend", "tract"],
+            env_remove: &["ORT_DYLIB_PATH"],
+            tolerance: ONNX,
+            ignore: TRACT_IGNORE,
+        };
+        let (n, mut fails) = common::replay::replay_with(f, &how, |server| {
+            let maps = std::fs::read_to_string(format!("/proc/{}/maps", server.child.id()))
+                .expect("read the server's memory map");
+            assert!(
+                !maps.contains("libonnxruntime"),
+                "the tract backend loaded ONNX Runtime"
+            );
+        });
+        total += n;
+        failures.append(&mut fails);
+    }
+    assert!(total >= 300, "only {total} cases replayed");
+    assert!(
+        failures.is_empty(),
+        "{} of {total} cases differ under tract:\n{}",
         failures.len(),
         failures.join("\n")
     );

@@ -2,6 +2,7 @@
 //! parsing, schema enforcement, the flavor call and the answer's encoding.
 
 mod csv_input;
+mod embeddings;
 pub mod encode;
 mod enforce;
 pub mod error;
@@ -64,6 +65,18 @@ pub struct Scorer {
     pub max_rows: Option<usize>,
     /// Metric labels naming the model (`model`, `version`).
     pub labels: Vec<metrics::Label>,
+    /// Whose `predict` wrapper the answers follow.
+    wrapper: Wrapper,
+}
+
+/// MLflow's pyfunc wrappers differ in how they feed the model and shape
+/// its answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wrapper {
+    /// `mlflow.onnx`: named tensors in, a dict (or DataFrame) of outputs out.
+    Onnx,
+    /// `mlflow.sentence_transformers`: sentences in, a bare array out.
+    SentenceTransformers,
 }
 
 enum Body<'a> {
@@ -74,11 +87,17 @@ enum Body<'a> {
 
 impl Scorer {
     pub fn new(model: MlModel, flavor: Arc<dyn Flavor>) -> Scorer {
+        let wrapper = if model.flavor("sentence_transformers").is_some() {
+            Wrapper::SentenceTransformers
+        } else {
+            Wrapper::Onnx
+        };
         Scorer {
             model,
             flavor,
             max_rows: None,
             labels: Vec::new(),
+            wrapper,
         }
     }
 
@@ -141,7 +160,20 @@ impl Scorer {
             .signature
             .as_ref()
             .and_then(|s| s.params.as_deref());
-        params::enforce_params(parsed.params.as_ref(), param_specs).map_err(prefixed)?;
+        let params =
+            params::enforce_params(parsed.params.as_ref(), param_specs).map_err(prefixed)?;
+        if self.wrapper == Wrapper::SentenceTransformers {
+            let input = self.flavor.inputs().first().map_or("", |i| i.name.as_str());
+            return Ok(Prepared {
+                feeds: embeddings::feeds(input, enforced)?,
+                answer: Answer {
+                    frame_rows: None,
+                    unified_llm: parsed.unified_llm,
+                    bare: true,
+                    normalize: embeddings::normalize_requested(&params)?,
+                },
+            });
+        }
         let (feeds, frame_rows) = wrapper::feeds(self.flavor.as_ref(), enforced).map_err(|e| {
             if e.stack_trace.is_some() {
                 e
@@ -151,20 +183,20 @@ impl Scorer {
         })?;
         Ok(Prepared {
             feeds,
-            frame_rows,
-            unified_llm: parsed.unified_llm,
+            answer: Answer {
+                frame_rows,
+                unified_llm: parsed.unified_llm,
+                bare: false,
+                normalize: false,
+            },
         })
     }
 
     /// Runs one prepared request on its own.
     pub fn run(&self, prepared: Prepared) -> Reply {
-        let Prepared {
-            feeds,
-            frame_rows,
-            unified_llm,
-        } = prepared;
+        let Prepared { feeds, answer } = prepared;
         match wrapper::run(self.flavor.as_ref(), feeds) {
-            Ok(outputs) => finish(&outputs, frame_rows, unified_llm),
+            Ok(outputs) => finish(outputs, answer),
             Err(e) => Reply::error(&e),
         }
     }
@@ -197,7 +229,7 @@ impl Scorer {
                     .map(|(name, t)| (name.clone(), t.slice_rows(start, start + n)))
                     .collect();
                 start += n;
-                finish(&mine, p.frame_rows, p.unified_llm)
+                finish(mine, p.answer)
             })
             .collect()
     }
@@ -232,8 +264,19 @@ pub fn check_content_type(content_type: Option<&str>) -> Result<(), Reply> {
 /// A request parsed and enforced, ready for the model call.
 pub struct Prepared {
     feeds: Vec<flavor_api::Named>,
+    answer: Answer,
+}
+
+/// How a request's outputs are shaped into its answer.
+#[derive(Debug, Clone, Copy)]
+struct Answer {
+    /// Rows of a DataFrame input: outputs answered as records.
     frame_rows: Option<usize>,
     unified_llm: bool,
+    /// The single output answered as an array, not a dict of outputs.
+    bare: bool,
+    /// Rows L2-normalised after the model (sentence-transformers' param).
+    normalize: bool,
 }
 
 impl Prepared {
@@ -277,15 +320,23 @@ fn stack(batch: &[Prepared]) -> Option<(Vec<flavor_api::Named>, Vec<usize>)> {
 }
 
 /// Encodes model outputs as the answer body.
-fn finish(outputs: &[flavor_api::Named], frame_rows: Option<usize>, unified_llm: bool) -> Reply {
+fn finish(mut outputs: Vec<flavor_api::Named>, p: Answer) -> Reply {
     let mut answer = String::with_capacity(256);
-    if !unified_llm {
+    if !p.unified_llm {
         answer.push_str("{\"predictions\": ");
     }
-    if let Err(e) = wrapper::write_outputs(outputs, frame_rows, &mut answer) {
-        return Reply::error(&e);
+    if p.normalize {
+        embeddings::normalize_rows(&mut outputs);
     }
-    if !unified_llm {
+    match outputs.first() {
+        Some((_, t)) if p.bare => encode::write_tensor(t, &mut answer),
+        _ => {
+            if let Err(e) = wrapper::write_outputs(&outputs, p.frame_rows, &mut answer) {
+                return Reply::error(&e);
+            }
+        }
+    }
+    if !p.unified_llm {
         answer.push('}');
     }
     Reply::json(200, answer)

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod replay;
 pub mod serving;
 pub mod tracking;
 
@@ -43,8 +44,21 @@ impl Server {
 
     /// As `start_with`, with extra environment variables.
     pub fn start_with_env(args: &[String], envs: &[(String, String)]) -> Server {
+        Server::spawn(args, envs, &[])
+    }
+
+    /// As `start_with`, without these environment variables.
+    pub fn start_with_env_removed(args: &[String], remove: &[&str]) -> Server {
+        Server::spawn(args, &[], remove)
+    }
+
+    fn spawn(args: &[String], envs: &[(String, String)], remove: &[&str]) -> Server {
         let port = free_port();
-        let child = Command::new(env!("CARGO_BIN_EXE_mlflowrs"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_mlflowrs"));
+        for k in remove {
+            command.env_remove(k);
+        }
+        let child = command
             .current_dir(repo_root())
             .envs(envs.iter().map(|(k, v)| (k, v)))
             .args(["models", "serve"])
