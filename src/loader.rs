@@ -156,8 +156,6 @@ impl LoadError {
     fn python_can_serve(&self) -> bool {
         match self {
             LoadError::UnsupportedColumn { .. } | LoadError::NotTensors { .. } => true,
-            #[cfg(feature = "tract")]
-            LoadError::Tract(onnx_tract::TractError::Unsupported { .. }) => true,
             #[cfg(feature = "candle")]
             LoadError::Candle(sentence_candle::CandleError::Unsupported { .. }) => true,
             _ => false,
@@ -183,9 +181,12 @@ fn load_onnx(
         OnnxBackend::Ort => load_ort(onnx, dir, &model_file, opts),
         OnnxBackend::Tract => load_tract(&model_file),
         OnnxBackend::Auto => match onnx_ort::library::find(opts.ort_library.as_deref()) {
-            Ok(_) => load_ort(onnx, dir, &model_file, opts),
+            Ok(library) => {
+                tracing::info!(library = %library.display(), "ONNX Runtime found: serving with it (--onnx-backend auto)");
+                load_ort(onnx, dir, &model_file, opts)
+            }
             Err(missing) if cfg!(feature = "tract") => {
-                tracing::info!(reason = %missing, "ONNX Runtime not found: serving with tract (pure Rust)");
+                tracing::info!(reason = %missing, "ONNX Runtime not found: serving with tract, pure Rust (--onnx-backend auto)");
                 load_tract(&model_file)
             }
             Err(missing) => Err(missing.into()),

@@ -67,13 +67,15 @@ impl Pipeline {
         let (transformer_path, pooling_path, normalize) = match names.as_slice() {
             ["Transformer", "Pooling"] => (&kinds[0].1, &kinds[1].1, false),
             ["Transformer", "Pooling", "Normalize"] => (&kinds[0].1, &kinds[1].1, true),
-            _ => return Err(unsupported(
-                &modules_file,
-                format!(
+            _ => {
+                return Err(unsupported(
+                    &modules_file,
+                    format!(
                     "the module pipeline [{}] (Transformer, Pooling and an optional Normalize are)",
                     names.join(", ")
                 ),
-            )),
+                ))
+            }
         };
         let transformer_path = PathBuf::from(transformer_path);
         let pooling = read_pooling(&dir.join(pooling_path).join("config.json"))?;
