@@ -107,3 +107,47 @@ pub fn normalize_rows(outputs: &mut [Named]) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(items: &[(&str, Json)]) -> Vec<(String, Json)> {
+        items
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn encode_params_are_honoured_accepted_or_refused() {
+        assert!(!normalize_requested(&[]).unwrap());
+        assert!(normalize_requested(&params(&[("normalize_embeddings", Json::Bool(true))])).unwrap());
+        assert!(!normalize_requested(&params(&[
+            ("batch_size", Json::Int(8)),
+            ("precision", Json::Str("float32".into())),
+        ]))
+        .unwrap());
+        for bad in [
+            ("precision", Json::Str("int8".into())),
+            ("normalize_embeddings", Json::Str("yes".into())),
+            ("prompt_name", Json::Str("query".into())),
+        ] {
+            let e = normalize_requested(&params(&[bad.clone()])).unwrap_err();
+            assert_eq!(e.code, ErrorCode::InvalidParameterValue, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn rows_are_normalised_one_by_one() {
+        let mut outputs = vec![(
+            "embeddings".to_string(),
+            Tensor {
+                shape: vec![2, 2],
+                data: TensorData::F32(vec![3.0, 4.0, 0.0, 0.0]),
+            },
+        )];
+        normalize_rows(&mut outputs);
+        assert_eq!(outputs[0].1.data, TensorData::F32(vec![0.6, 0.8, 0.0, 0.0]));
+    }
+}
