@@ -22,7 +22,11 @@ fn feed(spec: &IoSpec, rows: usize) -> (String, Tensor) {
         .shape
         .iter()
         .enumerate()
-        .map(|(i, &d)| if d < 0 { if i == 0 { rows } else { 1 } } else { d as usize })
+        .map(|(i, &d)| match (d < 0, i) {
+            (true, 0) => rows,
+            (true, _) => 1,
+            _ => d as usize,
+        })
         .collect();
     let n: usize = shape.iter().product();
     let data = match spec.dtype {

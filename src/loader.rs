@@ -180,7 +180,10 @@ fn load_onnx(
     match opts.onnx_backend {
         OnnxBackend::Ort => load_ort(onnx, dir, &model_file, opts),
         OnnxBackend::Tract => load_tract(&model_file),
-        OnnxBackend::Auto => match onnx_ort::library::find(opts.ort_library.as_deref()) {
+        // A library named with --ort-library / ORT_DYLIB_PATH is a choice:
+        // when it is missing, say so rather than serve with tract.
+        OnnxBackend::Auto if opts.ort_library.is_some() => load_ort(onnx, dir, &model_file, opts),
+        OnnxBackend::Auto => match onnx_ort::library::find(None) {
             Ok(library) => {
                 tracing::info!(library = %library.display(), "ONNX Runtime found: serving with it (--onnx-backend auto)");
                 load_ort(onnx, dir, &model_file, opts)

@@ -32,6 +32,13 @@ fn random_and_truncated_bodies_get_mlflow_errors() {
     let (status, answer) = post_json(&server, &noise);
     assert_eq!(status, 400);
     assert_eq!(error_code(&answer), "\"BAD_REQUEST\"");
+    // MLflow echoes the whole body into its message; mlflowrs at most 4096
+    // bytes of it (escaped, so up to 6 characters a byte).
+    let size = pyjson::to_string(&answer).len();
+    assert!(
+        (4096..4096 * 6 + 1024).contains(&size),
+        "answer of {size} bytes"
+    );
     let (status, answer) = post_json(&server, br#"{"inputs": [[5.1, 3.5"#);
     assert_eq!(status, 400);
     assert!(

@@ -142,66 +142,116 @@ fn the_request_body_limit_holds_at_its_edge() {
     drop(server);
 }
 
+/// Every form of MLflow's published artifact path-traversal issues, against
+/// upload, download, list and delete: each gets a 4xx, and the files outside
+/// the artifact root are neither read, written nor deleted.
 #[test]
 fn artifact_paths_cannot_leave_the_artifact_root() {
     let dir = tempfile::tempdir().unwrap();
     let server = Tracking::start("sqlite:///mlflow.db", dir.path());
     let port = server.port;
+    const SECRET: &[u8] = b"secret-outside-the-root";
     let outside = dir.path().join("outside.txt");
-    for path in [
-        "/api/2.0/mlflow-artifacts/artifacts/../outside.txt",
-        "/api/2.0/mlflow-artifacts/artifacts/1/%2e%2e/%2e%2e/outside.txt",
-        "/api/2.0/mlflow-artifacts/artifacts/1/..%2F..%2Foutside.txt",
-    ] {
-        let put = build_request("PUT", path, port, &[], b"escaped");
-        let (status, _, body) = raw_request(port, &put);
-        assert!(
-            status == 400 || status == 404,
-            "PUT {path}: {status} {}",
-            String::from_utf8_lossy(&body)
+    std::fs::write(&outside, SECRET).unwrap();
+    let outside_dir = dir.path().join("outside-dir");
+    std::fs::create_dir(&outside_dir).unwrap();
+    std::fs::write(outside_dir.join("secret.txt"), SECRET).unwrap();
+    let root = dir.path().join("mlartifacts");
+    std::fs::create_dir_all(root.join("1")).unwrap();
+    std::os::unix::fs::symlink(&outside_dir, root.join("link")).unwrap();
+    std::os::unix::fs::symlink(&outside, root.join("1/leak.txt")).unwrap();
+
+    let base = "/api/2.0/mlflow-artifacts/artifacts/";
+    let forms = [
+        "../outside.txt",
+        "1/../../outside.txt",
+        "1/%2e%2e/%2e%2e/outside.txt",
+        "1/..%2F..%2Foutside.txt",
+        "1/%252e%252e/%252e%252e/outside.txt",
+        "1/%25252e%25252e/%25252e%25252e/outside.txt",
+        "%2F..%2Foutside.txt",
+        "%2Fetc%2Fpasswd",
+        "1/..%5C..%5Coutside.txt",
+        "1/a%5Cb.txt",
+        "C:%5Coutside.txt",
+        "%5C%5Chost%5Cshare%5Coutside.txt",
+        "1/a%00.txt",
+        "1/a%0a.txt",
+        "1/a%23b.txt",
+        "link/secret.txt",
+        "link/new.txt",
+        "link",
+        "1/leak.txt",
+    ];
+    let request = |method: &str, path: &str, body: &[u8]| {
+        let (status, _, body) = raw_request(port, &build_request(method, path, port, &[], body));
+        (status, body)
+    };
+    let untouched = || {
+        assert_eq!(std::fs::read(&outside).unwrap(), SECRET);
+        assert_eq!(
+            std::fs::read(outside_dir.join("secret.txt")).unwrap(),
+            SECRET
         );
+        assert!(!outside_dir.join("new.txt").exists());
+        assert_eq!(std::fs::read_dir(&outside_dir).unwrap().count(), 1);
+    };
+    for form in forms {
+        let path = format!("{base}{form}");
+        for method in ["PUT", "GET", "DELETE"] {
+            let (status, body) = request(method, &path, b"escaped");
+            assert!(
+                (400..500).contains(&status),
+                "{method} {form}: {status} {}",
+                String::from_utf8_lossy(&body)
+            );
+            assert!(
+                !body.windows(SECRET.len()).any(|w| w == SECRET),
+                "{method} {form} read a file outside the root"
+            );
+            untouched();
+        }
+        let (status, body) = request("GET", &format!("{base}?path={form}"), b"");
+        let listed = String::from_utf8_lossy(&body);
         assert!(
-            !outside.exists(),
-            "PUT {path} wrote outside the artifact root"
+            (400..500).contains(&status) || (status == 200 && !listed.contains("secret")),
+            "list {form}: {status} {listed}"
         );
-        let (status, _, _) = raw_request(port, &build_request("GET", path, port, &[], b""));
-        assert!(status == 400 || status == 404, "GET {path}: {status}");
     }
-    let (status, _, body) = raw_request(
-        port,
-        &build_request(
-            "GET",
-            "/api/2.0/mlflow-artifacts/artifacts?path=../..",
-            port,
-            &[],
-            b"",
-        ),
-    );
+    // The forms MLflow itself refuses get its 400 INVALID_PARAMETER_VALUE.
+    for form in [
+        "../outside.txt",
+        "1/%252e%252e/%252e%252e/outside.txt",
+        "link/secret.txt",
+    ] {
+        let (status, body) = request("GET", &format!("{base}{form}"), b"");
+        let err: Json = serde_json::from_slice(&body).unwrap();
+        assert_eq!(
+            (status, err["error_code"].as_str()),
+            (400, Some("INVALID_PARAMETER_VALUE")),
+            "{form}"
+        );
+    }
+    let (status, body) = request("GET", &format!("{base}?path=link"), b"");
     assert_eq!(status, 400, "{}", String::from_utf8_lossy(&body));
-    // A normal upload lands under ./mlartifacts and reads back.
-    let put = build_request(
-        "PUT",
-        "/api/2.0/mlflow-artifacts/artifacts/1/r/a.txt",
-        port,
-        &[],
-        b"hello",
-    );
-    assert_eq!(raw_request(port, &put).0, 200);
-    assert_eq!(
-        std::fs::read(dir.path().join("mlartifacts/1/r/a.txt")).unwrap(),
-        b"hello"
-    );
-    let (status, _, body) = raw_request(
-        port,
-        &build_request(
-            "GET",
-            "/api/2.0/mlflow-artifacts/artifacts/1/r/a.txt",
-            port,
-            &[],
-            b"",
-        ),
-    );
-    assert_eq!((status, body.as_slice()), (200, &b"hello"[..]));
+
+    // Names that only look odd stay inside the root and round-trip.
+    for (form, file) in [
+        ("1/r/a.txt", "1/r/a.txt"),
+        ("1/r/a+b%20c.txt", "1/r/a+b c.txt"),
+    ] {
+        assert_eq!(
+            request("PUT", &format!("{base}{form}"), b"hello").0,
+            200,
+            "{form}"
+        );
+        assert_eq!(std::fs::read(root.join(file)).unwrap(), b"hello");
+        assert_eq!(
+            request("GET", &format!("{base}{form}"), b""),
+            (200, b"hello".to_vec())
+        );
+    }
+    untouched();
 }
 
 #[test]

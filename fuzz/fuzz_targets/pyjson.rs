@@ -18,7 +18,9 @@ fn same(a: &pyjson::Json, b: &pyjson::Json) -> bool {
     use pyjson::Json;
     match (a, b) {
         (Json::Float(x), Json::Float(y)) => x == y || (x.is_nan() && y.is_nan()),
-        (Json::List(x), Json::List(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(p, q)),
+        (Json::List(x), Json::List(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(p, q))
+        }
         (Json::Dict(x), Json::Dict(y)) => {
             x.len() == y.len() && x.iter().zip(y).all(|((k, p), (l, q))| k == l && same(p, q))
         }

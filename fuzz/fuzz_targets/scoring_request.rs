@@ -32,8 +32,13 @@ impl Flavor for GraphOnly {
 }
 
 fn scorer(fixture: &str, inputs: Vec<IoSpec>) -> Scorer {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/conformance/models").join(fixture);
-    Scorer::new(MlModel::load(&dir).expect("fixture MLmodel"), Arc::new(GraphOnly(inputs)))
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/conformance/models")
+        .join(fixture);
+    Scorer::new(
+        MlModel::load(&dir).expect("fixture MLmodel"),
+        Arc::new(GraphOnly(inputs)),
+    )
 }
 
 fn scorers() -> &'static [Scorer] {
@@ -45,9 +50,24 @@ fn scorers() -> &'static [Scorer] {
             shape,
         };
         vec![
-            scorer("iris_unnamed", vec![spec("float_input", DType::F32, vec![-1, 4])]),
-            scorer("multi_input", vec![spec("x", DType::F64, vec![-1, 2]), spec("y", DType::I64, vec![-1])]),
-            scorer("mixed_columns", vec![spec("a", DType::I64, vec![-1]), spec("b", DType::F64, vec![-1])]),
+            scorer(
+                "iris_unnamed",
+                vec![spec("float_input", DType::F32, vec![-1, 4])],
+            ),
+            scorer(
+                "multi_input",
+                vec![
+                    spec("x", DType::F64, vec![-1, 2]),
+                    spec("y", DType::I64, vec![-1]),
+                ],
+            ),
+            scorer(
+                "mixed_columns",
+                vec![
+                    spec("a", DType::I64, vec![-1]),
+                    spec("b", DType::F64, vec![-1]),
+                ],
+            ),
         ]
     })
 }

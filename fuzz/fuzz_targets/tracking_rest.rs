@@ -19,7 +19,11 @@ struct Fixture {
 fn fixture() -> &'static Fixture {
     static F: OnceLock<Fixture> = OnceLock::new();
     F.get_or_init(|| {
-        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
         let dir = std::env::temp_dir().join(format!("mlflowrs-fuzz-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let settings = mlflowrs::tracking::Settings {
@@ -32,10 +36,15 @@ fn fixture() -> &'static Fixture {
         };
         let server = {
             let _guard = runtime.enter();
-            mlflowrs::tracking::Server::open(settings, runtime.handle().clone()).expect("open store")
+            mlflowrs::tracking::Server::open(settings, runtime.handle().clone())
+                .expect("open store")
         };
         let router = mlflowrs::tracking::router(Arc::new(server));
-        Fixture { runtime, router, _dir: dir }
+        Fixture {
+            runtime,
+            router,
+            _dir: dir,
+        }
     })
 }
 
@@ -87,7 +96,11 @@ fuzz_target!(|data: &[u8]| {
     };
     let path = PATHS[usize::from(selector) % PATHS.len()];
     let method = METHODS[usize::from(selector / 32) % METHODS.len()];
-    let uri = if query.is_empty() { path.to_string() } else { format!("{path}?{query}") };
+    let uri = if query.is_empty() {
+        path.to_string()
+    } else {
+        format!("{path}?{query}")
+    };
     let Ok(request) = Request::builder()
         .method(method)
         .uri(uri)
@@ -97,10 +110,19 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let f = fixture();
-    let response = f.runtime.block_on(f.router.clone().oneshot(request)).unwrap();
+    let response = f
+        .runtime
+        .block_on(f.router.clone().oneshot(request))
+        .unwrap();
     let status = response.status();
     if status.is_server_error() {
-        let text = f.runtime.block_on(axum::body::to_bytes(response.into_body(), 1 << 20)).unwrap_or_default();
-        panic!("{method} {path}: {status} {}", String::from_utf8_lossy(&text));
+        let text = f
+            .runtime
+            .block_on(axum::body::to_bytes(response.into_body(), 1 << 20))
+            .unwrap_or_default();
+        panic!(
+            "{method} {path}: {status} {}",
+            String::from_utf8_lossy(&text)
+        );
     }
 });

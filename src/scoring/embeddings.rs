@@ -122,7 +122,9 @@ mod tests {
     #[test]
     fn encode_params_are_honoured_accepted_or_refused() {
         assert!(!normalize_requested(&[]).unwrap());
-        assert!(normalize_requested(&params(&[("normalize_embeddings", Json::Bool(true))])).unwrap());
+        assert!(
+            normalize_requested(&params(&[("normalize_embeddings", Json::Bool(true))])).unwrap()
+        );
         assert!(!normalize_requested(&params(&[
             ("batch_size", Json::Int(8)),
             ("precision", Json::Str("float32".into())),
@@ -133,7 +135,7 @@ mod tests {
             ("normalize_embeddings", Json::Str("yes".into())),
             ("prompt_name", Json::Str("query".into())),
         ] {
-            let e = normalize_requested(&params(&[bad.clone()])).unwrap_err();
+            let e = normalize_requested(&params(std::slice::from_ref(&bad))).unwrap_err();
             assert_eq!(e.code, ErrorCode::InvalidParameterValue, "{bad:?}");
         }
     }

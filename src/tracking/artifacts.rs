@@ -14,18 +14,75 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use super::error::ApiError;
 use super::json::object;
 
-/// `rel` joined under `root`, refusing anything that could leave it.
+/// `rel` (a path as the client sent it, decoded once) joined under `root`,
+/// refusing anything that could leave it, as MLflow's `validate_path_is_safe`
+/// and `validate_path_within_directory` do: the text is checked after
+/// decoding until it stops changing (so `%252e%252e` is `..`), and a
+/// symlink under the root may not lead out of it. mlflowrs also refuses
+/// backslashes and control characters, which MLflow escapes into names.
 pub fn safe_join(root: &Path, rel: &str) -> Result<PathBuf, ApiError> {
-    let decoded = super::request::percent_decode(rel);
-    let rel_path = Path::new(&decoded);
-    let bad = decoded.contains('\0')
-        || rel_path
+    let invalid = || ApiError::invalid_parameter("Invalid path");
+    let fully = decode_until_stable(rel).ok_or_else(invalid)?;
+    let windows_absolute = fully.starts_with("//")
+        || (fully.len() >= 2
+            && fully.as_bytes()[1] == b':'
+            && fully.as_bytes()[0].is_ascii_alphabetic());
+    let bad = fully.contains('#')
+        || fully.contains('\\')
+        || fully.chars().any(|c| c.is_control())
+        || windows_absolute
+        || Path::new(&fully)
+            .components()
+            .any(|c| !matches!(c, Component::Normal(_)))
+        || Path::new(rel)
             .components()
             .any(|c| !matches!(c, Component::Normal(_)));
     if bad {
-        return Err(ApiError::invalid_parameter("Invalid path"));
+        return Err(invalid());
     }
-    Ok(root.join(rel_path))
+    let path = root.join(rel);
+    if !inside_after_links(root, &path) {
+        return Err(ApiError::invalid_parameter(
+            "Invalid path: resolved path is outside the artifact directory",
+        ));
+    }
+    Ok(path)
+}
+
+/// Percent-decoding repeated until the text stops changing (at most 10
+/// rounds, as MLflow's `_decode`); `None` when it never settles.
+fn decode_until_stable(text: &str) -> Option<String> {
+    let mut current = text.to_string();
+    for _ in 0..10 {
+        let next = super::request::percent_decode_path(&current);
+        if next == current {
+            return Some(current);
+        }
+        current = next;
+    }
+    None
+}
+
+/// Whether `path`, with every symlink resolved, is still under `root`. The
+/// deepest part of it that exists is resolved, so that a directory created
+/// later for an upload cannot be reached through a link either.
+fn inside_after_links(root: &Path, path: &Path) -> bool {
+    let Ok(real_root) = root.canonicalize() else {
+        // No root yet: nothing under it can be a link.
+        return true;
+    };
+    let mut existing = path;
+    loop {
+        if existing.symlink_metadata().is_ok() {
+            return existing
+                .canonicalize()
+                .is_ok_and(|real| real.starts_with(&real_root));
+        }
+        match existing.parent() {
+            Some(parent) => existing = parent,
+            None => return false,
+        }
+    }
 }
 
 pub async fn upload(root: &Path, rel: &str, body: Body) -> Result<Response, ApiError> {

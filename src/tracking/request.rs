@@ -257,24 +257,32 @@ pub fn url_pairs(query: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Percent-decoding of a URL path: `+` stays a plus (only query strings
+/// encode spaces as `+`).
+pub fn percent_decode_path(s: &str) -> String {
+    decode(s, false)
+}
+
 pub fn percent_decode(s: &str) -> String {
+    decode(s, true)
+}
+
+fn decode(s: &str, plus_is_space: bool) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                match u8::from_str_radix(
-                    std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"),
-                    16,
-                ) {
-                    Ok(b) => {
-                        out.push(b);
-                        i += 2;
-                    }
-                    Err(_) => out.push(b'%'),
-                }
+            b'+' if plus_is_space => out.push(b' '),
+            // Two hex digits, as Python's unquote wants (from_str_radix
+            // would also take a sign).
+            b'%' if i + 2 < bytes.len()
+                && bytes[i + 1].is_ascii_hexdigit()
+                && bytes[i + 2].is_ascii_hexdigit() =>
+            {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("00");
+                out.push(u8::from_str_radix(hex, 16).unwrap_or(0));
+                i += 2;
             }
             b => out.push(b),
         }

@@ -240,7 +240,7 @@ async fn route(server: Arc<Server>, request: HttpRequest) -> Result<Response, Ap
             return Ok(flask_page(StatusCode::NOT_FOUND));
         }
         let root = server.settings.artifacts_destination.clone();
-        let rel = rest.trim_start_matches('/');
+        let rel = &crate::tracking::request::percent_decode_path(rest.trim_start_matches('/'));
         return match (method, rel.is_empty()) {
             (Method::GET, true) => {
                 let path = url_pairs(query.as_deref().unwrap_or(""))

@@ -9,7 +9,7 @@ use super::{redact, LoggedModelRecord, RunRecord, VersionRecord};
 use crate::resolve::ResolveError;
 
 /// How to talk to a tracking server: MLflow's client environment.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct HttpSettings {
     pub username: Option<String>,
     pub password: Option<String>,
@@ -18,6 +18,22 @@ pub struct HttpSettings {
     /// A CA bundle (PEM) to trust, for servers with private certificates.
     pub server_cert_path: Option<std::path::PathBuf>,
     pub timeout: Duration,
+}
+
+/// Secrets print as `***`, so that a settings dump in a log or an error
+/// never carries them.
+impl std::fmt::Debug for HttpSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hidden = |s: &Option<String>| s.as_ref().map(|_| "***");
+        f.debug_struct("HttpSettings")
+            .field("username", &self.username)
+            .field("password", &hidden(&self.password))
+            .field("token", &hidden(&self.token))
+            .field("insecure_tls", &self.insecure_tls)
+            .field("server_cert_path", &self.server_cert_path)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
 }
 
 impl HttpSettings {
