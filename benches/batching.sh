@@ -16,8 +16,9 @@ command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; e
 [ -x .venv/bin/python ] || { echo "no .venv: run scripts/test.sh first" >&2; exit 1; }
 ORT_DYLIB_PATH="$(ls "$PWD"/.venv/lib/python3*/site-packages/onnxruntime/capi/libonnxruntime.so.1.31.1)"
 export ORT_DYLIB_PATH
-# The same targets as benches/e2e.sh, so that the two share one build.
-cargo build --release -j2 --bin mlflowrs --example axum-echo >&2
+# The release configuration (README: tract and candle enabled), the same
+# targets as the other benches, so that they share one build.
+cargo build --release -j2 --features tract,candle --bin mlflowrs --example axum-echo >&2
 BIN="$CARGO_TARGET_DIR/release/mlflowrs"
 
 work=$(mktemp -d)

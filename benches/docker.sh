@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/mlflowrs/target}"
-# The same targets as benches/e2e.sh, so that they share one build.
+# The default build (no tract, no candle): the image figures in the README are for it.
 cargo build --release -j2 --bin mlflowrs --example axum-echo >&2
 BIN="$CARGO_TARGET_DIR/release/mlflowrs"
 ORT_DYLIB_PATH="$(ls "$PWD"/.venv/lib/python3*/site-packages/onnxruntime/capi/libonnxruntime.so.1.31.1)"

@@ -15,7 +15,7 @@ DURATION="${1:-10}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/mlflowrs/target}"
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
 [ -x .venv/bin/mlflow ] || { echo "no .venv: run scripts/test.sh first" >&2; exit 1; }
-cargo build --release -j2 --bin mlflowrs --example axum-echo >&2
+cargo build --release -j2 --features tract,candle --bin mlflowrs --example axum-echo >&2
 BIN="$CARGO_TARGET_DIR/release/mlflowrs"
 work=$(mktemp -d)
 pid=""

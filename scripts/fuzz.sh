@@ -16,7 +16,7 @@ shift || true
 export CARGO_TARGET_DIR="${FUZZ_TARGET_DIR:-$HOME/.cache/mlflowrs/fuzz-target}"
 export RUSTC_BOOTSTRAP=1
 if ! cargo fuzz --version >/dev/null 2>&1; then
-  cargo install --locked cargo-fuzz@0.13.1
+  cargo install --locked cargo-fuzz@0.13.2
 fi
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || mapfile -t targets < <(cd fuzz && cargo fuzz list)

@@ -2,7 +2,8 @@
 # The test command: creates the project-local virtualenv with the pinned
 # Python packages (the real mlflow, used to make and record fixtures, and
 # the onnxruntime wheel whose shared library the tests load), checks
-# formatting and lints, builds, and runs every test.
+# formatting and lints, builds, runs every test and a short run of every
+# fuzz target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/mlflowrs/target}"
@@ -28,3 +29,5 @@ cargo clippy -j2 -p mlflowrs --lib --bins -- -D warnings
 # Every flavor, tract and candle included, is linted and tested.
 cargo clippy -j2 --workspace --all-targets --all-features -- -D warnings
 cargo test -j2 --workspace --all-features
+# A short run of every fuzz target on its committed corpus (SECURITY.md).
+scripts/fuzz.sh 15

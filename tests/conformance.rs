@@ -7,7 +7,7 @@ mod common;
 
 use std::path::PathBuf;
 
-use common::replay::{compare_body, replay_fixture, Replay, Tolerance};
+use common::replay::{compare_body, replay_with, Replay, Tolerance};
 use common::repo_root;
 
 const ONNX: Tolerance = Tolerance::Relative(1e-5);
@@ -75,24 +75,37 @@ fn the_comparison_catches_differences() {
 fn recorded_mlflow_answers_replay_identically() {
     let files = recorded_files();
     assert!(!files.is_empty(), "no recorded fixtures");
+    replay_all(&files, &[], &[], &[], 80, |_| {});
+}
+
+/// Replays `files` with these flags, removed variables and ignored cases;
+/// fails listing every differing case, or when fewer than `min_cases` ran.
+fn replay_all(
+    files: &[PathBuf],
+    extra_args: &[&str],
+    env_remove: &[&str],
+    ignore: &[(&str, &str)],
+    min_cases: usize,
+    inspect: impl Fn(&common::Server),
+) {
     let mut total = 0;
     let mut failures = Vec::new();
-    for f in &files {
+    for f in files {
         let how = Replay {
             model: model_of(f),
-            extra_args: &[],
-            env_remove: &[],
+            extra_args,
+            env_remove,
             tolerance: ONNX,
-            ignore: &[],
+            ignore,
         };
-        let (n, mut fails) = replay_fixture(f, &how);
+        let (n, mut fails) = replay_with(f, &how, &inspect);
         total += n;
         failures.append(&mut fails);
     }
-    assert!(total >= 80, "only {total} recorded cases");
+    assert!(total >= min_cases, "only {total} recorded cases");
     assert!(
         failures.is_empty(),
-        "{} of {total} cases differ:\n{}",
+        "{} of {total} cases differ (flags {extra_args:?}):\n{}",
         failures.len(),
         failures.join("\n")
     );
@@ -116,32 +129,19 @@ fn tract_backend_answers_as_mlflow_without_onnx_runtime() {
         .filter(|f| !f.file_stem().unwrap().to_string_lossy().starts_with("py_"))
         .collect();
     assert!(files.len() >= 6, "ONNX fixtures missing: {files:?}");
-    let mut total = 0;
-    let mut failures = Vec::new();
-    for f in &files {
-        let how = Replay {
-            model: model_of(f),
-            extra_args: &["--onnx-backend", "tract"],
-            env_remove: &["ORT_DYLIB_PATH"],
-            tolerance: ONNX,
-            ignore: TRACT_IGNORE,
-        };
-        let (n, mut fails) = common::replay::replay_with(f, &how, |server| {
+    replay_all(
+        &files,
+        &["--onnx-backend", "tract"],
+        &["ORT_DYLIB_PATH"],
+        TRACT_IGNORE,
+        300,
+        |server| {
             let maps = std::fs::read_to_string(format!("/proc/{}/maps", server.child.id()))
                 .expect("read the server's memory map");
             assert!(
                 !maps.contains("libonnxruntime"),
                 "the tract backend loaded ONNX Runtime"
             );
-        });
-        total += n;
-        failures.append(&mut fails);
-    }
-    assert!(total >= 300, "only {total} cases replayed");
-    assert!(
-        failures.is_empty(),
-        "{} of {total} cases differ under tract:\n{}",
-        failures.len(),
-        failures.join("\n")
+        },
     );
 }

@@ -12,8 +12,9 @@ fuzz_target!(|data: &[u8]| {
     let _ = uri::scheme(text);
     let _ = uri::local_path(text);
     let _ = uri::parse(text);
-    let (base, sub) = text.split_at(text.len() / 2);
-    if text.is_char_boundary(text.len() / 2) {
+    let mid = text.len() / 2;
+    if text.is_char_boundary(mid) {
+        let (base, sub) = text.split_at(mid);
         let _ = uri::join(base, sub);
     }
     let _ = uri::canonical_stage(text);
