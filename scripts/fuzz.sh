@@ -38,7 +38,7 @@ for t in "${targets[@]}"; do
     -print_final_stats=1 > "$log" 2>&1
   status=$?
   set -e
-  grep -E "stat::number_of_executed_units|stat::peak_rss|INFO: Done|cov: .* (DONE|INITED)|ERROR|panicked|SUMMARY" "$log" | tail -8 >&2 || true
+  grep -E "stat::number_of_executed_units|stat::peak_rss|^Done |(DONE|INITED) +cov:|ERROR|panicked|SUMMARY" "$log" | tail -8 >&2 || true
   [ "$status" -eq 0 ] || tail -40 "$log" >&2
   rm -f "$log"
   [ "${FUZZ_GROW:-0}" = 1 ] || rm -rf "$scratch"
