@@ -92,6 +92,10 @@ pub struct ServerArgs {
     /// overflow); further requests wait for a free one.
     #[arg(long, env = "MLFLOWRS_MAX_DB_CONNECTIONS", default_value_t = 15)]
     pub max_db_connections: usize,
+    /// Seconds a client may take to send a request's headers, and an idle
+    /// keep-alive connection may wait for its next request.
+    #[arg(long, env = "MLFLOWRS_HEADER_TIMEOUT", default_value_t = 30)]
+    pub header_timeout: u64,
 }
 
 #[derive(Debug, Args)]
@@ -339,6 +343,11 @@ pub struct ServeArgs {
     /// Seconds in-flight requests may take to finish after SIGTERM/SIGINT.
     #[arg(long, env = "MLFLOWRS_SHUTDOWN_TIMEOUT", default_value_t = 30)]
     pub shutdown_timeout: u64,
+    /// Seconds a client may take to send a request's headers, and an idle
+    /// keep-alive connection may wait for its next request; then the
+    /// connection is closed.
+    #[arg(long, env = "MLFLOWRS_HEADER_TIMEOUT", default_value_t = 30)]
+    pub header_timeout: u64,
     /// Route `/invocations` between served models by weight, e.g. `a=90,b=10`.
     #[arg(long, env = "MLFLOWRS_SPLIT")]
     pub split: Option<String>,
@@ -373,6 +382,11 @@ pub struct ServeArgs {
     /// Serve `/metrics` on this port of --host instead of the scoring port.
     #[arg(long, env = "MLFLOWRS_METRICS_PORT")]
     pub metrics_port: Option<u16>,
+    /// Require `Authorization: Bearer <KEY>` on every route but the health
+    /// checks (`/ping`, `/health`, `/v2/health/*`). Prefer the environment
+    /// variable: a flag shows in the process list.
+    #[arg(long, env = "MLFLOWRS_API_KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
     /// Print help.
     #[arg(long, action = clap::ArgAction::Help)]
     pub help: Option<bool>,

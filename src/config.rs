@@ -36,6 +36,7 @@ pub fn tracking_settings(
     for (flag, value) in [
         ("--max-request-bytes", args.max_request_bytes),
         ("--max-db-connections", args.max_db_connections),
+        ("--header-timeout", args.header_timeout as usize),
     ] {
         if value == 0 {
             return Err(ConfigError::Invalid(format!("{flag} must be at least 1")));
@@ -256,12 +257,16 @@ pub struct ServeConfig {
     /// `None`: no row limit.
     pub max_rows: Option<usize>,
     pub shutdown_timeout: Duration,
+    /// How long a client may take to send its request headers.
+    pub header_timeout: Duration,
     pub load: LoadOptions,
     pub stores: StoreConfig,
     /// How often model URIs are re-resolved to pick up moved aliases and stages.
     pub watch_interval: Option<Duration>,
     /// Where `/metrics` is served when not on the scoring port.
     pub metrics_addr: Option<SocketAddr>,
+    /// The bearer token every request but the health checks must carry.
+    pub api_key: Option<crate::server::ApiKey>,
 }
 
 impl ServeConfig {
@@ -339,9 +344,23 @@ impl ServeConfig {
             },
             max_rows: (args.max_rows > 0).then_some(args.max_rows),
             shutdown_timeout: Duration::from_secs(args.shutdown_timeout),
+            header_timeout: Duration::from_secs(at_least_one(
+                args.header_timeout,
+                "--header-timeout",
+                " second",
+            )?),
             load,
             stores: store_config(&args.model.store),
             metrics_addr: args.metrics_port.map(|p| SocketAddr::new(addr.ip(), p)),
+            api_key: match args.api_key.as_deref() {
+                None => None,
+                Some("") => {
+                    return Err(ConfigError::Invalid(
+                        "--api-key / MLFLOWRS_API_KEY is set but empty".into(),
+                    ))
+                }
+                Some(key) => Some(crate::server::ApiKey::new(key)),
+            },
             watch_interval: (args.watch_interval > 0)
                 .then(|| Duration::from_secs(args.watch_interval)),
         })

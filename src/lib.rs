@@ -9,6 +9,7 @@ pub mod commands;
 pub mod config;
 pub mod docker;
 pub mod engine;
+pub mod listener;
 pub mod loader;
 pub mod mlmodel;
 pub mod pyjson;

@@ -47,7 +47,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()?;
-            runtime.block_on(mlflowrs::commands::server::run(settings, addr))
+            let header_timeout = std::time::Duration::from_secs(args.header_timeout);
+            runtime.block_on(mlflowrs::commands::server::run(
+                settings,
+                addr,
+                header_timeout,
+            ))
         }
     }
 }

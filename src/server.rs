@@ -137,6 +137,63 @@ pub struct AppState {
     pub permits: Arc<Semaphore>,
     /// Renders `/metrics`; `None` when no recorder is installed.
     pub metrics: Option<PrometheusHandle>,
+    /// `--api-key`: the bearer token requests must carry.
+    pub api_key: Option<ApiKey>,
+}
+
+/// A secret bearer token. It never prints: `Debug` shows `***`.
+#[derive(Clone)]
+pub struct ApiKey(Arc<[u8]>);
+
+impl std::fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ApiKey(***)")
+    }
+}
+
+impl ApiKey {
+    pub fn new(key: &str) -> ApiKey {
+        ApiKey(Arc::from(key.as_bytes()))
+    }
+
+    /// Whether the request's `Authorization` header carries the key. The
+    /// comparison takes the same time wherever the bytes differ, so that
+    /// timing does not reveal a prefix of the key.
+    fn admits(&self, headers: &axum::http::HeaderMap) -> bool {
+        let Some(given) = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.as_bytes().strip_prefix(b"Bearer "))
+        else {
+            return false;
+        };
+        given.len() == self.0.len()
+            && given
+                .iter()
+                .zip(self.0.iter())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0
+    }
+}
+
+/// Routes orchestrators probe without credentials.
+fn is_health_check(path: &str) -> bool {
+    matches!(
+        path,
+        "/ping" | "/health" | "/v2/health/live" | "/v2/health/ready"
+    )
+}
+
+/// 401 in MLflow's error format, with the challenge RFC 6750 asks for.
+fn unauthenticated() -> Response {
+    let mut resp = respond(Reply::json(
+        401,
+        "{\"error_code\": \"UNAUTHENTICATED\", \"message\": \"This server requires an API key: send it as 'Authorization: Bearer <key>'.\"}".into(),
+    ));
+    resp.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Bearer realm=\"mlflowrs\""),
+    );
+    resp
 }
 
 impl AppState {
@@ -243,6 +300,11 @@ async fn handle(State(state): State<AppState>, req: Request) -> Response {
 struct AnsweredBy(Arc<telemetry::ModelMeters>);
 
 async fn route_request(state: AppState, req: Request) -> Response {
+    if let Some(key) = &state.api_key {
+        if !is_health_check(req.uri().path()) && !key.admits(req.headers()) {
+            return unauthenticated();
+        }
+    }
     let path = req.uri().path().to_string();
     let method = req.method().clone();
     if let Some((route, allowed)) = v2::parse_route(&path) {

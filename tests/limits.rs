@@ -140,6 +140,93 @@ fn concurrent_request_limit_answers_429_at_its_edge() {
     );
 }
 
+/// 512 clients at once against a limit of 8: every one gets an answer, a
+/// 200 or a 429, none hangs, and the server's memory stays bounded.
+#[test]
+fn a_flood_of_512_connections_gets_only_200s_and_429s() {
+    let server = Server::start(&example(), &["--max-concurrent-requests", "8"]);
+    let rows = vec!["[5.1, 3.5, 1.4, 0.2]"; 1000].join(", ");
+    let body = format!("{{\"inputs\": [{rows}]}}").into_bytes();
+    let request = build_request(
+        "POST",
+        "/invocations",
+        server.port,
+        &[("Content-Type".into(), "application/json".into())],
+        &body,
+    );
+    let start = std::sync::Barrier::new(512);
+    let started = Instant::now();
+    let statuses: Vec<u16> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..512)
+            .map(|_| {
+                s.spawn(|| {
+                    start.wait();
+                    raw_request(server.port, &request).0
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let ok = statuses.iter().filter(|&&s| s == 200).count();
+    let limited = statuses.iter().filter(|&&s| s == 429).count();
+    assert_eq!(ok + limited, 512, "other statuses: {statuses:?}");
+    assert!(ok >= 8 && limited > 0, "{ok} 200s, {limited} 429s");
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "took {:?}",
+        started.elapsed()
+    );
+    let status = std::fs::read_to_string(format!("/proc/{}/status", server.child.id())).unwrap();
+    let rss_kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap();
+    assert!(rss_kb < 512 * 1024, "RSS {rss_kb} kB after the flood");
+    assert_eq!(
+        post_json(&server, br#"{"inputs": [[5.1, 3.5, 1.4, 0.2]]}"#).0,
+        200
+    );
+}
+
+/// A client that trickles its headers (slow loris) is cut off after
+/// `--header-timeout`; one whose headers arrive in pieces within it is served.
+#[test]
+fn header_timeout_cuts_off_slow_clients_at_its_edge() {
+    let server = Server::start(&example(), &["--header-timeout", "1"]);
+    let started = Instant::now();
+    let mut slow = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    slow.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    slow.write_all(b"POST /invocations HTTP/1.1\r\nHost: x\r\n")
+        .unwrap();
+    let mut buf = [0u8; 256];
+    // The server closes without an answer: the read ends (0 bytes or reset).
+    let n = slow.read(&mut buf).unwrap_or(0);
+    let waited = started.elapsed();
+    assert_eq!(n, 0, "answered: {}", String::from_utf8_lossy(&buf[..n]));
+    assert!(
+        waited >= Duration::from_millis(900) && waited < Duration::from_secs(5),
+        "closed after {waited:?}"
+    );
+
+    let body = br#"{"inputs": [[5.1, 3.5, 1.4, 0.2]]}"#;
+    let mut ok = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    ok.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let head = format!(
+        "POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    for piece in head.as_bytes().chunks(16) {
+        ok.write_all(piece).unwrap();
+        std::thread::sleep(Duration::from_millis(40));
+    }
+    ok.write_all(body).unwrap();
+    let mut answer = Vec::new();
+    ok.read_to_end(&mut answer).unwrap();
+    assert_eq!(parse_response(&answer).0, 200);
+}
+
 #[test]
 fn row_limit_at_its_edge() {
     let server = Server::start(&example(), &["--max-rows", "2"]);

@@ -5,7 +5,7 @@
 mod common;
 
 use common::serving::*;
-use common::{repo_root, Server};
+use common::{build_request, raw_request, repo_root, Server};
 use mlflowrs::pyjson::{self, Json};
 
 #[test]
@@ -243,4 +243,90 @@ fn a_model_with_session_options_is_served() {
         post_json(&server, br#"{"inputs": [[5.1, 3.5, 1.4, 0.2]]}"#).0,
         200
     );
+}
+
+/// `--api-key`: health checks stay open, everything else wants the bearer
+/// token, a wrong or missing one gets 401 in MLflow's format, and the key
+/// never reaches the logs.
+#[test]
+fn an_api_key_guards_every_route_but_the_health_checks() {
+    const KEY: &str = "k3y-7f9c2e-only-in-this-test";
+    let log = tempfile::NamedTempFile::new().unwrap();
+    let port = common::free_port();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_mlflowrs"))
+        .current_dir(repo_root())
+        .env("MLFLOWRS_API_KEY", KEY)
+        .args([
+            "models",
+            "serve",
+            "-m",
+            "examples/iris-onnx",
+            "--log",
+            "trace",
+            "-p",
+        ])
+        .arg(port.to_string())
+        .stdout(std::process::Stdio::null())
+        .stderr(log.reopen().unwrap())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(std::time::Instant::now() < deadline, "not listening");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let body = br#"{"inputs": [[5.1, 3.5, 1.4, 0.2]]}"#;
+    let send = |method: &str, path: &str, auth: Option<&str>| {
+        let mut headers = vec![("Content-Type".to_string(), "application/json".to_string())];
+        if let Some(a) = auth {
+            headers.push(("Authorization".to_string(), a.to_string()));
+        }
+        let payload: &[u8] = if method == "POST" { body } else { b"" };
+        raw_request(port, &build_request(method, path, port, &headers, payload))
+    };
+    for path in ["/ping", "/health", "/v2/health/live", "/v2/health/ready"] {
+        assert_eq!(send("GET", path, None).0, 200, "{path}");
+    }
+    let good = format!("Bearer {KEY}");
+    let wrong = [
+        None,
+        Some("Bearer".to_string()),
+        Some("Bearer ".to_string()),
+        Some(format!("Bearer {KEY}x")),
+        Some(format!("Bearer {}", &KEY[..KEY.len() - 1])),
+        Some(format!("Basic {KEY}")),
+        Some(KEY.to_string()),
+    ];
+    for (method, path) in [
+        ("POST", "/invocations"),
+        ("GET", "/version"),
+        ("GET", "/metrics"),
+        ("GET", "/models"),
+        ("POST", "/v2/models/iris-onnx/infer"),
+    ] {
+        for auth in &wrong {
+            let (status, headers, answer) = send(method, path, auth.as_deref());
+            assert_eq!(status, 401, "{method} {path} with {auth:?}");
+            let answer = pyjson::parse(&answer).unwrap();
+            assert_eq!(error_code(&answer), "\"UNAUTHENTICATED\"");
+            assert!(headers
+                .iter()
+                .any(|(k, v)| k == "www-authenticate" && v.starts_with("Bearer")));
+        }
+    }
+    let (status, _, answer) = send("POST", "/invocations", Some(&good));
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&answer));
+    assert_eq!(send("GET", "/version", Some(&good)).0, 200);
+    let _ = child.kill();
+    let _ = child.wait();
+    let logged = std::fs::read_to_string(log.path()).unwrap();
+    assert!(!logged.is_empty());
+    assert!(!logged.contains(KEY), "the API key was logged");
+
+    let out = mlflowrs(
+        &["models", "serve", "-m", "examples/iris-onnx", "-p", "0"],
+        &[("MLFLOWRS_API_KEY", "")],
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("empty"));
 }

@@ -2,8 +2,6 @@
 
 use std::sync::Arc;
 
-use std::future::IntoFuture;
-
 use anyhow::Context;
 
 use crate::config::{ModelSpec, ServeConfig};
@@ -74,6 +72,7 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
         max_body_bytes: config.max_body_bytes,
         permits: Arc::new(tokio::sync::Semaphore::new(config.max_concurrent_requests)),
         metrics,
+        api_key: config.api_key.clone(),
     };
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
@@ -83,10 +82,11 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
     // On SIGTERM/SIGINT: stop accepting, let in-flight requests finish, but
     // not for longer than the shutdown timeout.
     let (signalled, deadline_starts) = tokio::sync::oneshot::channel::<()>();
-    let server = axum::serve(listener, router(state)).with_graceful_shutdown(async move {
-        shutdown_signal().await;
-        let _ = signalled.send(());
-    });
+    let server =
+        crate::listener::serve(listener, router(state), config.header_timeout, async move {
+            shutdown_signal().await;
+            let _ = signalled.send(());
+        });
     let deadline = async move {
         if deadline_starts.await.is_ok() {
             tokio::time::sleep(config.shutdown_timeout).await;
@@ -95,7 +95,7 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
         }
     };
     tokio::select! {
-        r = server.into_future() => r.context("server failed")?,
+        _ = server => {}
         _ = deadline => tracing::warn!(timeout_s = config.shutdown_timeout.as_secs(), "shutdown timeout passed with requests in flight; exiting"),
     }
     // Python workers still busy (a stuck predict) go with the server.

@@ -1,6 +1,5 @@
 //! `mlflowrs server`.
 
-use std::future::IntoFuture;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -8,7 +7,11 @@ use anyhow::Context;
 
 use crate::tracking::{Server, Settings};
 
-pub async fn run(settings: Settings, addr: SocketAddr) -> anyhow::Result<()> {
+pub async fn run(
+    settings: Settings,
+    addr: SocketAddr,
+    header_timeout: std::time::Duration,
+) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     if settings.serve_artifacts {
         std::fs::create_dir_all(&settings.artifacts_destination).with_context(|| {
@@ -28,9 +31,12 @@ pub async fn run(settings: Settings, addr: SocketAddr) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
     tracing::info!(%addr, store = %store, startup_ms = started.elapsed().as_millis() as u64, "tracking server ready");
-    axum::serve(listener, crate::tracking::router(Arc::new(server)))
-        .with_graceful_shutdown(crate::commands::serve::shutdown_signal())
-        .into_future()
-        .await?;
+    crate::listener::serve(
+        listener,
+        crate::tracking::router(Arc::new(server)),
+        header_timeout,
+        crate::commands::serve::shutdown_signal(),
+    )
+    .await;
     Ok(())
 }
