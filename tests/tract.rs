@@ -127,16 +127,7 @@ fn explicit_ort_without_the_library_fails_and_explicit_tract_needs_none() {
 #[test]
 fn a_graph_tract_cannot_run_is_refused_naming_the_operator() {
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(repo_root().join(".venv/bin/python"))
-        .arg(repo_root().join("tests/tract/make_models.py"))
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::tracking::run_python(&["tests/tract/make_models.py", dir.path().to_str().unwrap()]);
     let model = dir.path().join("tree_regressor");
     let out = Command::new(env!("CARGO_BIN_EXE_mlflowrs"))
         .args(["models", "serve", "--onnx-backend", "tract", "-p"])
