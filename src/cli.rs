@@ -96,6 +96,30 @@ pub struct ServerArgs {
     /// keep-alive connection may wait for its next request.
     #[arg(long, env = "MLFLOWRS_HEADER_TIMEOUT", default_value_t = 30)]
     pub header_timeout: u64,
+    /// `basic-auth`: require credentials and enforce permissions as
+    /// `mlflow server --app-name basic-auth` does (MLflow's auth tables,
+    /// users, grants and roles).
+    #[arg(long, env = "MLFLOWRS_APP_NAME", value_parser = ["basic-auth"])]
+    pub app_name: Option<String>,
+    /// The auth app's INI file (MLflow's format, section [mlflow]:
+    /// default_permission, database_uri, admin_username, admin_password).
+    #[arg(long, env = "MLFLOW_AUTH_CONFIG_PATH")]
+    pub auth_config: Option<PathBuf>,
+    /// Where users and grants are stored (overrides the INI's database_uri;
+    /// default sqlite:///basic_auth.db).
+    #[arg(long, env = "MLFLOWRS_AUTH_DATABASE_URI")]
+    pub auth_database_uri: Option<String>,
+    /// Permission of users on resources they hold no grant for: READ, USE,
+    /// EDIT, MANAGE or NO_PERMISSIONS (overrides the INI; default READ).
+    #[arg(long, env = "MLFLOWRS_AUTH_DEFAULT_PERMISSION")]
+    pub auth_default_permission: Option<String>,
+    /// The admin user created at first start (default admin).
+    #[arg(long, env = "MLFLOW_AUTH_ADMIN_USERNAME")]
+    pub auth_admin_username: Option<String>,
+    /// The admin's password, at least 12 characters; needed only to create
+    /// the admin.
+    #[arg(long, env = "MLFLOW_AUTH_ADMIN_PASSWORD", hide_env_values = true)]
+    pub auth_admin_password: Option<crate::tracking::auth::config::Secret>,
 }
 
 #[derive(Debug, Args)]

@@ -49,6 +49,20 @@ pub fn tracking_settings(
         })?
         .next()
         .ok_or_else(|| ConfigError::Invalid(format!("{} resolves to no address", args.host)))?;
+    let auth = match args.app_name.as_deref() {
+        None => None,
+        Some(_) => Some(
+            crate::tracking::auth::config::settings(&crate::tracking::auth::config::AuthInputs {
+                config_path: args.auth_config.as_deref(),
+                database_uri: args.auth_database_uri.as_deref(),
+                default_permission: args.auth_default_permission.as_deref(),
+                admin_username: args.auth_admin_username.as_deref(),
+                admin_password: args.auth_admin_password.as_ref().map(|p| p.expose()),
+                max_db_connections: args.max_db_connections,
+            })
+            .map_err(ConfigError::Invalid)?,
+        ),
+    };
     Ok((
         crate::tracking::Settings {
             backend_store_uri: args.backend_store_uri.clone(),
@@ -57,6 +71,7 @@ pub fn tracking_settings(
             serve_artifacts,
             max_request_bytes: args.max_request_bytes,
             max_db_connections: args.max_db_connections,
+            auth,
         },
         addr,
     ))

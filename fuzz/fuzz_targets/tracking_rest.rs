@@ -33,6 +33,7 @@ fn fixture() -> &'static Fixture {
             serve_artifacts: true,
             max_request_bytes: 1 << 20,
             max_db_connections: 4,
+            auth: None,
         };
         let server = {
             let _guard = runtime.enter();

@@ -5,6 +5,7 @@
 //! can be served by the other.
 
 mod artifacts;
+pub mod auth;
 pub mod db;
 pub mod error;
 mod experiments;
@@ -36,6 +37,8 @@ pub struct Settings {
     pub max_request_bytes: usize,
     /// Database connections open at once; further requests wait for one.
     pub max_db_connections: usize,
+    /// `--app-name basic-auth`: MLflow's authentication and permissions.
+    pub auth: Option<auth::AuthSettings>,
 }
 
 impl Settings {
@@ -51,6 +54,7 @@ impl Settings {
 pub struct Server {
     pub settings: Settings,
     pub db: db::Db,
+    pub auth: Option<auth::Auth>,
 }
 
 /// The SQL schema this build creates: MLflow 3.17.2's, at its alembic head.
@@ -72,7 +76,7 @@ impl Server {
         let db = db::Db::open(
             &settings.backend_store_uri,
             settings.max_db_connections,
-            runtime,
+            runtime.clone(),
         )?;
         let script = if db.is_postgres() {
             POSTGRES_SCHEMA
@@ -107,7 +111,11 @@ impl Server {
             }
         }
         db.transaction(|tx| experiments::ensure_default(tx, &settings))?;
-        Ok(Server { settings, db })
+        let auth = match &settings.auth {
+            Some(a) => Some(auth::Auth::open(a, runtime)?),
+            None => None,
+        };
+        Ok(Server { settings, db, auth })
     }
 }
 

@@ -14,7 +14,7 @@ use super::db::Tx;
 use super::error::ApiError;
 use super::request::{url_pairs, Request};
 use super::{
-    artifacts, experiments, logged_models, model_versions, registry, run_data, runs, Server,
+    artifacts, auth, experiments, logged_models, model_versions, registry, run_data, runs, Server,
     Settings,
 };
 
@@ -195,11 +195,235 @@ where
     .map_err(|e| ApiError::internal(format!("request task failed: {e}")))?
 }
 
+/// Flask's HTML 404 page.
+pub fn not_found_page() -> Response {
+    flask_page(StatusCode::NOT_FOUND)
+}
+
 pub async fn dispatch(State(server): State<Arc<Server>>, request: HttpRequest) -> Response {
-    match route(server, request).await {
+    let answer = if server.auth.is_some() {
+        guarded(server, request).await
+    } else {
+        route(server, request).await
+    };
+    match answer {
         Ok(r) => r,
         Err(e) => e.into_response(),
     }
+}
+
+/// Runs blocking work (the auth store, password hashing) off the runtime.
+async fn blocking<R: Send + 'static>(
+    f: impl FnOnce() -> Result<R, ApiError> + Send + 'static,
+) -> Result<R, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError::internal(format!("request task failed: {e}")))?
+}
+
+/// `(API version, endpoint)` of a REST path: `("2.0", "runs/get")`.
+fn api_endpoint(path: &str) -> Option<(&'static str, &str)> {
+    [
+        ("/api/2.0/mlflow/", "2.0"),
+        ("/ajax-api/2.0/mlflow/", "2.0"),
+        ("/api/3.0/mlflow/", "3.0"),
+        ("/ajax-api/3.0/mlflow/", "3.0"),
+    ]
+    .iter()
+    .find_map(|(prefix, v)| path.strip_prefix(prefix).map(|rest| (*v, rest)))
+}
+
+fn artifact_proxy_path(path: &str) -> Option<&str> {
+    [
+        "/api/2.0/mlflow-artifacts/artifacts",
+        "/ajax-api/2.0/mlflow-artifacts/artifacts",
+    ]
+    .iter()
+    .find_map(|p| path.strip_prefix(p))
+}
+
+/// The basic-auth app around the REST API (`--app-name basic-auth`):
+/// authenticate, check the caller's permission, answer, then record the
+/// grants the request made and filter what a search may show.
+async fn guarded(server: Arc<Server>, request: HttpRequest) -> Result<Response, ApiError> {
+    let path = request.uri().path().to_string();
+    if auth::unprotected(&path) {
+        return route(server, request).await;
+    }
+    let (parts, body) = request.into_parts();
+    let headers = parts.headers.clone();
+    let s = server.clone();
+    let method = parts.method.clone();
+    let query = parts.uri.query().map(str::to_string);
+    // Downloads and uploads of one artifact are FastAPI routes in MLflow.
+    let native = artifact_proxy_path(&path).is_some_and(|rest| {
+        !rest.trim_matches('/').is_empty() && (method == Method::GET || method == Method::PUT)
+    });
+    let Some(user) =
+        blocking(move || s.auth.as_ref().expect("guarded").authenticate(&headers)).await?
+    else {
+        return Ok(if native {
+            auth::unauthenticated_plain()
+        } else {
+            auth::unauthenticated()
+        });
+    };
+
+    if let Some(rest) = artifact_proxy_path(&path) {
+        if !user.is_admin {
+            let rel = if rest.trim_matches('/').is_empty() {
+                url_pairs(query.as_deref().unwrap_or(""))
+                    .into_iter()
+                    .find(|(k, _)| k == "path")
+                    .map(|(_, v)| v)
+                    .unwrap_or_default()
+            } else {
+                crate::tracking::request::percent_decode_path(rest.trim_start_matches('/'))
+            };
+            let (s, u, m) = (server.clone(), user.clone(), method.clone());
+            let allowed = blocking(move || {
+                let grants = s.auth.as_ref().expect("guarded").grants(&u)?;
+                Ok(auth::policy::artifact_proxy(&grants, &m, &rel))
+            })
+            .await?;
+            if !allowed {
+                return Ok(if native {
+                    auth::forbidden_plain()
+                } else {
+                    auth::forbidden()
+                });
+            }
+        }
+        return route(server, HttpRequest::from_parts(parts, body)).await;
+    }
+
+    let limit = server.settings.max_request_bytes;
+    let Ok(bytes) = axum::body::to_bytes(body, limit).await else {
+        let mut r = ApiError::new(
+            super::error::ErrorCode::RequestLimitExceeded,
+            format!("Request body exceeds the limit of {limit} bytes (--max-request-bytes)."),
+        )
+        .into_response();
+        *r.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
+        return Ok(r);
+    };
+    let Some((version, endpoint)) = api_endpoint(&path) else {
+        let open = matches!(path.as_str(), "/" | "/version") && method == Method::GET;
+        if !user.is_admin && !open {
+            return Ok(auth::forbidden());
+        }
+        return route(
+            server,
+            HttpRequest::from_parts(parts, axum::body::Body::from(bytes)),
+        )
+        .await;
+    };
+    let endpoint = endpoint.to_string();
+
+    // The auth app's own endpoints.
+    {
+        let (s, u, m, e, q, h, b) = (
+            server.clone(),
+            user.clone(),
+            method.clone(),
+            endpoint.clone(),
+            query.clone(),
+            parts.headers.clone(),
+            bytes.clone(),
+        );
+        let answer = blocking(move || {
+            let auth = s.auth.as_ref().expect("guarded");
+            Ok(auth::handle(
+                auth,
+                &u,
+                &m,
+                version,
+                &e,
+                q.as_deref(),
+                &h,
+                &b,
+            ))
+        })
+        .await?;
+        if let Some(answer) = answer {
+            return Ok(answer);
+        }
+    }
+
+    let params = auth::policy::Params::read(&method, query.as_deref(), &parts.headers, &bytes);
+    let params = Arc::new(params);
+    let decision = if user.is_admin {
+        auth::Decision::Allow
+    } else {
+        let (s, u, m, e, p) = (
+            server.clone(),
+            user.clone(),
+            method.clone(),
+            endpoint.clone(),
+            params.clone(),
+        );
+        blocking(move || {
+            let auth = s.auth.as_ref().expect("guarded");
+            let grants = auth.grants(&u)?;
+            Ok(auth::before(&s, &grants, &m, &e, &p))
+        })
+        .await?
+    };
+    let mut body_bytes = bytes;
+    let mut filter = None;
+    match decision {
+        auth::Decision::Allow => {}
+        auth::Decision::Deny => return Ok(auth::forbidden()),
+        auth::Decision::Answer(answer) => return answer.map(json_response),
+        auth::Decision::Filter(f) => filter = Some(f),
+        auth::Decision::Rewrite(body) => {
+            body_bytes = bytes::Bytes::from(serde_json::to_vec(&body).unwrap_or_default());
+        }
+    }
+    let req_headers = parts.headers.clone();
+    let request = HttpRequest::from_parts(parts, axum::body::Body::from(body_bytes.clone()));
+    let response = route(server.clone(), request).await?;
+    if response.status().as_u16() >= 400 {
+        return Ok(response);
+    }
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|c| c.as_bytes().starts_with(b"application/json"));
+    let hooked = matches!(
+        endpoint.as_str(),
+        "experiments/create"
+            | "registered-models/create"
+            | "registered-models/delete"
+            | "registered-models/rename"
+    );
+    if !is_json || (!hooked && filter.is_none()) {
+        return Ok(response);
+    }
+    let (head, body) = response.into_parts();
+    let answer_bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .map_err(|e| ApiError::internal(format!("reading the answer: {e}")))?;
+    let answer: Json = serde_json::from_slice(&answer_bytes).unwrap_or(Json::Null);
+    let answer = blocking(move || {
+        let auth = server.auth.as_ref().expect("guarded");
+        if hooked {
+            auth::after(auth, &user, &endpoint, &params, &answer)?;
+        }
+        match filter {
+            Some(kind) => {
+                let request = Request::parse(&method, query.as_deref(), &req_headers, &body_bytes)?;
+                let grants = auth.grants(&user)?;
+                auth::policy::filter(&server, &grants, kind, &request, answer).map(Some)
+            }
+            None => Ok(None),
+        }
+    })
+    .await?;
+    Ok(match answer {
+        Some(filtered) => json_response(filtered),
+        None => Response::from_parts(head, axum::body::Body::from(answer_bytes)),
+    })
 }
 
 async fn route(server: Arc<Server>, request: HttpRequest) -> Result<Response, ApiError> {

@@ -5,7 +5,10 @@ it, so a database either server created can be served by the other.
     .venv/bin/python tests/tracking/dump_schema.py            # SQLite
     .venv/bin/python tests/tracking/dump_schema.py --postgres  # starts PostgreSQL, pg_dump
 
-Output: src/tracking/schema/{sqlite,postgres}.sql. Run again when the pinned
+    .venv/bin/python tests/tracking/dump_schema.py --auth [--postgres]  # the basic-auth app's store
+
+Output: src/tracking/schema/{sqlite,postgres}.sql, and with --auth
+src/tracking/schema/auth_{sqlite,postgres}.sql. Run again when the pinned
 mlflow changes.
 """
 
@@ -21,10 +24,26 @@ OUT = os.path.join(HERE, "..", "..", "src", "tracking", "schema")
 HEADER = "-- MLflow {version}'s schema (alembic head {head}), written by tests/tracking/dump_schema.py.\n"
 
 
+AUTH = False
+
+
 def make_store(uri, root):
+    if AUTH:
+        from mlflow.server.auth.sqlalchemy_store import SqlAlchemyStore as AuthStore
+
+        AuthStore().init_db(uri)
+        return
     from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
 
     SqlAlchemyStore(uri, root)
+
+
+def version_table():
+    return "alembic_version_auth" if AUTH else "alembic_version"
+
+
+def out_name(dialect):
+    return f"auth_{dialect}.sql" if AUTH else f"{dialect}.sql"
 
 
 def sqlite(version):
@@ -34,17 +53,17 @@ def sqlite(version):
         db = os.path.join(d, "mlflow.db")
         make_store(f"sqlite:///{db}", "mlflow-artifacts:/")
         c = sqlite3.connect(db)
-        (head,) = c.execute("SELECT version_num FROM alembic_version").fetchone()
+        (head,) = c.execute(f"SELECT version_num FROM {version_table()}").fetchone()
         rows = c.execute(
             "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' ORDER BY rowid"
         ).fetchall()
         data = seed_rows(c.execute)
-    with open(os.path.join(OUT, "sqlite.sql"), "w") as f:
+    with open(os.path.join(OUT, out_name("sqlite")), "w") as f:
         f.write(HEADER.format(version=version, head=head))
         for (sql,) in rows:
             f.write(sql.strip() + ";\n")
         f.writelines(data)
-        f.write(f"INSERT INTO alembic_version (version_num) VALUES ('{head}');\n")
+        f.write(f"INSERT INTO {version_table()} (version_num) VALUES ('{head}');\n")
     return head
 
 
@@ -60,7 +79,7 @@ def seed_rows(execute, schema=""):
     """The rows MLflow's migrations insert (the default workspace); the
     Default experiment is the store's, added at start-up as MLflow does."""
     out = []
-    for table in ["workspaces"]:
+    for table in [] if AUTH else ["workspaces"]:
         for row in execute(f"SELECT * FROM {table}").fetchall() if schema == "" else execute(table):
             out.append(f"INSERT INTO {schema}{table} VALUES ({', '.join(quote(v) for v in row)});\n")
     return out
@@ -85,7 +104,7 @@ def postgres(version):
             text=True,
         ).stdout
         head = subprocess.run(
-            [pg_dump.replace("pg_dump", "psql"), url, "-tAc", "SELECT version_num FROM alembic_version"],
+            [pg_dump.replace("pg_dump", "psql"), url, "-tAc", f"SELECT version_num FROM {version_table()}"],
             check=True,
             capture_output=True,
             text=True,
@@ -110,18 +129,21 @@ def postgres(version):
         for l in dump.splitlines()
         if not l.startswith(("SET ", "SELECT pg_catalog.set_config", "\\restrict", "\\unrestrict"))
     ]
-    with open(os.path.join(OUT, "postgres.sql"), "w") as f:
+    with open(os.path.join(OUT, out_name("postgres")), "w") as f:
         f.write(HEADER.format(version=version, head=head))
         f.write("\n".join(lines).strip() + "\n")
         f.writelines(data)
-        f.write(f"INSERT INTO public.alembic_version (version_num) VALUES ('{head}');\n")
+        f.write(f"INSERT INTO public.{version_table()} (version_num) VALUES ('{head}');\n")
     return head
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--postgres", action="store_true")
+    ap.add_argument("--auth", action="store_true")
     args = ap.parse_args()
+    global AUTH
+    AUTH = args.auth
     import mlflow
 
     os.makedirs(OUT, exist_ok=True)
