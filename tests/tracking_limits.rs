@@ -383,3 +383,116 @@ fn a_large_artifact_round_trips_through_the_proxy() {
         data.len()
     );
 }
+
+/// A small filesystem for the artifact root: tmpfs when this process may
+/// mount (CI runs as root), unmounted on drop.
+struct SmallDisk {
+    path: std::path::PathBuf,
+}
+
+impl SmallDisk {
+    fn mount(path: std::path::PathBuf, bytes: usize) -> Option<SmallDisk> {
+        std::fs::create_dir_all(&path).unwrap();
+        let ok = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={bytes}")])
+            .arg("tmpfs")
+            .arg(&path)
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        ok.then_some(SmallDisk { path })
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.path).status();
+    }
+}
+
+#[test]
+fn a_full_disk_fails_the_upload_and_leaves_no_half_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("artifacts");
+    let disk = SmallDisk::mount(root.clone(), 2 << 20).expect(
+        "this test mounts a 2 MiB tmpfs as the artifact root and needs the right to mount (root)",
+    );
+    let root_arg = root.display().to_string();
+    let server = Tracking::start_with(
+        "sqlite:///mlflow.db",
+        dir.path(),
+        free_port(),
+        &["--artifacts-destination", &root_arg],
+    );
+    let port = server.port;
+    let base = "/api/2.0/mlflow-artifacts/artifacts/1/r/artifacts";
+    let small = vec![7u8; 1 << 20];
+    let big: Vec<u8> = (0..(3u32 << 20)).map(|i| (i % 251) as u8).collect();
+    let put = |name: &str, data: &[u8]| {
+        raw_request(
+            port,
+            &build_request("PUT", &format!("{base}/{name}"), port, &[], data),
+        )
+    };
+    let (status, _, _) = put("first.bin", &small);
+    assert_eq!(status, 200);
+
+    // 3 MiB into what is left of 2 MiB: the write fails part-way.
+    let (status, _, body) = put("big.bin", &big);
+    let answer: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+    assert_eq!(status, 500, "{answer}");
+    assert_eq!(answer["error_code"], "INTERNAL_ERROR", "{answer}");
+    let message = answer["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("big.bin") && message.contains("No space left"),
+        "{message}"
+    );
+
+    // Nothing of it is served, listed or left on the disk.
+    let (status, _, _) = raw_request(
+        port,
+        &build_request("GET", &format!("{base}/big.bin"), port, &[], b""),
+    );
+    assert_eq!(status, 404);
+    let (status, _, body) = raw_request(
+        port,
+        &build_request(
+            "GET",
+            "/api/2.0/mlflow-artifacts/artifacts?path=1/r/artifacts",
+            port,
+            &[],
+            b"",
+        ),
+    );
+    assert_eq!(status, 200);
+    let listing: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    let names: Vec<&str> = listing["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["path"].as_str())
+        .collect();
+    assert_eq!(names, ["first.bin"]);
+    let on_disk: Vec<String> = std::fs::read_dir(root.join("1/r/artifacts"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(on_disk, ["first.bin"], "a temporary file was left behind");
+
+    // The earlier artifact is intact and, with room made, uploads work again.
+    let (status, _, body) = raw_request(
+        port,
+        &build_request("GET", &format!("{base}/first.bin"), port, &[], b""),
+    );
+    assert_eq!(status, 200);
+    assert!(body == small);
+    let (status, _, _) = raw_request(
+        port,
+        &build_request("DELETE", &format!("{base}/first.bin"), port, &[], b""),
+    );
+    assert_eq!(status, 200);
+    let (status, _, _) = put("again.bin", &small);
+    assert_eq!(status, 200);
+    drop(server);
+    drop(disk);
+}
