@@ -16,7 +16,7 @@ mod common;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use common::tracking::{read_json, replay_recorded, run_python, Tracking};
+use common::tracking::{read_json, replay_recorded, run_python, Postgres, Tracking};
 use common::{build_request, free_port, raw_request, repo_root};
 
 const ADMIN_PASSWORD: &str = "admin-password-1";
@@ -80,6 +80,49 @@ fn the_mlflow_auth_client_sees_what_it_sees_against_mlflow() {
     let got = read_json(&out);
     let want = read_json(&repo_root().join("tests/tracking/recorded/auth_client.json"));
     assert_eq!(got, want);
+}
+
+/// Tracking and auth tables in one PostgreSQL database, as MLflow allows:
+/// the client scenario sees the same, and the real auth store reads the
+/// users mlflowrs wrote there.
+#[test]
+fn the_auth_store_works_on_postgresql() {
+    let pg = Postgres::start();
+    let dir = tempfile::tempdir().unwrap();
+    let server = Tracking::start_with(
+        &pg.uri,
+        dir.path(),
+        free_port(),
+        &[
+            "--app-name",
+            "basic-auth",
+            "--auth-database-uri",
+            &pg.uri,
+            "--auth-admin-password",
+            ADMIN_PASSWORD,
+        ],
+    );
+    let out = dir.path().join("client.json");
+    run_python(&[
+        "tests/tracking/auth_client_scenario.py",
+        &server.url(),
+        out.to_str().unwrap(),
+    ]);
+    let got = read_json(&out);
+    let want = read_json(&repo_root().join("tests/tracking/recorded/auth_client.json"));
+    assert_eq!(got, want);
+    let url = pg.uri.replace("postgresql://", "postgresql+psycopg2://");
+    let check = run_python(&[
+        "-c",
+        &format!(
+            "from mlflow.server.auth.sqlalchemy_store import SqlAlchemyStore as S\ns = S(); s.init_db('{url}')\nprint(s.authenticate_user('alice', 'alicepassword1'), [u.username for u in s.list_users()])"
+        ),
+    ]);
+    assert_eq!(
+        check.trim().lines().last().unwrap(),
+        "True ['admin', 'alice']",
+        "{check}"
+    );
 }
 
 fn basic(user: &str, password: &str) -> (String, String) {
