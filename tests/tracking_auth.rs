@@ -274,3 +274,46 @@ fn start_up_refuses_what_mlflow_refuses() {
     assert!(!ok);
     assert!(err.contains("basic-auth"), "{err}");
 }
+
+fn peak_rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap()
+}
+
+/// Each scrypt run holds 32 MiB. A burst of wrong passwords, eight per
+/// core at once, raises the server's peak memory by about one run per core,
+/// not one per request.
+#[test]
+fn a_burst_of_wrong_passwords_is_hashed_a_few_at_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_auth(dir.path(), "READ");
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let before = peak_rss_kib(server.child.id());
+    let port = server.port;
+    let threads: Vec<_> = (0..8 * cores)
+        .map(|i| {
+            std::thread::spawn(move || {
+                let wrong = basic("admin", &format!("wrong-password-{i}"));
+                raw_request(
+                    port,
+                    &build_request("GET", "/api/2.0/mlflow/users/current", port, &[wrong], b""),
+                )
+                .0
+            })
+        })
+        .collect();
+    for t in threads {
+        assert_eq!(t.join().unwrap(), 401);
+    }
+    let grown_mib = (peak_rss_kib(server.child.id()) - before) / 1024;
+    let bound = (cores as u64 + 2) * 33;
+    assert!(
+        grown_mib <= bound,
+        "peak RSS grew by {grown_mib} MiB for {} wrong passwords (bound {bound} MiB)",
+        8 * cores
+    );
+}

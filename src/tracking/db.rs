@@ -194,6 +194,24 @@ impl Db {
         &self,
         f: impl FnOnce(&mut dyn Tx) -> Result<R, ApiError>,
     ) -> Result<R, ApiError> {
+        self.run(false, f)
+    }
+
+    /// A transaction that only reads: it takes no write lock, so reads run
+    /// side by side (SQLite's WAL readers, PostgreSQL without the advisory
+    /// lock) and see one consistent snapshot.
+    pub fn read<R>(
+        &self,
+        f: impl FnOnce(&mut dyn Tx) -> Result<R, ApiError>,
+    ) -> Result<R, ApiError> {
+        self.run(true, f)
+    }
+
+    fn run<R>(
+        &self,
+        read_only: bool,
+        f: impl FnOnce(&mut dyn Tx) -> Result<R, ApiError>,
+    ) -> Result<R, ApiError> {
         // At most `max_connections` transactions hold a connection; the rest
         // wait here (on their blocking thread) for one to be given back.
         let _slot = {
@@ -213,7 +231,12 @@ impl Db {
                 };
                 // IMMEDIATE takes the write lock up front: two read-then-write
                 // transactions cannot deadlock on the upgrade.
-                conn.execute_batch("BEGIN IMMEDIATE").map_err(sqlite_err)?;
+                let begin = if read_only {
+                    "BEGIN"
+                } else {
+                    "BEGIN IMMEDIATE"
+                };
+                conn.execute_batch(begin).map_err(sqlite_err)?;
                 let mut tx = SqliteTx(&conn);
                 let result = f(&mut tx);
                 let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
@@ -239,9 +262,13 @@ impl Db {
                 // IMMEDIATE: read-then-write steps (latest metric, next version
                 // number, tag replacement) cannot interleave and fail on a
                 // unique key. Several servers on one database share the lock.
-                tx.batch(&format!(
-                    "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock({WRITE_LOCK})"
-                ))?;
+                if read_only {
+                    tx.batch("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")?;
+                } else {
+                    tx.batch(&format!(
+                        "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock({WRITE_LOCK})"
+                    ))?;
+                }
                 let result = f(&mut tx);
                 let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
                 let ended = tx.batch(end);

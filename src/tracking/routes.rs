@@ -259,7 +259,7 @@ async fn guarded(server: Arc<Server>, request: HttpRequest) -> Result<Response, 
     let native = artifact_proxy_path(&path).is_some_and(|rest| {
         !rest.trim_matches('/').is_empty() && (method == Method::GET || method == Method::PUT)
     });
-    let Some(user) =
+    let Some(caller) =
         blocking(move || s.auth.as_ref().expect("guarded").authenticate(&headers)).await?
     else {
         return Ok(if native {
@@ -268,9 +268,10 @@ async fn guarded(server: Arc<Server>, request: HttpRequest) -> Result<Response, 
             auth::unauthenticated()
         });
     };
+    let caller = Arc::new(caller);
 
     if let Some(rest) = artifact_proxy_path(&path) {
-        if !user.is_admin {
+        if !caller.user.is_admin {
             let rel = if rest.trim_matches('/').is_empty() {
                 url_pairs(query.as_deref().unwrap_or(""))
                     .into_iter()
@@ -280,13 +281,7 @@ async fn guarded(server: Arc<Server>, request: HttpRequest) -> Result<Response, 
             } else {
                 crate::tracking::request::percent_decode_path(rest.trim_start_matches('/'))
             };
-            let (s, u, m) = (server.clone(), user.clone(), method.clone());
-            let allowed = blocking(move || {
-                let grants = s.auth.as_ref().expect("guarded").grants(&u)?;
-                Ok(auth::policy::artifact_proxy(&grants, &m, &rel))
-            })
-            .await?;
-            if !allowed {
+            if !auth::policy::artifact_proxy(&caller.grants, &method, &rel) {
                 return Ok(if native {
                     auth::forbidden_plain()
                 } else {
@@ -309,7 +304,7 @@ async fn guarded(server: Arc<Server>, request: HttpRequest) -> Result<Response, 
     };
     let Some((version, endpoint)) = api_endpoint(&path) else {
         let open = matches!(path.as_str(), "/" | "/version") && method == Method::GET;
-        if !user.is_admin && !open {
+        if !caller.user.is_admin && !open {
             return Ok(auth::forbidden());
         }
         return route(
@@ -321,10 +316,10 @@ async fn guarded(server: Arc<Server>, request: HttpRequest) -> Result<Response, 
     let endpoint = endpoint.to_string();
 
     // The auth app's own endpoints.
-    {
+    if auth::is_endpoint(&method, version, &endpoint) {
         let (s, u, m, e, q, h, b) = (
             server.clone(),
-            user.clone(),
+            caller.clone(),
             method.clone(),
             endpoint.clone(),
             query.clone(),
@@ -333,41 +328,25 @@ async fn guarded(server: Arc<Server>, request: HttpRequest) -> Result<Response, 
         );
         let answer = blocking(move || {
             let auth = s.auth.as_ref().expect("guarded");
-            Ok(auth::handle(
-                auth,
-                &u,
-                &m,
-                version,
-                &e,
-                q.as_deref(),
-                &h,
-                &b,
-            ))
+            Ok(auth::handle(auth, &u, &m, &e, q.as_deref(), &h, &b))
         })
         .await?;
-        if let Some(answer) = answer {
-            return Ok(answer);
-        }
+        return Ok(answer);
     }
 
     let params = auth::policy::Params::read(&method, query.as_deref(), &parts.headers, &bytes);
     let params = Arc::new(params);
-    let decision = if user.is_admin {
+    let decision = if caller.user.is_admin {
         auth::Decision::Allow
     } else {
         let (s, u, m, e, p) = (
             server.clone(),
-            user.clone(),
+            caller.clone(),
             method.clone(),
             endpoint.clone(),
             params.clone(),
         );
-        blocking(move || {
-            let auth = s.auth.as_ref().expect("guarded");
-            let grants = auth.grants(&u)?;
-            Ok(auth::before(&s, &grants, &m, &e, &p))
-        })
-        .await?
+        blocking(move || Ok(auth::before(&s, &u.grants, &m, &e, &p))).await?
     };
     let mut body_bytes = bytes;
     let mut filter = None;
@@ -408,13 +387,12 @@ async fn guarded(server: Arc<Server>, request: HttpRequest) -> Result<Response, 
     let answer = blocking(move || {
         let auth = server.auth.as_ref().expect("guarded");
         if hooked {
-            auth::after(auth, &user, &endpoint, &params, &answer)?;
+            auth::after(auth, &caller.user, &endpoint, &params, &answer)?;
         }
         match filter {
             Some(kind) => {
                 let request = Request::parse(&method, query.as_deref(), &req_headers, &body_bytes)?;
-                let grants = auth.grants(&user)?;
-                auth::policy::filter(&server, &grants, kind, &request, answer).map(Some)
+                auth::policy::filter(&server, &caller.grants, kind, &request, answer).map(Some)
             }
             None => Ok(None),
         }

@@ -35,8 +35,21 @@ impl Tracking {
         Tracking::start_with(store, dir, port, &[])
     }
 
-    /// `mlflowrs server` with `extra` flags, once it answers `/health`.
+    /// `mlflowrs server` with `extra` flags, once it answers `/health`. If
+    /// another process (a test's PostgreSQL, say) took the port first, the
+    /// server exits unable to listen, and it is started again on another.
     pub fn start_with(store: &str, dir: &Path, port: u16, extra: &[&str]) -> Tracking {
+        let mut port = port;
+        for _ in 0..3 {
+            if let Some(t) = Tracking::try_start(store, dir, port, extra) {
+                return t;
+            }
+            port = free_port();
+        }
+        panic!("mlflowrs server did not start on three ports");
+    }
+
+    fn try_start(store: &str, dir: &Path, port: u16, extra: &[&str]) -> Option<Tracking> {
         let child = Command::new(env!("CARGO_BIN_EXE_mlflowrs"))
             .current_dir(dir)
             .args([
@@ -50,16 +63,24 @@ impl Tracking {
             ])
             .args(extra)
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("start mlflowrs server");
         let mut t = Tracking { child, port };
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             if let Ok(Some(status)) = t.child.try_wait() {
-                panic!("mlflowrs server exited before serving: {status}");
+                let mut err = String::new();
+                if let Some(mut e) = t.child.stderr.take() {
+                    let _ = std::io::Read::read_to_string(&mut e, &mut err);
+                }
+                if err.contains("cannot listen") {
+                    return None;
+                }
+                panic!("mlflowrs server exited before serving: {status}\n{err}");
             }
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            // Something answering is not enough: it must be this server.
+            if health_ok(port) {
                 break;
             }
             assert!(
@@ -68,8 +89,13 @@ impl Tracking {
             );
             std::thread::sleep(Duration::from_millis(20));
         }
-        t.wait_ready();
-        t
+        // Its log goes on to this process's stderr, as before.
+        if let Some(mut e) = t.child.stderr.take() {
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut e, &mut std::io::stderr());
+            });
+        }
+        Some(t)
     }
 
     pub fn wait_ready(&mut self) {
@@ -97,6 +123,21 @@ impl Tracking {
         );
         (status, serde_json::from_slice(&bytes).unwrap_or(Json::Null))
     }
+}
+
+/// Whether `GET /health` on `port` answers 200 OK.
+fn health_ok(port: u16) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+    let request = build_request("GET", "/health", port, &[], b"");
+    if s.write_all(&request).is_err() {
+        return false;
+    }
+    let mut buf = [0u8; 12];
+    s.read_exact(&mut buf).is_ok() && buf.starts_with(b"HTTP/1.1 200")
 }
 
 impl Drop for Tracking {

@@ -10,7 +10,7 @@ use serde_json::{json, Value as Json};
 use super::permissions::{self, Grants, Permission};
 use super::policy::Params;
 use super::store::{self, User};
-use super::{forbidden, html, password, validate_password, Auth};
+use super::{forbidden, html, validate_password, Auth, Caller};
 use crate::tracking::db::Tx;
 use crate::tracking::ApiError;
 
@@ -23,23 +23,12 @@ fn ok(value: Json) -> Response {
         .into_response()
 }
 
-/// The answer to an auth endpoint, or `None` when `endpoint` is not one.
-/// `version` is the API version in the path: each endpoint exists under
-/// the one MLflow registers it with. Runs on a blocking thread.
-#[allow(clippy::too_many_arguments)]
-pub fn route(
-    auth: &Auth,
-    caller: &User,
-    method: &Method,
-    version: &str,
-    endpoint: &str,
-    query: Option<&str>,
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Option<Response> {
+/// Whether `endpoint` (under API `version`) is one of the auth app's own:
+/// each exists under the one version MLflow registers it with.
+pub fn is_endpoint(method: &Method, version: &str, endpoint: &str) -> bool {
     let v2 = version == "2.0";
     let m = method.as_str();
-    let known = match endpoint {
+    match endpoint {
         "users/create" => v2 && m == "POST",
         "users/get" | "users/current" | "users/list" => v2 && m == "GET",
         "users/update-password" | "users/update-admin" => v2 && m == "PATCH",
@@ -51,13 +40,24 @@ pub fn route(
         "users/permissions/grant" | "users/permissions/revoke" => !v2 && m == "POST",
         ep if ep.starts_with("roles/") => !v2,
         _ => false,
-    };
-    if !known {
-        return None;
     }
+}
+
+/// The answer to an auth endpoint (see [`is_endpoint`]). Runs on a
+/// blocking thread.
+pub fn route(
+    auth: &Auth,
+    caller: &Caller,
+    method: &Method,
+    endpoint: &str,
+    query: Option<&str>,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Response {
     let params = Params::read(method, query, headers, body);
+    let grants = &caller.grants;
+    let caller = &caller.user;
     let answer = (|| -> Result<Response, ApiError> {
-        let grants = auth.grants(caller)?;
         let admin = caller.is_admin;
         let ws_admin = admin || grants.workspace_admin();
         let is_json = headers
@@ -84,7 +84,7 @@ pub fn route(
                     ));
                 }
                 validate_password(&password)?;
-                let hash = password::hash(&password).map_err(ApiError::internal)?;
+                let hash = auth.hash(&password)?;
                 let user = auth
                     .db
                     .transaction(|tx| store::create_user(tx, &username, &hash, false))?;
@@ -137,7 +137,7 @@ pub fn route(
                             "Current password is required when changing your own password.",
                         ));
                     }
-                    if !password::verify(&user.password_hash, current) {
+                    if !auth.verify(&user, current) {
                         return Err(ApiError::invalid_parameter(
                             "Current password does not match.",
                         ));
@@ -149,7 +149,7 @@ pub fn route(
                     }
                 }
                 validate_password(&new)?;
-                let hash = password::hash(&new).map_err(ApiError::internal)?;
+                let hash = auth.hash(&new)?;
                 auth.db
                     .transaction(|tx| store::set_password(tx, user.id, &hash))?;
                 auth.forget(&username);
@@ -296,10 +296,10 @@ pub fn route(
                     "permission": permission.name(),
                 })))
             }
-            ep => roles(auth, caller, &grants, ws_admin, method, ep, &params),
+            ep => roles(auth, caller, grants, ws_admin, method, ep, &params),
         }
     })();
-    Some(answer.unwrap_or_else(IntoResponse::into_response))
+    answer.unwrap_or_else(IntoResponse::into_response)
 }
 
 fn permission_rows(tx: &mut dyn Tx, user_id: i64) -> Result<Vec<Json>, ApiError> {

@@ -13,14 +13,14 @@ pub mod policy;
 mod store;
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Condvar, Mutex};
 
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 
 pub use config::AuthSettings;
-pub use handlers::route as handle;
+pub use handlers::{is_endpoint, route as handle};
 use permissions::{Grants, Permission};
 pub use policy::{after, before, Decision};
 pub use store::User;
@@ -34,6 +34,12 @@ const HEAD: &str = "f1a2b3c4d5e6";
 /// The password MLflow shipped as the admin's until 3.x; never accepted.
 const LEGACY_PASSWORD: &str = "password1234";
 
+/// An authenticated request's user and what they were granted.
+pub struct Caller {
+    pub user: User,
+    pub grants: Grants,
+}
+
 pub struct Auth {
     pub db: Db,
     pub default_permission: Permission,
@@ -42,6 +48,35 @@ pub struct Auth {
     /// scrypt costs tens of milliseconds, so a credential is hashed once per
     /// stored hash, and a changed hash (a new password) is hashed again.
     verified: Mutex<HashMap<String, (String, [u8; 32])>>,
+    /// Each scrypt run holds 32 MiB: at most this many run at once, so a
+    /// burst of wrong passwords cannot exhaust memory.
+    hashing: Gate,
+}
+
+struct Gate {
+    running: Mutex<usize>,
+    freed: Condvar,
+    max: usize,
+}
+
+struct GateSlot<'a>(&'a Gate);
+
+impl Gate {
+    fn enter(&self) -> GateSlot<'_> {
+        let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
+        while *running >= self.max {
+            running = self.freed.wait(running).unwrap_or_else(|e| e.into_inner());
+        }
+        *running += 1;
+        GateSlot(self)
+    }
+}
+
+impl Drop for GateSlot<'_> {
+    fn drop(&mut self) {
+        *self.0.running.lock().unwrap_or_else(|e| e.into_inner()) -= 1;
+        self.0.freed.notify_one();
+    }
 }
 
 impl Auth {
@@ -89,16 +124,28 @@ impl Auth {
             default_permission: settings.default_permission,
             fingerprint: password::Fingerprint::new().map_err(ApiError::internal)?,
             verified: Mutex::new(HashMap::new()),
+            hashing: Gate {
+                running: Mutex::new(0),
+                freed: Condvar::new(),
+                max: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            },
         })
     }
 
-    /// The user the request's Basic credentials name; `None` when they
-    /// name nobody (MLflow's 401).
-    pub fn authenticate(&self, headers: &HeaderMap) -> Result<Option<User>, ApiError> {
+    /// The user the request's Basic credentials name, with their grants;
+    /// `None` when they name nobody (MLflow's 401).
+    pub fn authenticate(&self, headers: &HeaderMap) -> Result<Option<Caller>, ApiError> {
         let Some((username, password)) = basic_credentials(headers) else {
             return Ok(None);
         };
-        let Some(user) = self.db.transaction(|tx| store::user(tx, &username))? else {
+        let found = self.db.read(|tx| {
+            let Some(user) = store::user(tx, &username)? else {
+                return Ok(None);
+            };
+            let rows = store::grants(tx, user.id)?;
+            Ok(Some((user, rows)))
+        })?;
+        let Some((user, rows)) = found else {
             return Ok(None);
         };
         let print = self.fingerprint.of(&username, &password);
@@ -109,6 +156,7 @@ impl Auth {
             })
         };
         if !known {
+            let _slot = self.hashing.enter();
             if !password::verify(&user.password_hash, &password) {
                 return Ok(None);
             }
@@ -120,7 +168,13 @@ impl Auth {
         if user.is_admin && password == LEGACY_PASSWORD {
             return Ok(None);
         }
-        Ok(Some(user))
+        Ok(Some(Caller {
+            user,
+            grants: Grants {
+                rows,
+                default: self.default_permission,
+            },
+        }))
     }
 
     /// Drops what was remembered of a user whose password, role or
@@ -132,8 +186,20 @@ impl Auth {
             .remove(username);
     }
 
+    /// A new password's hash, within the same bound as verification.
+    pub fn hash(&self, password: &str) -> Result<String, ApiError> {
+        let _slot = self.hashing.enter();
+        password::hash(password).map_err(ApiError::internal)
+    }
+
+    /// Whether `password` is the user's, within the same bound.
+    pub fn verify(&self, user: &User, password: &str) -> bool {
+        let _slot = self.hashing.enter();
+        password::verify(&user.password_hash, password)
+    }
+
     pub fn grants(&self, user: &User) -> Result<Grants, ApiError> {
-        let rows = self.db.transaction(|tx| store::grants(tx, user.id))?;
+        let rows = self.db.read(|tx| store::grants(tx, user.id))?;
         Ok(Grants {
             rows,
             default: self.default_permission,
