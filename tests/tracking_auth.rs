@@ -1,6 +1,6 @@
 //! `mlflowrs server --app-name basic-auth` against the real
 //! `mlflow server --app-name basic-auth`:
-//! - 176 REST calls by an admin and three users (recorded by
+//! - 177 REST calls by an admin and three users (recorded by
 //!   tests/tracking/record_auth.py under default_permission READ and again
 //!   under NO_PERMISSIONS) replayed and compared answer by answer: who may
 //!   read, change, delete and grant what, before and after grants, roles,
@@ -219,6 +219,28 @@ fn the_challenge_hashes_and_logs_are_mlflows() {
         ),
     ]);
     assert!(hash.trim().starts_with("scrypt:32768:8:1$"), "{hash}");
+
+    // Run searches by GET (an mlflowrs extension) would skip the filter
+    // MLflow applies to its POST: refused for users who are not admins.
+    let dora = basic("dora", "dorapassword1");
+    let (status, _, _) = get(
+        &server,
+        "/api/2.0/mlflow/runs/search?experiment_ids=0",
+        std::slice::from_ref(&dora),
+    );
+    assert_eq!(status, 403);
+    let headers = [dora, ("Content-Type".into(), "application/json".into())];
+    let (status, _, _) = raw_request(
+        server.port,
+        &build_request(
+            "POST",
+            "/api/2.0/mlflow/runs/search",
+            server.port,
+            &headers,
+            br#"{"experiment_ids": ["0"]}"#,
+        ),
+    );
+    assert_eq!(status, 200);
 
     // Secrets never reach the log, even at trace level.
     std::thread::sleep(std::time::Duration::from_millis(500));

@@ -204,6 +204,7 @@ CASES = [
     c("admin_unassigns_carol_again", ADMIN, "DELETE", V3 + "roles/unassign", {"username": "carol", "role_id": "${role}"}),
     c("admin_deletes_role", ADMIN, "DELETE", V3 + "roles/delete", {"role_id": "${role}"}),
     c("admin_lists_users", ADMIN, "GET", "users/list"),
+    c("alice_lists_users", ALICE, "GET", "users/list"),
     # artifacts through the proxy
     c("alice_uploads_artifact", ALICE, "PUT", "/api/2.0/mlflow-artifacts/artifacts/${exp}/${run}/artifacts/a.txt", raw="hello", content_type="text/plain"),
     c("bob_reads_alices_artifact", BOB, "GET", "/api/2.0/mlflow-artifacts/artifacts/${exp}/${run}/artifacts/a.txt"),

@@ -105,7 +105,14 @@ pub fn route(
                 let users = auth.db.transaction(|tx| {
                     let mut out = Vec::new();
                     for u in store::users(tx)? {
-                        let roles = store::user_roles(tx, u.id)?;
+                        // Others' roles show only to admins and to admins of
+                        // their workspace ("default", without workspaces).
+                        let visible = admin || ws_admin || u.id == caller.id;
+                        let roles = if visible {
+                            store::user_roles(tx, u.id)?
+                        } else {
+                            Vec::new()
+                        };
                         let mut roles_json = Vec::new();
                         for r in &roles {
                             roles_json.push(store::role_json(tx, r)?);

@@ -252,7 +252,9 @@ fn decide(
             let run = p.get("run_id")?;
             server.db.transaction(|tx| run_reqs(tx, &run, Delete))?
         }
-        ("POST" | "GET", "runs/search") => return runs_search(grants, p),
+        // MLflow serves run searches by POST only; a GET (which mlflowrs
+        // also answers) would carry the experiments unfiltered.
+        ("POST", "runs/search") => return runs_search(grants, p),
         ("POST", "registered-models/create") => {
             let name = p.get("name")?;
             let kind = if is_prompt_request(p) {
