@@ -72,6 +72,7 @@ pub fn tracking_settings(
             max_request_bytes: args.max_request_bytes,
             max_db_connections: args.max_db_connections,
             auth,
+            header_timeout: Duration::from_secs(args.header_timeout),
         },
         addr,
     ))

@@ -47,12 +47,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()?;
-            let header_timeout = std::time::Duration::from_secs(args.header_timeout);
-            runtime.block_on(mlflowrs::commands::server::run(
-                settings,
-                addr,
-                header_timeout,
-            ))
+            runtime.block_on(mlflowrs::commands::server::run(settings, addr))
         }
     }
 }

@@ -227,6 +227,42 @@ fn header_timeout_cuts_off_slow_clients_at_its_edge() {
     assert_eq!(parse_response(&answer).0, 200);
 }
 
+/// `--metrics-port` runs on the same accept loop: its slow clients are cut
+/// off at `--header-timeout` too.
+#[test]
+fn the_metrics_port_times_out_slow_clients_too() {
+    let metrics_port = common::free_port();
+    let server = Server::start(
+        &example(),
+        &[
+            "--header-timeout",
+            "1",
+            "--metrics-port",
+            &metrics_port.to_string(),
+        ],
+    );
+    let started = Instant::now();
+    let mut slow = TcpStream::connect(("127.0.0.1", metrics_port)).unwrap();
+    slow.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    slow.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")
+        .unwrap();
+    let mut buf = [0u8; 256];
+    let n = slow.read(&mut buf).unwrap_or(0);
+    let waited = started.elapsed();
+    assert_eq!(n, 0, "answered: {}", String::from_utf8_lossy(&buf[..n]));
+    assert!(
+        waited >= Duration::from_millis(900) && waited < Duration::from_secs(5),
+        "closed after {waited:?}"
+    );
+    let (status, _, _) = common::raw_request(
+        metrics_port,
+        &common::build_request("GET", "/metrics", metrics_port, &[], b""),
+    );
+    assert_eq!(status, 200);
+    drop(server);
+}
+
 #[test]
 fn row_limit_at_its_edge() {
     let server = Server::start(&example(), &["--max-rows", "2"]);

@@ -49,6 +49,7 @@ fn fixture() -> &'static Fixture {
             max_request_bytes: 1 << 20,
             max_db_connections: 4,
             auth: Some(auth),
+            header_timeout: std::time::Duration::from_secs(30),
         };
         let server = {
             let _guard = runtime.enter();

@@ -53,11 +53,15 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
                 .with_context(|| format!("could not listen on {addr} (--metrics-port)"))?;
             tracing::info!(%addr, "serving /metrics");
             let app = crate::server::metrics_router(handle);
-            tokio::spawn(async move {
-                if let Err(e) = axum::serve(listener, app).await {
-                    tracing::warn!(error = %e, "metrics server stopped");
-                }
-            });
+            // The same accept loop as the scoring port: slow clients are cut
+            // off by --header-timeout here too.
+            let header_timeout = config.header_timeout;
+            tokio::spawn(crate::listener::serve(
+                listener,
+                app,
+                header_timeout,
+                std::future::pending(),
+            ));
             None
         }
         (_, handle) => handle,

@@ -7,11 +7,8 @@ use anyhow::Context;
 
 use crate::tracking::{Server, Settings};
 
-pub async fn run(
-    settings: Settings,
-    addr: SocketAddr,
-    header_timeout: std::time::Duration,
-) -> anyhow::Result<()> {
+pub async fn run(settings: Settings, addr: SocketAddr) -> anyhow::Result<()> {
+    let header_timeout = settings.header_timeout;
     let started = std::time::Instant::now();
     if settings.serve_artifacts {
         std::fs::create_dir_all(&settings.artifacts_destination).with_context(|| {

@@ -39,6 +39,8 @@ pub struct Settings {
     pub max_db_connections: usize,
     /// `--app-name basic-auth`: MLflow's authentication and permissions.
     pub auth: Option<auth::AuthSettings>,
+    /// How long a client may take to send a request's headers.
+    pub header_timeout: std::time::Duration,
 }
 
 impl Settings {
