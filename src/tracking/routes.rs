@@ -334,7 +334,7 @@ async fn guarded(server: Arc<Server>, request: HttpRequest) -> Result<Response, 
         return Ok(answer);
     }
 
-    let params = auth::policy::Params::read(&method, query.as_deref(), &parts.headers, &bytes);
+    let params = auth::Params::read(&method, query.as_deref(), &parts.headers, &bytes);
     let params = Arc::new(params);
     let decision = if caller.user.is_admin {
         auth::Decision::Allow
@@ -392,7 +392,8 @@ async fn guarded(server: Arc<Server>, request: HttpRequest) -> Result<Response, 
         match filter {
             Some(kind) => {
                 let request = Request::parse(&method, query.as_deref(), &req_headers, &body_bytes)?;
-                auth::policy::filter(&server, &caller.grants, kind, &request, answer).map(Some)
+                auth::search_filter::filter(&server, &caller.grants, kind, &request, answer)
+                    .map(Some)
             }
             None => Ok(None),
         }

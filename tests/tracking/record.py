@@ -340,15 +340,18 @@ def replay(base, cases=None):
     return out
 
 
-def start_server(workdir):
+def start_server(workdir, extra_args=(), env=None):
+    """`mlflow server` on a SQLite store in `workdir`, with `extra_args`
+    and `env` (record_auth.py's basic-auth app)."""
     port = free_port()
     log = open(os.path.join(workdir, "server.log"), "wb")
     proc = subprocess.Popen(
-        [os.path.join(os.path.dirname(sys.executable), "mlflow"), "server", "--backend-store-uri", "sqlite:///mlflow.db", "--host", "127.0.0.1", "--port", str(port)],
+        [os.path.join(os.path.dirname(sys.executable), "mlflow"), "server", *extra_args, "--backend-store-uri", "sqlite:///mlflow.db", "--host", "127.0.0.1", "--port", str(port)],
         cwd=workdir,
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
+        env=env,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.time() + 120

@@ -23,8 +23,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -255,27 +253,12 @@ def write_config(d, default_permission):
 
 
 def start_server(workdir, default_permission):
-    port = record.free_port()
     env = dict(
         os.environ,
         MLFLOW_AUTH_CONFIG_PATH=write_config(workdir, default_permission),
         MLFLOW_FLASK_SERVER_SECRET_KEY="record-auth",
     )
-    log = open(os.path.join(workdir, "server.log"), "wb")
-    proc = subprocess.Popen(
-        [os.path.join(os.path.dirname(sys.executable), "mlflow"), "server", "--app-name", "basic-auth",
-         "--backend-store-uri", "sqlite:///mlflow.db", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=workdir, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(base + "/health", timeout=2)
-            return proc, base
-        except Exception:
-            time.sleep(0.3)
-    raise SystemExit("mlflow server did not start")
+    return record.start_server(workdir, ["--app-name", "basic-auth"], env)
 
 
 def main():

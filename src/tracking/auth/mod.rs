@@ -7,9 +7,12 @@
 
 pub mod config;
 mod handlers;
+mod params;
 mod password;
 pub mod permissions;
 pub mod policy;
+mod roles;
+pub mod search_filter;
 mod store;
 
 use std::collections::HashMap;
@@ -21,6 +24,7 @@ use base64::Engine;
 
 pub use config::AuthSettings;
 pub use handlers::{is_endpoint, route as handle};
+pub use params::Params;
 use permissions::{Grants, Permission};
 pub use policy::{after, before, Decision};
 pub use store::User;

@@ -5,6 +5,8 @@
 
 use std::cmp::Ordering;
 
+use crate::tracking::ApiError;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Permission {
     Deny,
@@ -219,6 +221,69 @@ impl Grants {
         }
         self.default.allows(req.action)
     }
+}
+
+// ---- validation of grants, with MLflow's messages ----
+
+fn py_tuple(items: &[&str]) -> String {
+    let quoted: Vec<String> = items.iter().map(|s| format!("'{s}'")).collect();
+    format!("({})", quoted.join(", "))
+}
+
+pub fn reject_workspace(kind: &str) -> Result<(), ApiError> {
+    if kind == "workspace" {
+        return Err(ApiError::invalid_parameter(
+            "resource_type 'workspace' is not supported by the per-user permission convenience APIs. Use set_workspace_permission / delete_workspace_permission for workspace-wide grants.",
+        ));
+    }
+    Ok(())
+}
+
+pub fn validate_type(kind: &str) -> Result<(), ApiError> {
+    if !RESOURCE_TYPES.contains(&kind) {
+        return Err(ApiError::invalid_parameter(format!(
+            "Invalid resource type '{kind}'. Valid resource types are: {}",
+            py_tuple(RESOURCE_TYPES)
+        )));
+    }
+    Ok(())
+}
+
+pub fn validate_pattern(kind: &str, pattern: &str) -> Result<(), ApiError> {
+    validate_type(kind)?;
+    if pattern != "*" && !per_id(kind) {
+        return Err(ApiError::invalid_parameter(format!(
+            "Invalid resource_pattern '{pattern}' for resource_type='{kind}'. This resource type supports only wildcard ('*') grants."
+        )));
+    }
+    if kind == "scorer" && pattern != "*" && !pattern.contains('/') {
+        return Err(ApiError::invalid_parameter(
+            "Invalid scorer resource_id. Expected '<experiment_id>/<scorer_name>'.",
+        ));
+    }
+    Ok(())
+}
+
+pub fn validate_grantable(permission: &str, kind: &str) -> Result<Permission, ApiError> {
+    let Some(p) = Permission::parse(permission) else {
+        return Err(ApiError::invalid_parameter(format!(
+            "Invalid permission '{permission}'. Valid permissions are: {}",
+            py_tuple(ALL)
+        )));
+    };
+    validate_type(kind)?;
+    if kind == "workspace" {
+        if !matches!(p, Permission::Use | Permission::Manage) {
+            return Err(ApiError::invalid_parameter(format!(
+                "Invalid permission '{permission}' for resource_type='workspace'. Workspace-wide grants accept only: ('MANAGE', 'USE')."
+            )));
+        }
+    } else if p == Permission::NoPermissions {
+        return Err(ApiError::invalid_parameter(format!(
+            "Invalid permission '{permission}' for resource_type='{kind}'. Resource-level grants accept only: ('DENY', 'EDIT', 'MANAGE', 'READ', 'USE')."
+        )));
+    }
+    Ok(p)
 }
 
 #[cfg(test)]

@@ -1,19 +1,18 @@
 //! Which permission each tracking and registry request needs from a
 //! caller who is not an admin (MLflow's `BEFORE_REQUEST_VALIDATORS`), the
-//! grants made and moved after a successful request (`_after_request`), and
-//! the filtering of search answers to what the caller may read. A path no
-//! rule covers is refused, as MLflow's fail-closed default does.
+//! grants made and moved after a successful request (`_after_request`). A
+//! path no rule covers is refused, as MLflow's fail-closed default does;
+//! searches are filtered afterwards (`search_filter`).
 
-use axum::http::{HeaderMap, Method};
+use axum::http::Method;
 use serde_json::{Map, Value as Json};
 
+use super::params::Params;
 use super::permissions::{Action, Grants, Permission, Requirement};
+use super::search_filter::Filter;
 use super::store::{self, User};
 use crate::tracking::db::Tx;
-use crate::tracking::error::missing;
-use crate::tracking::request::Request;
-use crate::tracking::search::{decode_page_token, encode_page_token};
-use crate::tracking::{experiments, logged_models, model_versions, registry, ApiError, Server};
+use crate::tracking::{ApiError, Server};
 
 pub enum Decision {
     Allow,
@@ -25,62 +24,6 @@ pub enum Decision {
     Filter(Filter),
     /// Allowed with this JSON body instead of the caller's.
     Rewrite(Json),
-}
-
-#[derive(Clone, Copy)]
-pub enum Filter {
-    Experiments,
-    RegisteredModels,
-    ModelVersions,
-    LoggedModels,
-}
-
-/// Request parameters as MLflow's `_get_request_param` reads them.
-pub struct Params(Map<String, Json>);
-
-impl Params {
-    pub fn read(method: &Method, query: Option<&str>, headers: &HeaderMap, body: &[u8]) -> Params {
-        let json_body = || match serde_json::from_slice::<Json>(body) {
-            Ok(Json::Object(m)) => m,
-            _ => Map::new(),
-        };
-        let is_json = headers
-            .get(axum::http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|c| {
-                let c = c.split(';').next().unwrap_or("").trim();
-                c == "application/json" || c.ends_with("+json")
-            });
-        let from_query = || {
-            let mut m = Map::new();
-            for (k, v) in crate::tracking::request::url_pairs(query.unwrap_or("")) {
-                m.entry(k).or_insert(Json::String(v));
-            }
-            m
-        };
-        Params(match *method {
-            Method::GET => from_query(),
-            Method::POST | Method::PATCH if is_json => json_body(),
-            Method::DELETE if is_json => json_body(),
-            Method::DELETE => from_query(),
-            _ => Map::new(),
-        })
-    }
-
-    pub fn opt(&self, name: &str) -> Option<&Json> {
-        self.0.get(name)
-    }
-
-    /// The value as text; a missing `run_id` falls back to `run_uuid`.
-    pub fn get(&self, name: &str) -> Result<String, ApiError> {
-        match self.0.get(name) {
-            Some(Json::String(s)) => Ok(s.clone()),
-            Some(Json::Null) => Ok(String::new()),
-            Some(other) => Ok(other.to_string()),
-            None if name == "run_id" => self.get("run_uuid").map_err(|_| missing("run_uuid")),
-            None => Err(missing(name)),
-        }
-    }
 }
 
 const EXPERIMENT_TIERS: &[&str] = &[
@@ -391,13 +334,13 @@ fn is_prompt_request(p: &Params) -> bool {
     })
 }
 
-fn readable_experiment(grants: &Grants, id: &str) -> bool {
+pub(super) fn readable_experiment(grants: &Grants, id: &str) -> bool {
     grants.permission("experiment", id).allows(Action::Read)
 }
 
 /// Unreadable experiments are dropped from the search before it runs.
 fn runs_search(grants: &Grants, p: &Params) -> Result<Decision, ApiError> {
-    let mut body = p.0.clone();
+    let mut body = p.fields().clone();
     let Some(Json::Array(ids)) = body.get("experiment_ids").cloned() else {
         return Ok(Decision::Allow);
     };
@@ -501,113 +444,4 @@ pub fn after(
         _ => {}
     }
     Ok(())
-}
-
-/// Removes from a search answer what the caller may not read, re-querying
-/// (as MLflow does) to fill a page that has room left.
-pub fn filter(
-    server: &Server,
-    grants: &Grants,
-    kind: Filter,
-    request: &Request,
-    mut answer: Json,
-) -> Result<Json, ApiError> {
-    let version_tier = Requirement::on("registered_model_version", "*", Action::NotDenied);
-    let (list_key, default_max): (&str, i64) = match kind {
-        Filter::Experiments => ("experiments", 0),
-        Filter::RegisteredModels => ("registered_models", 100),
-        Filter::ModelVersions => ("model_versions", 200_000),
-        Filter::LoggedModels => ("models", 0),
-    };
-    let readable = |item: &Json| -> bool {
-        match kind {
-            Filter::Experiments => item["experiment_id"]
-                .as_str()
-                .is_some_and(|id| readable_experiment(grants, id)),
-            Filter::RegisteredModels => {
-                let name = item["name"].as_str().unwrap_or_default();
-                let prompt = item["tags"].as_array().is_some_and(|t| {
-                    t.iter()
-                        .any(|t| t["key"] == "mlflow.prompt.is_prompt" && t["value"] == "true")
-                });
-                let ns = if prompt { "prompt" } else { "registered_model" };
-                grants.permission(ns, name).allows(Action::Read)
-            }
-            Filter::ModelVersions => {
-                let name = item["name"].as_str().unwrap_or_default();
-                grants
-                    .permission("registered_model", name)
-                    .allows(Action::Read)
-                    && grants.satisfies(&version_tier)
-            }
-            Filter::LoggedModels => {
-                item["info"]["experiment_id"]
-                    .as_str()
-                    .is_some_and(|id| readable_experiment(grants, id))
-                    && grants.satisfies(&Requirement::on("logged_model", "*", Action::NotDenied))
-            }
-        }
-    };
-    let Some(obj) = answer.as_object_mut() else {
-        return Ok(answer);
-    };
-    let mut items: Vec<Json> = match obj.remove(list_key) {
-        Some(Json::Array(items)) => items.into_iter().filter(|i| readable(i)).collect(),
-        _ => Vec::new(),
-    };
-    let max = request
-        .fields
-        .get("max_results")
-        .and_then(|v| {
-            v.as_i64()
-                .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
-        })
-        .unwrap_or(default_max)
-        .max(0) as usize;
-    let mut token = obj
-        .remove("next_page_token")
-        .and_then(|t| t.as_str().map(str::to_string))
-        .unwrap_or_default();
-    // Logged models page by their own token; their pages are only filtered.
-    let refill = !matches!(kind, Filter::LoggedModels);
-    while refill && items.len() < max && !token.is_empty() {
-        let mut fields = request.fields.clone();
-        fields.insert("page_token".into(), Json::String(token.clone()));
-        let again = Request { fields };
-        let page = server.db.transaction(|tx| match kind {
-            Filter::Experiments => experiments::search(tx, &again),
-            Filter::RegisteredModels => registry::search_models(tx, &again),
-            Filter::ModelVersions => model_versions::search_versions(tx, &again),
-            Filter::LoggedModels => logged_models::search(tx, &again),
-        })?;
-        let mut fetched = match page.get(list_key) {
-            Some(Json::Array(a)) => a.clone(),
-            _ => Vec::new(),
-        };
-        fetched.truncate(max - items.len());
-        if fetched.is_empty() {
-            // MLflow sets the (proto2, so present) token to "" here.
-            obj.insert("next_page_token".into(), Json::String(String::new()));
-            token.clear();
-            break;
-        }
-        let start = decode_page_token(Some(&token))?;
-        let n = fetched.len();
-        items.extend(fetched.into_iter().filter(|i| readable(i)));
-        token = encode_page_token(start + n);
-    }
-    if matches!(kind, Filter::RegisteredModels) && !grants.satisfies(&version_tier) {
-        for item in &mut items {
-            if let Some(o) = item.as_object_mut() {
-                o.remove("latest_versions");
-            }
-        }
-    }
-    if !items.is_empty() {
-        obj.insert(list_key.into(), Json::Array(items));
-    }
-    if !token.is_empty() {
-        obj.insert("next_page_token".into(), Json::String(token));
-    }
-    Ok(answer)
 }
