@@ -221,6 +221,17 @@ async fn blocking<R: Send + 'static>(
         .map_err(|e| ApiError::internal(format!("request task failed: {e}")))?
 }
 
+/// 413 for a REST body over `--max-request-bytes`.
+fn too_large(limit: usize) -> Response {
+    let mut r = ApiError::new(
+        super::error::ErrorCode::RequestLimitExceeded,
+        format!("Request body exceeds the limit of {limit} bytes (--max-request-bytes)."),
+    )
+    .into_response();
+    *r.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
+    r
+}
+
 /// `(API version, endpoint)` of a REST path: `("2.0", "runs/get")`.
 fn api_endpoint(path: &str) -> Option<(&'static str, &str)> {
     [
@@ -294,13 +305,7 @@ async fn guarded(server: Arc<Server>, request: HttpRequest) -> Result<Response, 
 
     let limit = server.settings.max_request_bytes;
     let Ok(bytes) = axum::body::to_bytes(body, limit).await else {
-        let mut r = ApiError::new(
-            super::error::ErrorCode::RequestLimitExceeded,
-            format!("Request body exceeds the limit of {limit} bytes (--max-request-bytes)."),
-        )
-        .into_response();
-        *r.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
-        return Ok(r);
+        return Ok(too_large(limit));
     };
     let Some((version, endpoint)) = api_endpoint(&path) else {
         let open = matches!(path.as_str(), "/" | "/version") && method == Method::GET;
@@ -423,20 +428,8 @@ async fn route(server: Arc<Server>, request: HttpRequest) -> Result<Response, Ap
         }
         _ => {}
     }
-    let api = [
-        "/api/2.0/mlflow/",
-        "/ajax-api/2.0/mlflow/",
-        "/api/3.0/mlflow/",
-        "/ajax-api/3.0/mlflow/",
-    ]
-    .iter()
-    .find_map(|p| path.strip_prefix(p));
-    let artifacts = [
-        "/api/2.0/mlflow-artifacts/artifacts",
-        "/ajax-api/2.0/mlflow-artifacts/artifacts",
-    ]
-    .iter()
-    .find_map(|p| path.strip_prefix(p));
+    let api = api_endpoint(&path).map(|(_, endpoint)| endpoint);
+    let artifacts = artifact_proxy_path(&path);
 
     if let Some(rest) = artifacts {
         if !server.settings.serve_artifacts {
@@ -466,13 +459,7 @@ async fn route(server: Arc<Server>, request: HttpRequest) -> Result<Response, Ap
     let endpoint = endpoint.to_string();
     let limit = server.settings.max_request_bytes;
     let Ok(bytes) = axum::body::to_bytes(body, limit).await else {
-        let mut r = ApiError::new(
-            super::error::ErrorCode::RequestLimitExceeded,
-            format!("Request body exceeds the limit of {limit} bytes (--max-request-bytes)."),
-        )
-        .into_response();
-        *r.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
-        return Ok(r);
+        return Ok(too_large(limit));
     };
 
     if endpoint == "artifacts/list" && method == Method::GET {
