@@ -17,7 +17,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use common::tracking::{read_json, replay_recorded, run_python, Postgres, Tracking};
-use common::{build_request, free_port, raw_request, repo_root};
+use common::{answers_200, build_request, free_port, raw_request, repo_root};
 
 const ADMIN_PASSWORD: &str = "admin-password-1";
 
@@ -159,11 +159,15 @@ fn the_challenge_hashes_and_logs_are_mlflows() {
         .unwrap();
     let mut server = Tracking { child, port };
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+    while !answers_200(port, "/health") {
+        assert!(
+            server.child.try_wait().unwrap().is_none(),
+            "the server exited: {}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
         assert!(std::time::Instant::now() < deadline, "no listener");
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    server.wait_ready();
 
     let (status, head, body) = get(&server, "/api/2.0/mlflow/experiments/search", &[]);
     assert_eq!(status, 401);

@@ -64,8 +64,24 @@ impl Server {
         Server::spawn(args, &[], remove)
     }
 
+    /// Started on a free port once it answers `GET /ping` with 200. When
+    /// another process took the port first, the server exits unable to
+    /// listen and is started again on another port.
     fn spawn(args: &[String], envs: &[(String, String)], remove: &[&str]) -> Server {
-        let port = free_port();
+        for _ in 0..3 {
+            if let Some(server) = Server::try_spawn(free_port(), args, envs, remove) {
+                return server;
+            }
+        }
+        panic!("mlflowrs could not listen on three ports");
+    }
+
+    fn try_spawn(
+        port: u16,
+        args: &[String],
+        envs: &[(String, String)],
+        remove: &[&str],
+    ) -> Option<Server> {
         let mut command = Command::new(env!("CARGO_BIN_EXE_mlflowrs"));
         for k in remove {
             command.env_remove(k);
@@ -77,12 +93,32 @@ impl Server {
             .args(args)
             .args(["-p", &port.to_string(), "--log", "error"])
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("start mlflowrs");
         let mut server = Server { child, port };
-        server.wait_ready();
-        server
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(Some(status)) = server.child.try_wait() {
+                let err = take_stderr(&mut server.child);
+                if err.contains("listen on") {
+                    return None;
+                }
+                panic!("mlflowrs exited before serving: {status}\n{err}");
+            }
+            // A connection alone may be a TCP self-connect to a free
+            // port: only this server's answer counts.
+            if answers_200(port, "/ping") {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "mlflowrs did not listen within 30 s"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        forward_stderr(&mut server.child);
+        Some(server)
     }
 
     /// Sends SIGTERM, as an orchestrator stopping the container would.
@@ -109,26 +145,47 @@ impl Server {
     pub fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{}", self.port, path)
     }
-
-    fn wait_ready(&mut self) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("mlflowrs exited before serving: {status}");
-            }
-            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        panic!("mlflowrs did not listen within 30 s");
-    }
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// Whether `GET path` on `port` answers `200` (a short probe that never
+/// panics: nothing listening, a reset or another protocol are all "no").
+pub fn answers_200(port: u16, path: &str) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+    if s.write_all(&build_request("GET", path, port, &[], b""))
+        .is_err()
+    {
+        return false;
+    }
+    let mut head = [0u8; 12];
+    s.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.1 200")
+}
+
+/// A child's captured standard error, once it has exited.
+pub fn take_stderr(child: &mut Child) -> String {
+    let mut err = String::new();
+    if let Some(mut e) = child.stderr.take() {
+        let _ = std::io::Read::read_to_string(&mut e, &mut err);
+    }
+    err
+}
+
+/// Passes a running child's captured standard error on to the test's.
+pub fn forward_stderr(child: &mut Child) {
+    if let Some(mut e) = child.stderr.take() {
+        std::thread::spawn(move || {
+            let _ = std::io::copy(&mut e, &mut std::io::stderr());
+        });
     }
 }
 

@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value as Json;
 
-use super::{build_request, free_port, raw_request, repo_root};
+use super::{
+    answers_200, build_request, forward_stderr, free_port, raw_request, repo_root, take_stderr,
+};
 
 pub fn python() -> PathBuf {
     let p = repo_root().join(".venv/bin/python");
@@ -70,17 +72,14 @@ impl Tracking {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             if let Ok(Some(status)) = t.child.try_wait() {
-                let mut err = String::new();
-                if let Some(mut e) = t.child.stderr.take() {
-                    let _ = std::io::Read::read_to_string(&mut e, &mut err);
-                }
+                let err = take_stderr(&mut t.child);
                 if err.contains("cannot listen") {
                     return None;
                 }
                 panic!("mlflowrs server exited before serving: {status}\n{err}");
             }
             // Something answering is not enough: it must be this server.
-            if health_ok(port) {
+            if answers_200(port, "/health") {
                 break;
             }
             assert!(
@@ -89,21 +88,8 @@ impl Tracking {
             );
             std::thread::sleep(Duration::from_millis(20));
         }
-        // Its log goes on to this process's stderr, as before.
-        if let Some(mut e) = t.child.stderr.take() {
-            std::thread::spawn(move || {
-                let _ = std::io::copy(&mut e, &mut std::io::stderr());
-            });
-        }
+        forward_stderr(&mut t.child);
         Some(t)
-    }
-
-    pub fn wait_ready(&mut self) {
-        let (status, _, _) = raw_request(
-            self.port,
-            &build_request("GET", "/health", self.port, &[], b""),
-        );
-        assert_eq!(status, 200);
     }
 
     pub fn url(&self) -> String {
@@ -123,21 +109,6 @@ impl Tracking {
         );
         (status, serde_json::from_slice(&bytes).unwrap_or(Json::Null))
     }
-}
-
-/// Whether `GET /health` on `port` answers 200 OK.
-fn health_ok(port: u16) -> bool {
-    use std::io::{Read, Write};
-    let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
-        return false;
-    };
-    let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
-    let request = build_request("GET", "/health", port, &[], b"");
-    if s.write_all(&request).is_err() {
-        return false;
-    }
-    let mut buf = [0u8; 12];
-    s.read_exact(&mut buf).is_ok() && buf.starts_with(b"HTTP/1.1 200")
 }
 
 impl Drop for Tracking {
