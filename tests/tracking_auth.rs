@@ -1,6 +1,6 @@
 //! `mlflowrs server --app-name basic-auth` against the real
 //! `mlflow server --app-name basic-auth`:
-//! - 177 REST calls by an admin and three users (recorded by
+//! - 187 REST calls by an admin and three users (recorded by
 //!   tests/tracking/record_auth.py under default_permission READ and again
 //!   under NO_PERMISSIONS) replayed and compared answer by answer: who may
 //!   read, change, delete and grant what, before and after grants, roles,

@@ -93,7 +93,11 @@ impl LoggedModel {
                 ("artifact_uri", json!(self.artifact_location)),
                 ("status", json!(status_name(self.status))),
                 ("model_type", json!(self.model_type.clone().unwrap_or_default())),
-                ("source_run_id", opt_str(self.source_run_id.clone())),
+                // MLflow sends "" for a model logged without a run.
+                (
+                    "source_run_id",
+                    json!(self.source_run_id.clone().unwrap_or_default()),
+                ),
                 ("status_message", opt_str(self.status_message.clone().filter(|s| !s.is_empty()))),
                 ("tags", key_values(&self.tags)),
             ]),

@@ -319,6 +319,15 @@ async fn guarded(server: Arc<Server>, request: HttpRequest) -> Result<Response, 
         .await;
     };
     let endpoint = endpoint.to_string();
+    if version != "2.0" && !auth::is_endpoint(&method, version, &endpoint) {
+        // Not a route under this version: Flask's 404 for admins, the
+        // fail-closed 403 for everyone else, as MLflow answers.
+        return Ok(if caller.user.is_admin {
+            not_found_page()
+        } else {
+            auth::forbidden()
+        });
+    }
 
     // The auth app's own endpoints.
     if auth::is_endpoint(&method, version, &endpoint) {
@@ -428,7 +437,10 @@ async fn route(server: Arc<Server>, request: HttpRequest) -> Result<Response, Ap
         }
         _ => {}
     }
-    let api = api_endpoint(&path).map(|(_, endpoint)| endpoint);
+    // MLflow registers the tracking and registry routes under 2.0 only.
+    let api = api_endpoint(&path)
+        .filter(|(version, _)| *version == "2.0")
+        .map(|(_, endpoint)| endpoint);
     let artifacts = artifact_proxy_path(&path);
 
     if let Some(rest) = artifacts {

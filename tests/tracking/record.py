@@ -265,6 +265,8 @@ CASES = [
     # the edges of the API
     c("unknown_route", "GET", "no-such-endpoint"),
     c("wrong_method", "GET", "experiments/create"),
+    # MLflow serves these routes under 2.0 only
+    c("v3_path_not_served", "GET", "/api/3.0/mlflow/experiments/get", query={"experiment_id": "0"}),
 ]
 
 

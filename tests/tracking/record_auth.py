@@ -209,6 +209,18 @@ CASES = [
     c("carol_uploads_to_alices", CAROL, "PUT", "/api/2.0/mlflow-artifacts/artifacts/${exp}/${run}/artifacts/c.txt", raw="carol", content_type="text/plain"),
     c("carol_deletes_alices", CAROL, "DELETE", "/api/2.0/mlflow-artifacts/artifacts/${exp}/${run}/artifacts/a.txt"),
     c("carol_lists_alices", CAROL, "GET", "/api/2.0/mlflow-artifacts/artifacts", query={"path": "${exp}/${run}/artifacts"}),
+    # logged models (MLflow 3): alice's, in her experiment
+    c("alice_creates_logged_model", ALICE, "POST", "logged-models", {"experiment_id": "${exp}", "name": "lm"}, capture={"lm": "model.info.model_id"}),
+    c("bob_creates_logged_model_in_alices", BOB, "POST", "logged-models", {"experiment_id": "${exp}", "name": "bm"}, capture={"bm": "model.info.model_id"}),
+    c("bob_gets_alices_logged_model", BOB, "GET", "logged-models/${lm}"),
+    c("bob_gets_missing_logged_model", BOB, "GET", "logged-models/m-00000000000000000000000000000000"),
+    c("bob_tags_alices_logged_model", BOB, "PATCH", "logged-models/${lm}/tags", {"tags": [{"key": "u", "value": "2"}]}),
+    c("bob_deletes_alices_logged_model", BOB, "DELETE", "logged-models/${lm}"),
+    c("bob_searches_logged_models", BOB, "POST", "logged-models/search", {"experiment_ids": ["${exp}", "${bexp}"]}),
+    c("carol_searches_logged_models", CAROL, "POST", "logged-models/search", {"experiment_ids": ["${exp}"]}),
+    # the same routes under the other API version
+    c("alice_experiment_on_v3", ALICE, "GET", V3 + "experiments/get", query={"experiment_id": "${exp}"}),
+    c("admin_experiment_on_v3", ADMIN, "GET", V3 + "experiments/get", query={"experiment_id": "${exp}"}),
     # paths no rule covers
     c("alice_unknown_path", ALICE, "GET", "no/such/endpoint"),
     c("admin_unknown_path", ADMIN, "GET", "no/such/endpoint"),
