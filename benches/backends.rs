@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use flavor_api::{Batch, DType, Flavor, IoSpec, Tensor, TensorData};
+use mlflowrs_flavor_api::{Batch, DType, Flavor, IoSpec, Tensor, TensorData};
 
 /// Distinct graphs among the conformance fixtures (the others share these).
 const MODELS: &[&str] = &[
@@ -54,9 +54,9 @@ fn time_per_call(model: &dyn Flavor, rows: usize, min: Duration) -> Duration {
 }
 
 fn main() {
-    onnx_ort::init_runtime(None).expect("ONNX Runtime (set ORT_DYLIB_PATH)");
+    mlflowrs_onnx_ort::init_runtime(None).expect("ONNX Runtime (set ORT_DYLIB_PATH)");
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance/models");
-    let config = onnx_ort::SessionConfig {
+    let config = mlflowrs_onnx_ort::SessionConfig {
         sessions: 1,
         intra_op_threads: Some(1),
         ..Default::default()
@@ -65,8 +65,8 @@ fn main() {
     println!("|---|---|---|---|---|");
     for name in MODELS {
         let file = root.join(name).join("model.onnx");
-        let ort = onnx_ort::OrtModel::load(&file, &config).unwrap();
-        let tract = onnx_tract::TractModel::load(&file).unwrap();
+        let ort = mlflowrs_onnx_ort::OrtModel::load(&file, &config).unwrap();
+        let tract = mlflowrs_onnx_tract::TractModel::load(&file).unwrap();
         for rows in [1, 1000] {
             let min = Duration::from_secs(2);
             let o = time_per_call(&ort, rows, min);

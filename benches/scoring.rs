@@ -7,10 +7,10 @@ use std::hint::black_box;
 use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use flavor_api::{Batch, DType, Flavor, FlavorError, IoSpec, Named, Tensor, TensorData};
 use mlflowrs::mlmodel::MlModel;
-use mlflowrs::pyjson;
 use mlflowrs::scoring::Scorer;
+use mlflowrs_flavor_api::{Batch, DType, Flavor, FlavorError, IoSpec, Named, Tensor, TensorData};
+use mlflowrs_protocol::pyjson;
 
 /// The example model's graph interface; `prepare` never calls the model.
 struct GraphOnly {

@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+use crate::serving::model_load::OnnxBackend;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
@@ -119,7 +120,7 @@ pub struct ServerArgs {
     /// The admin's password, at least 12 characters; needed only to create
     /// the admin.
     #[arg(long, env = "MLFLOW_AUTH_ADMIN_PASSWORD", hide_env_values = true)]
-    pub auth_admin_password: Option<crate::tracking::auth::config::Secret>,
+    pub auth_admin_password: Option<mlflowrs_tracking::auth::config::Secret>,
 }
 
 #[derive(Debug, Args)]
@@ -241,17 +242,6 @@ pub enum EnvManager {
     Virtualenv,
     Uv,
     Conda,
-}
-
-/// What runs `onnx`-flavor models.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum OnnxBackend {
-    /// ONNX Runtime when its library is found, tract otherwise (in builds with tract).
-    Auto,
-    /// ONNX Runtime (loaded at run time).
-    Ort,
-    /// tract: pure Rust, no native library (cargo feature `tract`).
-    Tract,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

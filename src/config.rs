@@ -4,8 +4,8 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
 use crate::cli::{ModelArgs, ServeArgs, ServerArgs, StoreArgs};
-use crate::loader::{LoadOptions, OnnxBackend, PythonOptions};
 use crate::resolve::{HttpSettings, StoreConfig};
+use crate::serving::model_load::{LoadOptions, OnnxBackend, PythonOptions};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -19,7 +19,7 @@ pub enum ConfigError {
 /// defaults: artifacts proxied from ./mlartifacts as `mlflow-artifacts:/`.
 pub fn tracking_settings(
     args: &ServerArgs,
-) -> Result<(crate::tracking::Settings, SocketAddr), ConfigError> {
+) -> Result<(mlflowrs_tracking::Settings, SocketAddr), ConfigError> {
     let serve_artifacts = !args.no_serve_artifacts || args.serve_artifacts;
     let default_artifact_root = match &args.default_artifact_root {
         Some(root) if !root.is_empty() => root.clone(),
@@ -52,19 +52,21 @@ pub fn tracking_settings(
     let auth = match args.app_name.as_deref() {
         None => None,
         Some(_) => Some(
-            crate::tracking::auth::config::settings(&crate::tracking::auth::config::AuthInputs {
-                config_path: args.auth_config.as_deref(),
-                database_uri: args.auth_database_uri.as_deref(),
-                default_permission: args.auth_default_permission.as_deref(),
-                admin_username: args.auth_admin_username.as_deref(),
-                admin_password: args.auth_admin_password.as_ref().map(|p| p.expose()),
-                max_db_connections: args.max_db_connections,
-            })
+            mlflowrs_tracking::auth::config::settings(
+                &mlflowrs_tracking::auth::config::AuthInputs {
+                    config_path: args.auth_config.as_deref(),
+                    database_uri: args.auth_database_uri.as_deref(),
+                    default_permission: args.auth_default_permission.as_deref(),
+                    admin_username: args.auth_admin_username.as_deref(),
+                    admin_password: args.auth_admin_password.as_ref().map(|p| p.expose()),
+                    max_db_connections: args.max_db_connections,
+                },
+            )
             .map_err(ConfigError::Invalid)?,
         ),
     };
     Ok((
-        crate::tracking::Settings {
+        mlflowrs_tracking::Settings {
             backend_store_uri: args.backend_store_uri.clone(),
             default_artifact_root,
             artifacts_destination: args.artifacts_destination.clone(),
@@ -166,34 +168,31 @@ pub fn load_options(model: &ModelArgs, workers: Option<usize>) -> Result<LoadOpt
     })
 }
 
-fn onnx_backend(flag: crate::cli::OnnxBackend) -> Result<OnnxBackend, ConfigError> {
-    use crate::cli::OnnxBackend as Flag;
+fn onnx_backend(flag: OnnxBackend) -> Result<OnnxBackend, ConfigError> {
     match flag {
-        Flag::Auto => Ok(OnnxBackend::Auto),
-        Flag::Ort => Ok(OnnxBackend::Ort),
-        Flag::Tract if cfg!(feature = "tract") => Ok(OnnxBackend::Tract),
-        Flag::Tract => Err(ConfigError::Invalid(
+        OnnxBackend::Tract if !cfg!(feature = "tract") => Err(ConfigError::Invalid(
             "--onnx-backend tract: this mlflowrs was built without tract (cargo feature `tract`)"
                 .into(),
         )),
+        other => Ok(other),
     }
 }
 
 fn python_options(model: &ModelArgs) -> PythonOptions {
     use crate::cli::{EnvManager, PyfuncBatching};
     let env_manager = match (model.no_conda, model.env_manager) {
-        (true, _) | (_, EnvManager::Local) => Some(pyfunc::EnvManager::Local),
-        (_, EnvManager::Virtualenv) => Some(pyfunc::EnvManager::Virtualenv),
-        (_, EnvManager::Uv) => Some(pyfunc::EnvManager::Uv),
+        (true, _) | (_, EnvManager::Local) => Some(mlflowrs_pyfunc::EnvManager::Local),
+        (_, EnvManager::Virtualenv) => Some(mlflowrs_pyfunc::EnvManager::Virtualenv),
+        (_, EnvManager::Uv) => Some(mlflowrs_pyfunc::EnvManager::Uv),
         (_, EnvManager::Conda) => None,
     };
     PythonOptions {
         env_manager,
         python: model.python.clone(),
         batching: match model.pyfunc_batching {
-            PyfuncBatching::Auto => pyfunc::Batching::Auto,
-            PyfuncBatching::Always => pyfunc::Batching::Always,
-            PyfuncBatching::Off => pyfunc::Batching::Off,
+            PyfuncBatching::Auto => mlflowrs_pyfunc::Batching::Auto,
+            PyfuncBatching::Always => mlflowrs_pyfunc::Batching::Always,
+            PyfuncBatching::Off => mlflowrs_pyfunc::Batching::Off,
         },
         env_cache_dir: model.env_cache_dir.clone().unwrap_or_else(|| {
             crate::resolve::Cache::default_dir()
@@ -269,7 +268,7 @@ pub struct ServeConfig {
     /// Requests that may wait for a free inference thread.
     pub queue_len: usize,
     pub max_concurrent_requests: usize,
-    pub batching: crate::engine::Batching,
+    pub batching: crate::serving::engine::Batching,
     /// `None`: no row limit.
     pub max_rows: Option<usize>,
     pub shutdown_timeout: Duration,
@@ -282,7 +281,7 @@ pub struct ServeConfig {
     /// Where `/metrics` is served when not on the scoring port.
     pub metrics_addr: Option<SocketAddr>,
     /// The bearer token every request but the health checks must carry.
-    pub api_key: Option<crate::server::ApiKey>,
+    pub api_key: Option<crate::serving::api_key::ApiKey>,
 }
 
 impl ServeConfig {
@@ -354,7 +353,7 @@ impl ServeConfig {
             max_body_bytes: args.max_body_bytes,
             queue_len: args.max_queue,
             max_concurrent_requests: args.max_concurrent_requests,
-            batching: crate::engine::Batching {
+            batching: crate::serving::engine::Batching {
                 max_rows: args.max_batch_rows,
                 max_delay: Duration::from_millis(args.max_batch_delay_ms),
             },
@@ -375,7 +374,7 @@ impl ServeConfig {
                         "--api-key / MLFLOWRS_API_KEY is set but empty".into(),
                     ))
                 }
-                Some(key) => Some(crate::server::ApiKey::new(key)),
+                Some(key) => Some(crate::serving::api_key::ApiKey::new(key)),
             },
             watch_interval: (args.watch_interval > 0)
                 .then(|| Duration::from_secs(args.watch_interval)),

@@ -1,25 +1,15 @@
-//! mlflowrs: an MLflow-compatible model serving runtime.
-//!
-//! The binary's parts live here so that integration tests and benchmarks
-//! can drive them: the MLmodel reader, Python-compatible JSON, the scoring
-//! protocol, model loading, the HTTP server and the CLI.
+//! mlflowrs: MLflow rebuilt in Rust. This crate is the `mlflowrs` binary's
+//! serving side and its CLI; the tracking server (`mlflowrs-tracking`), the
+//! wire format both share (`mlflowrs-protocol`) and the flavors are crates
+//! of their own. ARCHITECTURE.md has the map.
 
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod docker;
-pub mod engine;
 pub mod listener;
-pub mod loader;
 pub mod mlmodel;
-pub mod pyjson;
-pub mod python_scorer;
 pub mod resolve;
 pub mod scoring;
-pub mod server;
+pub mod serving;
 pub mod telemetry;
-pub mod tracking;
-pub mod v2;
-
-/// The MLflow release whose scoring protocol mlflowrs answers (`/version`).
-pub const MLFLOW_COMPAT_VERSION: &str = "3.17.2";

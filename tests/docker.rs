@@ -130,7 +130,7 @@ fn ping_ok(port: u16) -> bool {
 fn local_answer(model: &str, body: &[u8]) -> (u16, String) {
     let server = Server::start(&repo_root().join(model), &[]);
     let (status, json) = post_json(&server, body);
-    (status, mlflowrs::pyjson::to_string(&json))
+    (status, mlflowrs_protocol::pyjson::to_string(&json))
 }
 
 #[test]

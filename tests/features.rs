@@ -5,7 +5,7 @@ mod common;
 
 use common::serving::*;
 use common::{build_request, raw_request, repo_root, Server};
-use mlflowrs::pyjson::{self, Json};
+use mlflowrs_protocol::pyjson::{self, Json};
 
 #[test]
 fn metrics_count_what_was_sent_and_parse_as_prometheus_text() {

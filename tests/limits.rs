@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use common::serving::*;
 use common::{build_request, parse_response, raw_request, Server};
-use mlflowrs::pyjson;
+use mlflowrs_protocol::pyjson;
 
 #[test]
 fn body_limit_is_enforced_at_its_edge() {

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use mlflowrs::pyjson::{self, Json};
+use mlflowrs_protocol::pyjson::{self, Json};
 
 use common::serving::{error_code, mlflowrs, post_json};
 use common::{repo_root, Server};

@@ -6,7 +6,7 @@ mod common;
 
 use common::serving::*;
 use common::{build_request, raw_request, repo_root, Server};
-use mlflowrs::pyjson::{self, Json};
+use mlflowrs_protocol::pyjson::{self, Json};
 
 #[test]
 fn example_answers_the_readme_request() {

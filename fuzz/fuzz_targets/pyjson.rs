@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use mlflowrs::pyjson;
+use mlflowrs_protocol::pyjson;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(value) = pyjson::parse(data) {

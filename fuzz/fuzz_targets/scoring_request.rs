@@ -8,7 +8,7 @@
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
-use flavor_api::{Batch, DType, Flavor, FlavorError, IoSpec, Named};
+use mlflowrs_flavor_api::{Batch, DType, Flavor, FlavorError, IoSpec, Named};
 use libfuzzer_sys::fuzz_target;
 use mlflowrs::mlmodel::MlModel;
 use mlflowrs::scoring::Scorer;

@@ -10,7 +10,7 @@ use std::sync::{Arc, OnceLock};
 use axum::body::Body;
 use axum::http::Request;
 use libfuzzer_sys::fuzz_target;
-use mlflowrs::tracking::auth::config::{settings, AuthInputs};
+use mlflowrs_tracking::auth::config::{settings, AuthInputs};
 use tower::ServiceExt;
 
 struct Fixture {
@@ -41,7 +41,7 @@ fn fixture() -> &'static Fixture {
             ..Default::default()
         })
         .unwrap();
-        let settings = mlflowrs::tracking::Settings {
+        let settings = mlflowrs_tracking::Settings {
             backend_store_uri: format!("sqlite:///{}/mlflow.db", dir.display()),
             default_artifact_root: "mlflow-artifacts:/".into(),
             artifacts_destination: dir.join("artifacts"),
@@ -53,10 +53,10 @@ fn fixture() -> &'static Fixture {
         };
         let server = {
             let _guard = runtime.enter();
-            mlflowrs::tracking::Server::open(settings, runtime.handle().clone())
+            mlflowrs_tracking::Server::open(settings, runtime.handle().clone())
                 .expect("open store")
         };
-        let router = mlflowrs::tracking::router(Arc::new(server));
+        let router = mlflowrs_tracking::router(Arc::new(server));
         // alice, a user who is not an admin.
         let create = Request::builder()
             .method("POST")

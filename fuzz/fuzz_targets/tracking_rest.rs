@@ -26,7 +26,7 @@ fn fixture() -> &'static Fixture {
             .unwrap();
         let dir = std::env::temp_dir().join(format!("mlflowrs-fuzz-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let settings = mlflowrs::tracking::Settings {
+        let settings = mlflowrs_tracking::Settings {
             backend_store_uri: format!("sqlite:///{}/mlflow.db", dir.display()),
             default_artifact_root: "mlflow-artifacts:/".into(),
             artifacts_destination: dir.join("artifacts"),
@@ -38,10 +38,10 @@ fn fixture() -> &'static Fixture {
         };
         let server = {
             let _guard = runtime.enter();
-            mlflowrs::tracking::Server::open(settings, runtime.handle().clone())
+            mlflowrs_tracking::Server::open(settings, runtime.handle().clone())
                 .expect("open store")
         };
-        let router = mlflowrs::tracking::router(Arc::new(server));
+        let router = mlflowrs_tracking::router(Arc::new(server));
         Fixture {
             runtime,
             router,

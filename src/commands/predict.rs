@@ -6,11 +6,12 @@ use anyhow::Context;
 
 use crate::cli::{InputType, PredictArgs};
 use crate::config::{load_options, store_config};
-use crate::engine::Backend as _;
-use crate::loader::Backend;
-use crate::python_scorer::PythonScorer;
+use mlflowrs_protocol::{CONTENT_TYPE_CSV, CONTENT_TYPE_JSON};
+
 use crate::resolve::Resolver;
-use crate::scoring::{Scorer, CONTENT_TYPE_CSV, CONTENT_TYPE_JSON};
+use crate::scoring::{BatchScorer as _, Scorer};
+use crate::serving::model_load::ModelRuntime;
+use crate::serving::python_scorer::PythonScorer;
 
 pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
     let [uri] = args.model.model_uri.as_slice() else {
@@ -24,7 +25,8 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
         .enable_all()
         .build()?
         .block_on(resolver.resolve(uri))?;
-    let loaded = crate::loader::load(&resolved.dir, &load_options(&args.model, Some(1))?)?;
+    let loaded =
+        crate::serving::model_load::load(&resolved.dir, &load_options(&args.model, Some(1))?)?;
     let mut input = Vec::new();
     match &args.input_path {
         Some(p) => {
@@ -40,11 +42,11 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
         InputType::Json => CONTENT_TYPE_JSON,
         InputType::Csv => CONTENT_TYPE_CSV,
     };
-    let reply = match loaded.backend {
-        Backend::Native(flavor) => {
+    let reply = match loaded.runtime {
+        ModelRuntime::Native(flavor) => {
             Scorer::new(loaded.mlmodel, flavor).invocations(Some(content_type), &input)
         }
-        Backend::Python(pool) => {
+        ModelRuntime::Python(pool) => {
             let scorer = PythonScorer {
                 pool,
                 labels: Vec::new(),

@@ -5,11 +5,13 @@ use std::sync::Arc;
 use anyhow::Context;
 
 use crate::config::{ModelSpec, ServeConfig};
-use crate::engine::Engine;
-use crate::loader::Backend;
-use crate::python_scorer::{io_specs, PythonScorer};
 use crate::scoring::Scorer;
-use crate::server::{router, AppState, ModelSlot, Served, Split};
+use crate::serving::engine::Engine;
+use crate::serving::http::{router, AppState};
+use crate::serving::model_load::ModelRuntime;
+use crate::serving::model_slot::{ModelSlot, Served};
+use crate::serving::python_scorer::{io_specs, PythonScorer};
+use crate::serving::split::Split;
 
 pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
@@ -52,7 +54,7 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
                 .await
                 .with_context(|| format!("could not listen on {addr} (--metrics-port)"))?;
             tracing::info!(%addr, "serving /metrics");
-            let app = crate::server::metrics_router(handle);
+            let app = crate::serving::http::metrics_router(handle);
             // The same accept loop as the scoring port: slow clients are cut
             // off by --header-timeout here too.
             let header_timeout = config.header_timeout;
@@ -103,7 +105,7 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
         _ = deadline => tracing::warn!(timeout_s = config.shutdown_timeout.as_secs(), "shutdown timeout passed with requests in flight; exiting"),
     }
     // Python workers still busy (a stuck predict) go with the server.
-    pyfunc::kill_all();
+    mlflowrs_pyfunc::kill_all();
     tracing::info!("stopped");
     Ok(())
 }
@@ -158,7 +160,7 @@ async fn load(
 ) -> anyhow::Result<Served> {
     let load = config.load.clone();
     let dir = resolved.dir.clone();
-    let loaded = tokio::task::spawn_blocking(move || crate::loader::load(&dir, &load))
+    let loaded = tokio::task::spawn_blocking(move || crate::serving::model_load::load(&dir, &load))
         .await
         .context("model loading task failed")??;
     let version = resolved
@@ -168,9 +170,9 @@ async fn load(
         .or_else(|| loaded.mlmodel.model_uuid.clone())
         .unwrap_or_else(|| "unknown".into());
     let labels = crate::telemetry::model_labels(&spec.name, &version);
-    let (platform, inputs, outputs) = match &loaded.backend {
-        Backend::Native(f) => (f.backend_name(), f.inputs().to_vec(), f.outputs().to_vec()),
-        Backend::Python(_) => (
+    let (platform, inputs, outputs) = match &loaded.runtime {
+        ModelRuntime::Native(f) => (f.backend_name(), f.inputs().to_vec(), f.outputs().to_vec()),
+        ModelRuntime::Python(_) => (
             "python_function",
             io_specs(loaded.mlmodel.input_schema()),
             io_specs(
@@ -182,7 +184,7 @@ async fn load(
             ),
         ),
     };
-    let info = crate::v2::ModelInfo {
+    let info = crate::serving::v2::ModelInfo {
         name: spec.name.clone(),
         version,
         platform,
@@ -193,8 +195,8 @@ async fn load(
         inputs,
         outputs,
     };
-    let engine = match loaded.backend {
-        Backend::Native(flavor) => Engine::start(
+    let engine = match loaded.runtime {
+        ModelRuntime::Native(flavor) => Engine::start(
             Arc::new(
                 Scorer::new(loaded.mlmodel, flavor)
                     .with_max_rows(config.max_rows)
@@ -204,7 +206,7 @@ async fn load(
             config.queue_len,
             config.batching,
         ),
-        Backend::Python(pool) => {
+        ModelRuntime::Python(pool) => {
             let workers = pool.workers();
             Engine::start(
                 Arc::new(PythonScorer {

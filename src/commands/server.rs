@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
-use crate::tracking::{Server, Settings};
+use mlflowrs_tracking::{Server, Settings};
 
 pub async fn run(settings: Settings, addr: SocketAddr) -> anyhow::Result<()> {
     let header_timeout = settings.header_timeout;
@@ -19,7 +19,7 @@ pub async fn run(settings: Settings, addr: SocketAddr) -> anyhow::Result<()> {
         })?;
     }
     let runtime = tokio::runtime::Handle::current();
-    let store = crate::resolve::store::redact(&settings.backend_store_uri);
+    let store = mlflowrs_protocol::display::redact(&settings.backend_store_uri);
     let server = tokio::task::spawn_blocking(move || Server::open(settings, runtime))
         .await?
         .map_err(|e| anyhow::anyhow!("{}", e.message))
@@ -30,7 +30,7 @@ pub async fn run(settings: Settings, addr: SocketAddr) -> anyhow::Result<()> {
     tracing::info!(%addr, store = %store, startup_ms = started.elapsed().as_millis() as u64, "tracking server ready");
     crate::listener::serve(
         listener,
-        crate::tracking::router(Arc::new(server)),
+        mlflowrs_tracking::router(Arc::new(server)),
         header_timeout,
         crate::commands::serve::shutdown_signal(),
     )

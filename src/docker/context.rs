@@ -55,7 +55,7 @@ pub fn write(opts: &ContextOptions, out: &Path) -> Result<ContextInfo, DockerErr
     place(&exe, &rootfs, BIN_PATH)?;
     let native = mlmodel.flavor("onnx").is_some();
     let info = if native {
-        let ort = onnx_ort::library::find(opts.ort_library.as_deref())
+        let ort = mlflowrs_onnx_ort::library::find(opts.ort_library.as_deref())
             .map_err(|e| DockerError::Context(e.to_string()))?;
         let ort_name = ort
             .file_name()
@@ -181,7 +181,7 @@ fn dockerfile(
 
 /// MLflow's choice: `python:<python_env.yaml's version>-slim`.
 fn default_python_base(model_dir: &Path) -> String {
-    let version = pyfunc::model_python_version(model_dir).unwrap_or_else(|| "3.11".into());
+    let version = mlflowrs_pyfunc::model_python_version(model_dir).unwrap_or_else(|| "3.11".into());
     format!("python:{version}-slim")
 }
 
@@ -189,7 +189,7 @@ fn default_python_base(model_dir: &Path) -> String {
 /// (the same Python minor version as the base image's), so the image build
 /// runs no command and needs no network.
 fn install_requirements(opts: &ContextOptions, target: &Path) -> Result<(), DockerError> {
-    let python = pyfunc::find_python(opts.python.as_deref())
+    let python = mlflowrs_pyfunc::find_python(opts.python.as_deref())
         .map_err(|e| DockerError::Context(e.to_string()))?;
     let req = opts.model_dir.join("requirements.txt");
     if !req.is_file() {

@@ -5,7 +5,7 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::MlModelError;
-use crate::pyjson::{self, Json};
+use mlflowrs_protocol::pyjson::{self, Json};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct InputExampleInfo {

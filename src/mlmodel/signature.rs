@@ -1,10 +1,10 @@
 //! Model signatures: column specs, tensor specs and param specs, each stored
 //! in MLmodel as a JSON string (mlflow/types/schema.py).
 
-use flavor_api::{shape_repr, DType};
+use mlflowrs_flavor_api::{shape_repr, DType};
 use serde_json::Value;
 
-use crate::pyjson::Json;
+use mlflowrs_protocol::pyjson::Json;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Signature {
@@ -359,8 +359,8 @@ impl ParamSpec {
         if v.get("default").is_none() {
             return Err(format!("param '{name}' needs a 'default'"));
         }
-        let default =
-            crate::pyjson::parse(v["default"].to_string().as_bytes()).map_err(|e| e.message)?;
+        let default = mlflowrs_protocol::pyjson::parse(v["default"].to_string().as_bytes())
+            .map_err(|e| e.message)?;
         let shape = match v.get("shape") {
             None | Some(Value::Null) => None,
             Some(Value::Array(dims)) => Some(dims.iter().filter_map(Value::as_i64).collect()),

@@ -55,7 +55,7 @@ fn reads_every_field_and_keeps_unknown_ones() {
         panic!("tensor schema")
     };
     assert_eq!(t[0].shape, vec![-1, 4]);
-    assert_eq!(t[0].dtype, flavor_api::DType::F32);
+    assert_eq!(t[0].dtype, mlflowrs_flavor_api::DType::F32);
     let params = m.signature.unwrap().params.unwrap();
     assert_eq!(params[1].shape, Some(vec![-1]));
     assert_eq!(m.saved_input_example_info.unwrap().kind, "ndarray");
@@ -110,7 +110,7 @@ fn reads_the_saved_input_examples_of_a_real_model() {
         .unwrap()
         .expect("the example model has an input example");
     assert_eq!(ex.info.kind, "ndarray");
-    let crate::pyjson::Json::List(rows) = &ex.example else {
+    let mlflowrs_protocol::pyjson::Json::List(rows) = &ex.example else {
         panic!("{:?}", ex.example)
     };
     assert_eq!(rows.len(), 2);

@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use futures_util::StreamExt;
 use tokio::io::AsyncWriteExt;
 
-use super::store::rest::{error_chain, send_json};
+use mlflowrs_protocol::display::error_chain;
+
+use super::store::rest::send_json;
 use super::store::{HttpSettings, Store};
 use super::uri::{local_path, scheme};
 use super::ResolveError;

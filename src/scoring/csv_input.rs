@@ -1,12 +1,13 @@
 //! `text/csv` bodies, read as `pandas.read_csv(dtype=<schema types>)` reads them.
 
-use flavor_api::DType;
+use mlflowrs_flavor_api::DType;
 
-use super::error::{trace, ErrorCode, MlflowError};
 use super::frame::{Column, Frame, Label};
 use super::ndarray::{convert_cells, parse_py_float};
 use crate::mlmodel::{ColType, Schema};
-use crate::pyjson::Json;
+use mlflowrs_protocol::error::trace;
+use mlflowrs_protocol::pyjson::Json;
+use mlflowrs_protocol::{ErrorCode, MlflowError};
 
 fn parse_error(detail: String) -> MlflowError {
     MlflowError::new(
@@ -134,7 +135,11 @@ fn schema_dtype(schema: Option<&Schema>, name: &str) -> Option<DType> {
 }
 
 /// read_csv's `dtype=` conversion: stricter than `astype`.
-fn read_as(cells: &[Json], dtype: DType, col: usize) -> Result<flavor_api::Tensor, MlflowError> {
+fn read_as(
+    cells: &[Json],
+    dtype: DType,
+    col: usize,
+) -> Result<mlflowrs_flavor_api::Tensor, MlflowError> {
     if dtype.is_integer() {
         if cells.iter().any(|c| matches!(c, Json::Null)) {
             return Err(parse_error(format!(

@@ -3,10 +3,10 @@
 
 use std::fmt::Write as _;
 
-use flavor_api::{Tensor, TensorData};
+use mlflowrs_flavor_api::{Tensor, TensorData};
 
 use super::ndarray::NdArray;
-use crate::pyjson::{write_float, write_str, Json};
+use mlflowrs_protocol::pyjson::{write_float, write_str, Json};
 
 /// Writes element `i` as JSON, as `NumpyEncoder` would.
 fn write_scalar(data: &TensorData, i: usize, out: &mut String) {

@@ -1,14 +1,14 @@
 //! `_enforce_schema`: what `PyFuncModel.predict` checks and converts before
 //! the model sees its input (mlflow/models/utils.py).
 
-use flavor_api::{shape_repr, DType, Tensor};
+use mlflowrs_flavor_api::{shape_repr, DType, Tensor};
 
-use super::error::{ErrorCode, MlflowError};
 use super::frame::{stack_rows, Frame, Label};
 use super::ndarray::{array_infer, convert_cells, NdArray};
 use super::parse::PyInput;
 use crate::mlmodel::{ColType, DataType, Schema, TensorSpec};
-use crate::pyjson::Json;
+use mlflowrs_protocol::pyjson::Json;
+use mlflowrs_protocol::{ErrorCode, MlflowError};
 
 /// The input after enforcement, in the shape the flavor wrapper receives it.
 #[derive(Debug, Clone)]
@@ -80,8 +80,10 @@ impl Shown {
                     .collect(),
             ),
             PyInput::Frame(f) => Shown::Text(f.repr()),
-            PyInput::Records(r) => Shown::Text(crate::pyjson::to_string(&Json::List(r.clone()))),
-            PyInput::Raw(r) => Shown::Text(crate::pyjson::to_string(r)),
+            PyInput::Records(r) => {
+                Shown::Text(mlflowrs_protocol::pyjson::to_string(&Json::List(r.clone())))
+            }
+            PyInput::Raw(r) => Shown::Text(mlflowrs_protocol::pyjson::to_string(r)),
         }
     }
 
@@ -98,7 +100,11 @@ impl Shown {
                 let parts: Vec<String> = items
                     .iter()
                     .map(|(k, shape, dtype)| {
-                        format!("{}: {}", crate::pyjson::py_str_repr(k), array(shape, dtype))
+                        format!(
+                            "{}: {}",
+                            mlflowrs_protocol::pyjson::py_str_repr(k),
+                            array(shape, dtype)
+                        )
                     })
                     .collect();
                 format!("{{{}}}", parts.join(", "))
@@ -113,8 +119,8 @@ pub fn input_repr(data: &PyInput) -> String {
     match data {
         PyInput::Frame(f) => f.repr(),
         PyInput::Dict(_) | PyInput::Array(_) => Shown::of(data).render(),
-        PyInput::Records(r) => crate::pyjson::to_string(&Json::List(r.clone())),
-        PyInput::Raw(r) => crate::pyjson::to_string(r),
+        PyInput::Records(r) => mlflowrs_protocol::pyjson::to_string(&Json::List(r.clone())),
+        PyInput::Raw(r) => mlflowrs_protocol::pyjson::to_string(r),
     }
 }
 

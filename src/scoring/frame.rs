@@ -3,10 +3,10 @@
 
 use std::fmt;
 
-use flavor_api::{DType, Tensor};
+use mlflowrs_flavor_api::{DType, Tensor};
 
 use super::ndarray::{convert_cells, infer_dtype, NdArray};
-use crate::pyjson::{py_str_repr, Json};
+use mlflowrs_protocol::pyjson::{py_str_repr, Json};
 
 /// A column label: pandas uses 0..n when no names are given.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -354,8 +354,8 @@ pub fn stack_rows(cells: &[Json], dtype: DType) -> Result<Tensor, String> {
 }
 
 /// Interleaves elements `(column, row)` of same-dtype 1-D tensors.
-fn gather(cols: &[Tensor], index: &[(usize, usize)]) -> flavor_api::TensorData {
-    use flavor_api::TensorData as D;
+fn gather(cols: &[Tensor], index: &[(usize, usize)]) -> mlflowrs_flavor_api::TensorData {
+    use mlflowrs_flavor_api::TensorData as D;
     macro_rules! g {
         ($var:ident) => {
             D::$var(

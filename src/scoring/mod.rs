@@ -1,61 +1,29 @@
 //! MLflow's scoring protocol for `/invocations`: content types, request
 //! parsing, schema enforcement, the flavor call and the answer's encoding.
 
+mod batch_scorer;
 mod csv_input;
-mod embeddings;
 pub mod encode;
 mod enforce;
-pub mod error;
 pub mod frame;
 pub mod ndarray;
+mod onnx_pyfunc;
 mod params;
 mod parquet_input;
 pub mod parse;
 mod precast;
-mod wrapper;
+mod sentence_transformers_pyfunc;
 
 use std::sync::Arc;
 
-use flavor_api::Flavor;
+use mlflowrs_flavor_api::Flavor;
 
 use crate::mlmodel::MlModel;
-pub use error::{ErrorCode, MlflowError};
+pub use batch_scorer::BatchScorer;
+use mlflowrs_protocol::{
+    MlflowError, Reply, CONTENT_TYPE_CSV, CONTENT_TYPE_JSON, CONTENT_TYPE_PARQUET,
+};
 use parse::{ParsedRequest, PyInput, SCORING_PROTOCOL_CHANGE_INFO};
-
-pub const CONTENT_TYPE_JSON: &str = "application/json";
-pub const CONTENT_TYPE_CSV: &str = "text/csv";
-pub const CONTENT_TYPE_PARQUET: &str = "application/vnd.apache.parquet";
-pub const TEXT_PLAIN: &str = "text/plain; charset=utf-8";
-
-/// One HTTP answer: status, media type and body.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Reply {
-    pub status: u16,
-    pub content_type: &'static str,
-    pub body: Vec<u8>,
-}
-
-impl Reply {
-    pub fn json(status: u16, body: String) -> Reply {
-        Reply {
-            status,
-            content_type: CONTENT_TYPE_JSON,
-            body: body.into_bytes(),
-        }
-    }
-
-    pub fn text(status: u16, body: String) -> Reply {
-        Reply {
-            status,
-            content_type: TEXT_PLAIN,
-            body: body.into_bytes(),
-        }
-    }
-
-    pub fn error(e: &MlflowError) -> Reply {
-        Reply::json(e.status(), e.to_json())
-    }
-}
 
 /// A model ready to answer `/invocations`.
 pub struct Scorer {
@@ -165,22 +133,23 @@ impl Scorer {
         if self.wrapper == Wrapper::SentenceTransformers {
             let input = self.flavor.inputs().first().map_or("", |i| i.name.as_str());
             return Ok(Prepared {
-                feeds: embeddings::feeds(input, enforced)?,
+                feeds: sentence_transformers_pyfunc::feeds(input, enforced)?,
                 answer: Answer {
                     frame_rows: None,
                     unified_llm: parsed.unified_llm,
                     bare: true,
-                    normalize: embeddings::normalize_requested(&params)?,
+                    normalize: sentence_transformers_pyfunc::normalize_requested(&params)?,
                 },
             });
         }
-        let (feeds, frame_rows) = wrapper::feeds(self.flavor.as_ref(), enforced).map_err(|e| {
-            if e.stack_trace.is_some() {
-                e
-            } else {
-                prefixed(e)
-            }
-        })?;
+        let (feeds, frame_rows) =
+            onnx_pyfunc::feeds(self.flavor.as_ref(), enforced).map_err(|e| {
+                if e.stack_trace.is_some() {
+                    e
+                } else {
+                    prefixed(e)
+                }
+            })?;
         Ok(Prepared {
             feeds,
             answer: Answer {
@@ -195,7 +164,7 @@ impl Scorer {
     /// Runs one prepared request on its own.
     pub fn run(&self, prepared: Prepared) -> Reply {
         let Prepared { feeds, answer } = prepared;
-        match wrapper::run(self.flavor.as_ref(), feeds) {
+        match onnx_pyfunc::run(self.flavor.as_ref(), feeds) {
             Ok(outputs) => finish(outputs, answer),
             Err(e) => Reply::error(&e),
         }
@@ -213,7 +182,7 @@ impl Scorer {
             return batch.into_iter().map(|p| self.run(p)).collect();
         };
         let total: usize = rows.iter().sum();
-        let outputs = match self.flavor.predict(flavor_api::Batch { feeds }) {
+        let outputs = match self.flavor.predict(mlflowrs_flavor_api::Batch { feeds }) {
             Ok(o) if o.iter().all(|(_, t)| t.shape.first() == Some(&total)) => o,
             _ => return batch.into_iter().map(|p| self.run(p)).collect(),
         };
@@ -224,7 +193,7 @@ impl Scorer {
             .iter()
             .zip(rows)
             .map(|(p, n)| {
-                let mine: Vec<flavor_api::Named> = outputs
+                let mine: Vec<mlflowrs_flavor_api::Named> = outputs
                     .iter()
                     .map(|(name, t)| (name.clone(), t.slice_rows(start, start + n)))
                     .collect();
@@ -235,7 +204,7 @@ impl Scorer {
     }
 }
 
-impl crate::engine::Backend for Scorer {
+impl BatchScorer for Scorer {
     type Prepared = Prepared;
 
     fn labels(&self) -> &[metrics::Label] {
@@ -263,7 +232,7 @@ pub fn check_content_type(content_type: Option<&str>) -> Result<(), Reply> {
 
 /// A request parsed and enforced, ready for the model call.
 pub struct Prepared {
-    feeds: Vec<flavor_api::Named>,
+    feeds: Vec<mlflowrs_flavor_api::Named>,
     answer: Answer,
 }
 
@@ -296,7 +265,7 @@ impl Prepared {
 }
 
 /// The feeds of a batch stacked along rows, and each request's row count.
-fn stack(batch: &[Prepared]) -> Option<(Vec<flavor_api::Named>, Vec<usize>)> {
+fn stack(batch: &[Prepared]) -> Option<(Vec<mlflowrs_flavor_api::Named>, Vec<usize>)> {
     let rows = batch
         .iter()
         .map(Prepared::batch_rows)
@@ -312,26 +281,27 @@ fn stack(batch: &[Prepared]) -> Option<(Vec<flavor_api::Named>, Vec<usize>)> {
         .iter()
         .enumerate()
         .map(|(i, name)| {
-            let parts: Vec<&flavor_api::Tensor> = batch.iter().map(|p| &p.feeds[i].1).collect();
-            flavor_api::Tensor::concat_rows(&parts).map(|t| ((*name).clone(), t))
+            let parts: Vec<&mlflowrs_flavor_api::Tensor> =
+                batch.iter().map(|p| &p.feeds[i].1).collect();
+            mlflowrs_flavor_api::Tensor::concat_rows(&parts).map(|t| ((*name).clone(), t))
         })
         .collect::<Option<Vec<_>>>()?;
     Some((feeds, rows))
 }
 
 /// Encodes model outputs as the answer body.
-fn finish(mut outputs: Vec<flavor_api::Named>, p: Answer) -> Reply {
+fn finish(mut outputs: Vec<mlflowrs_flavor_api::Named>, p: Answer) -> Reply {
     let mut answer = String::with_capacity(256);
     if !p.unified_llm {
         answer.push_str("{\"predictions\": ");
     }
     if p.normalize {
-        embeddings::normalize_rows(&mut outputs);
+        sentence_transformers_pyfunc::normalize_rows(&mut outputs);
     }
     match outputs.first() {
         Some((_, t)) if p.bare => encode::write_tensor(t, &mut answer),
         _ => {
-            if let Err(e) = wrapper::write_outputs(&outputs, p.frame_rows, &mut answer) {
+            if let Err(e) = onnx_pyfunc::write_outputs(&outputs, p.frame_rows, &mut answer) {
                 return Reply::error(&e);
             }
         }

@@ -1,9 +1,9 @@
 //! `np.array(value, dtype)` on parsed JSON: shape inference, dtype
 //! inference and numpy's per-element conversions with its error texts.
 
-use flavor_api::{shape_repr, DType, Tensor, TensorData};
+use mlflowrs_flavor_api::{shape_repr, DType, Tensor, TensorData};
 
-use crate::pyjson::{py_float_repr, py_str_repr, Json};
+use mlflowrs_protocol::pyjson::{py_float_repr, py_str_repr, Json};
 
 /// What `np.array` gives: a typed tensor, or an object array numpy would
 /// hold as Python objects (mixed or nested values, None).
@@ -289,7 +289,7 @@ pub fn py_str(c: &Json) -> String {
         Json::BigInt(s) => s.clone(),
         Json::Float(f) => py_float_repr(*f),
         Json::Str(s) => s.clone(),
-        other => crate::pyjson::to_string(other),
+        other => mlflowrs_protocol::pyjson::to_string(other),
     }
 }
 
@@ -306,7 +306,7 @@ fn short_type(c: &Json) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pyjson::parse;
+    use mlflowrs_protocol::pyjson::parse;
 
     fn j(s: &str) -> Json {
         parse(s.as_bytes()).unwrap()

@@ -1,9 +1,9 @@
 //! `_enforce_params_schema`: params are checked only when the model declares
 //! a params schema; otherwise MLflow ignores them (with a warning).
 
-use super::error::MlflowError;
 use crate::mlmodel::{DataType, ParamSpec, ParamType};
-use crate::pyjson::Json;
+use mlflowrs_protocol::pyjson::Json;
+use mlflowrs_protocol::MlflowError;
 
 pub fn enforce_params(
     params: Option<&Json>,
@@ -90,7 +90,7 @@ fn scalar(v: &Json, ty: DataType) -> Result<Json, String> {
             "Can not safely convert `{}` to `DataType.{}` for value `{}`",
             v.py_type(),
             ty.name(),
-            crate::pyjson::to_string(v)
+            mlflowrs_protocol::pyjson::to_string(v)
         ));
     }
     Ok(match (ty, v) {

@@ -5,12 +5,13 @@
 use arrow_array::{cast::AsArray, types, Array, ArrayRef};
 use arrow_schema::DataType as ArrowType;
 use bytes::Bytes;
-use flavor_api::{DType, Tensor};
+use mlflowrs_flavor_api::{DType, Tensor};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
-use super::error::{trace, ErrorCode, MlflowError};
 use super::frame::{Column, Frame, Label};
-use crate::pyjson::Json;
+use mlflowrs_protocol::error::trace;
+use mlflowrs_protocol::pyjson::Json;
+use mlflowrs_protocol::{ErrorCode, MlflowError};
 
 fn parse_error(detail: String) -> MlflowError {
     MlflowError::new(

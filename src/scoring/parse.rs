@@ -2,12 +2,12 @@
 //! them: the four JSON formats, params, unified-LLM bodies; CSV and Parquet
 //! live in their own modules.
 
-use super::error::{ErrorCode, MlflowError};
 use super::frame::Frame;
 use super::ndarray::{array_as, array_infer, NdArray};
 use super::precast::precast_frame;
 use crate::mlmodel::{ColSpec, ColType, MlModel, Schema, TensorSpec};
-use crate::pyjson::{self, Json};
+use mlflowrs_protocol::pyjson::{self, Json};
+use mlflowrs_protocol::{ErrorCode, MlflowError};
 
 pub const REQUIRED_INPUT_FORMAT: &str = "The input must be a JSON dictionary with exactly one of the input fields {'dataframe_split', 'instances', 'inputs', 'dataframe_records'}";
 pub const SCORING_PROTOCOL_CHANGE_INFO: &str = "IMPORTANT: The MLflow Model scoring protocol has changed in MLflow version 2.0. If you are seeing this error, you are likely using an outdated scoring request format. To resolve the error, either update your request format or adjust your MLflow Model's requirements file to specify an older version of MLflow (for example, change the 'mlflow' requirement specifier to 'mlflow==1.30.0'). If you are making a request using the MLflow client (e.g. via `mlflow.pyfunc.spark_udf()`), upgrade your MLflow client to a version >= 2.0 in order to use the new request format. For more information about the updated MLflow Model scoring protocol in MLflow 2.0, see https://mlflow.org/docs/latest/models.html#deploy-mlflow-models.";
@@ -318,7 +318,7 @@ fn spec_repr(s: Spec<'_>) -> String {
         Spec::Tensor(t) => format!(
             "Tensor('{}', {})",
             t.dtype,
-            flavor_api::shape_repr(t.shape.iter().copied())
+            mlflowrs_flavor_api::shape_repr(t.shape.iter().copied())
         ),
         Spec::Col(c) => c.ty.repr(),
     }

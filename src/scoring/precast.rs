@@ -2,13 +2,13 @@
 //! server applies to DataFrame input (1.5 into a long column becomes 1,
 //! numeric strings become numbers, ...).
 
-use flavor_api::{DType, Tensor};
+use mlflowrs_flavor_api::{DType, Tensor};
 
-use super::error::MlflowError;
 use super::frame::{Column, Frame};
 use super::ndarray::convert_cells;
 use crate::mlmodel::{ColType, DataType, Schema};
-use crate::pyjson::{py_str_repr, Json};
+use mlflowrs_protocol::pyjson::{py_str_repr, Json};
+use mlflowrs_protocol::MlflowError;
 
 enum Target {
     Cast(DType),

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use base64::Engine;
-use mlflowrs::pyjson::{self, Json};
+use mlflowrs_protocol::pyjson::{self, Json};
 use serde_json::Value;
 
 use super::{build_request, raw_request, Server};

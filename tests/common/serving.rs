@@ -6,7 +6,7 @@ use std::net::TcpStream;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use mlflowrs::pyjson::{self, Json};
+use mlflowrs_protocol::pyjson::{self, Json};
 
 use super::{build_request, parse_response, raw_request, repo_root, Server};
 

@@ -172,7 +172,7 @@ def mixed_columns():
 
 # ---------------------------------------------------------------- pyfunc
 # Models only Python can run; mlflowrs serves them through its Python
-# fallback (flavors/pyfunc), which must answer as `mlflow models serve` does.
+# fallback (flavors/mlflowrs-pyfunc), which must answer as `mlflow models serve` does.
 
 
 def fresh(name):

@@ -7,8 +7,8 @@ it, so a database either server created can be served by the other.
 
     .venv/bin/python tests/tracking/dump_schema.py --auth [--postgres]  # the basic-auth app's store
 
-Output: src/tracking/schema/{sqlite,postgres}.sql, and with --auth
-src/tracking/schema/auth_{sqlite,postgres}.sql. Run again when the pinned
+Output: crates/mlflowrs-tracking/src/schema/{sqlite,postgres}.sql, and with --auth
+crates/mlflowrs-tracking/src/schema/auth_{sqlite,postgres}.sql. Run again when the pinned
 mlflow changes.
 """
 
@@ -20,7 +20,7 @@ import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-OUT = os.path.join(HERE, "..", "..", "src", "tracking", "schema")
+OUT = os.path.join(HERE, "..", "..", "crates", "mlflowrs-tracking", "src", "schema")
 HEADER = "-- MLflow {version}'s schema (alembic head {head}), written by tests/tracking/dump_schema.py.\n"
 
 

@@ -174,17 +174,3 @@ impl Store {
         }
     }
 }
-
-/// `user:password@` in a URI replaced by `user:***@`.
-pub fn redact(uri: &str) -> String {
-    if let Some((scheme, rest)) = uri.split_once("://") {
-        let authority_end = rest.find('/').unwrap_or(rest.len());
-        if let Some(at) = rest[..authority_end].rfind('@') {
-            let userinfo = &rest[..at];
-            if let Some((user, _)) = userinfo.split_once(':') {
-                return format!("{scheme}://{user}:***{}", &rest[at..]);
-            }
-        }
-    }
-    uri.to_string()
-}

@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::{redact, LoggedModelRecord, RunRecord, VersionRecord};
+use mlflowrs_protocol::display::{error_chain, redact};
+
+use super::{LoggedModelRecord, RunRecord, VersionRecord};
 use crate::resolve::ResolveError;
 
 /// How to talk to a tracking server: MLflow's client environment.
@@ -337,17 +339,6 @@ pub(crate) async fn send_json(
         code,
         message,
     }))
-}
-
-pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
-    }
-    out
 }
 
 fn str_field(v: &Value, key: &str) -> Option<String> {

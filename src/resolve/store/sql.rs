@@ -2,7 +2,9 @@
 //! only. Integer columns are cast to text in SQL so that one query text and
 //! one row type serve both databases.
 
-use super::{redact, LoggedModelRecord, RunRecord, VersionRecord};
+use mlflowrs_protocol::display::redact;
+
+use super::{LoggedModelRecord, RunRecord, VersionRecord};
 use crate::resolve::ResolveError;
 
 enum Backend {
@@ -260,7 +262,7 @@ async fn postgres_query(
 }
 
 fn classify_pg(store: &str, e: tokio_postgres::Error) -> ResolveError {
-    let text = crate::resolve::store::rest::error_chain(&e);
+    let text = mlflowrs_protocol::display::error_chain(&e);
     match e.code() {
         Some(c)
             if *c == tokio_postgres::error::SqlState::INVALID_PASSWORD

@@ -1,0 +1,292 @@
+//! Picks a flavor for an MLmodel directory and loads it.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use mlflowrs_flavor_api::Flavor;
+
+use crate::mlmodel::{ColType, MlModel, MlModelError, Schema};
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error(transparent)]
+    MlModel(#[from] MlModelError),
+    #[error("model at {path} has no flavor mlflowrs can serve (its flavors: {flavors}); mlflowrs serves 'onnx' natively and any 'python_function' model through Python")]
+    NoFlavor { path: PathBuf, flavors: String },
+    #[error("the onnx flavor in {path} has no 'data' file name")]
+    NoOnnxData { path: PathBuf },
+    #[error("{path}: input signature column '{column}' has type {ty}, which mlflowrs's native flavors do not serve (supported: boolean, integer, long, float, double, string)")]
+    UnsupportedColumn {
+        path: PathBuf,
+        column: String,
+        ty: String,
+    },
+    #[error(transparent)]
+    Ort(#[from] mlflowrs_onnx_ort::OrtError),
+    #[cfg(feature = "tract")]
+    #[error(transparent)]
+    Tract(#[from] mlflowrs_onnx_tract::TractError),
+    #[cfg(feature = "candle")]
+    #[error(transparent)]
+    Candle(#[from] mlflowrs_sentence_transformers_candle::CandleError),
+    #[error(transparent)]
+    Python(#[from] mlflowrs_pyfunc::PyfuncError),
+    #[error("{path}: graph inputs or outputs {names} are not tensors (sequences or maps, e.g. skl2onnx's ZipMap); mlflowrs's ONNX Runtime backend serves tensors only (convert with zipmap=False)")]
+    NotTensors { path: PathBuf, names: String },
+    #[error("{native}; serving it through Python instead failed: {python}")]
+    Fallback {
+        native: String,
+        python: Box<LoadError>,
+    },
+    #[error(
+        "this mlflowrs was built without tract (cargo feature `tract`); use --onnx-backend ort"
+    )]
+    NoTract,
+    #[error("--env-manager conda is not supported: mlflowrs builds Python environments with virtualenv or uv")]
+    Conda,
+}
+
+/// Column types a native flavor can feed to a tensor; the rest (binary,
+/// datetime, array, object, map, any) need the Python fallback.
+fn check_signature(mlmodel: &MlModel, dir: &Path) -> Result<(), LoadError> {
+    let Some(Schema::Columns(cols)) = mlmodel.input_schema() else {
+        return Ok(());
+    };
+    for (i, c) in cols.iter().enumerate() {
+        let served = matches!(&c.ty, ColType::Data(d) if d.numpy().is_some());
+        if !served {
+            return Err(LoadError::UnsupportedColumn {
+                path: dir.join(crate::mlmodel::MLMODEL_FILE_NAME),
+                column: c.name.clone().unwrap_or_else(|| i.to_string()),
+                ty: c.ty.repr(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Settings for loading, from the validated config.
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    pub ort_library: Option<PathBuf>,
+    pub onnx_backend: OnnxBackend,
+    /// Sentences per candle forward pass (`--embedding-batch-size`).
+    pub embedding_batch_size: usize,
+    /// ONNX sessions, or Python worker processes.
+    pub sessions: usize,
+    pub intra_op_threads: usize,
+    pub python: PythonOptions,
+}
+
+/// What runs `onnx`-flavor models (`--onnx-backend`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OnnxBackend {
+    /// ONNX Runtime when its library is found, tract otherwise (in builds with tract).
+    Auto,
+    /// ONNX Runtime (loaded at run time).
+    Ort,
+    /// tract: pure Rust, no native library (cargo feature `tract`). The
+    /// settings refuse it in builds without tract.
+    Tract,
+}
+
+/// How Python-only models are run.
+#[derive(Debug, Clone)]
+pub struct PythonOptions {
+    /// `None`: conda, which mlflowrs refuses when a model needs Python.
+    pub env_manager: Option<mlflowrs_pyfunc::EnvManager>,
+    pub python: Option<PathBuf>,
+    pub batching: mlflowrs_pyfunc::Batching,
+    pub env_cache_dir: PathBuf,
+    /// A call past this is answered 504 and its worker replaced.
+    pub timeout: std::time::Duration,
+}
+
+/// What runs a loaded model: a native flavor, or Python worker processes.
+pub enum ModelRuntime {
+    Native(Arc<dyn Flavor>),
+    Python(mlflowrs_pyfunc::Pool),
+}
+
+pub struct LoadedModel {
+    pub mlmodel: MlModel,
+    pub runtime: ModelRuntime,
+}
+
+pub fn load(dir: &Path, opts: &LoadOptions) -> Result<LoadedModel, LoadError> {
+    let mlmodel = MlModel::load(dir)?;
+    let (flavor, native) =
+        if cfg!(feature = "candle") && mlmodel.flavor("sentence_transformers").is_some() {
+            ("sentence_transformers", load_candle(&mlmodel, opts))
+        } else if let Some(onnx) = mlmodel.flavor("onnx") {
+            ("onnx", load_onnx(&mlmodel, onnx, dir, opts))
+        } else if mlmodel.flavor("python_function").is_some() {
+            return load_python(mlmodel, opts);
+        } else {
+            return Err(LoadError::NoFlavor {
+                path: dir.to_path_buf(),
+                flavors: mlmodel.flavor_names().join(", "),
+            });
+        };
+    match native {
+        Ok(model) => {
+            tracing::info!(
+                flavor,
+                backend = model.backend_name(),
+                sessions = opts.sessions,
+                "model loaded"
+            );
+            Ok(LoadedModel {
+                mlmodel,
+                runtime: ModelRuntime::Native(model),
+            })
+        }
+        // What the native backend cannot serve, mlflow can: same answers as
+        // `mlflow models serve`, at Python's speed.
+        Err(e) if e.python_can_serve() && mlmodel.flavor("python_function").is_some() => {
+            tracing::warn!(reason = %e, flavor, "serving this model through the Python fallback");
+            load_python(mlmodel, opts).map_err(|python| LoadError::Fallback {
+                native: e.to_string(),
+                python: Box::new(python),
+            })
+        }
+        Err(e) => Err(e),
+    }
+}
+
+impl LoadError {
+    /// Failures of a native backend that mlflow's own loader does not share.
+    fn python_can_serve(&self) -> bool {
+        match self {
+            LoadError::UnsupportedColumn { .. } | LoadError::NotTensors { .. } => true,
+            #[cfg(feature = "candle")]
+            LoadError::Candle(
+                mlflowrs_sentence_transformers_candle::CandleError::Unsupported { .. },
+            ) => true,
+            _ => false,
+        }
+    }
+}
+
+fn load_onnx(
+    mlmodel: &MlModel,
+    onnx: &serde_json::Value,
+    dir: &Path,
+    opts: &LoadOptions,
+) -> Result<Arc<dyn Flavor>, LoadError> {
+    check_signature(mlmodel, dir)?;
+    let data = onnx
+        .get("data")
+        .and_then(|d| d.as_str())
+        .ok_or_else(|| LoadError::NoOnnxData {
+            path: dir.to_path_buf(),
+        })?;
+    let model_file = mlmodel.root.join(data);
+    match opts.onnx_backend {
+        OnnxBackend::Ort => load_ort(onnx, dir, &model_file, opts),
+        OnnxBackend::Tract => load_tract(&model_file),
+        // A library named with --ort-library / ORT_DYLIB_PATH is a choice:
+        // when it is missing, say so rather than serve with tract.
+        OnnxBackend::Auto if opts.ort_library.is_some() => load_ort(onnx, dir, &model_file, opts),
+        OnnxBackend::Auto => match mlflowrs_onnx_ort::library::find(None) {
+            Ok(library) => {
+                tracing::info!(library = %library.display(), "ONNX Runtime found: serving with it (--onnx-backend auto)");
+                load_ort(onnx, dir, &model_file, opts)
+            }
+            Err(missing) if cfg!(feature = "tract") => {
+                tracing::info!(reason = %missing, "ONNX Runtime not found: serving with tract, pure Rust (--onnx-backend auto)");
+                load_tract(&model_file)
+            }
+            Err(missing) => Err(missing.into()),
+        },
+    }
+}
+
+/// The model directory `mlflow.sentence_transformers` saved (the pyfunc
+/// flavor's `data`, `model.sentence_transformer` by default).
+#[cfg(feature = "candle")]
+fn load_candle(mlmodel: &MlModel, opts: &LoadOptions) -> Result<Arc<dyn Flavor>, LoadError> {
+    let data = mlmodel
+        .flavor("python_function")
+        .and_then(|f| f.get("data"))
+        .and_then(|d| d.as_str())
+        .unwrap_or("model.sentence_transformer");
+    let model = mlflowrs_sentence_transformers_candle::SentenceModel::load(
+        &mlmodel.root.join(data),
+        opts.embedding_batch_size,
+    )?;
+    Ok(Arc::new(model))
+}
+
+#[cfg(not(feature = "candle"))]
+fn load_candle(_mlmodel: &MlModel, _opts: &LoadOptions) -> Result<Arc<dyn Flavor>, LoadError> {
+    Err(LoadError::NoFlavor {
+        path: _mlmodel.root.clone(),
+        flavors: "sentence_transformers (this build has no candle feature)".into(),
+    })
+}
+
+#[cfg(feature = "tract")]
+fn load_tract(model_file: &Path) -> Result<Arc<dyn Flavor>, LoadError> {
+    Ok(Arc::new(mlflowrs_onnx_tract::TractModel::load(model_file)?))
+}
+
+#[cfg(not(feature = "tract"))]
+fn load_tract(_model_file: &Path) -> Result<Arc<dyn Flavor>, LoadError> {
+    Err(LoadError::NoTract)
+}
+
+fn load_ort(
+    onnx: &serde_json::Value,
+    dir: &Path,
+    model_file: &Path,
+    opts: &LoadOptions,
+) -> Result<Arc<dyn Flavor>, LoadError> {
+    mlflowrs_onnx_ort::init_runtime(opts.ort_library.as_deref())?;
+    let config =
+        mlflowrs_onnx_ort::SessionConfig::from_flavor(onnx, opts.sessions, opts.intra_op_threads)?;
+    let model = mlflowrs_onnx_ort::OrtModel::load(model_file, &config)?;
+    let not_tensors: Vec<String> = model
+        .inputs()
+        .iter()
+        .chain(model.outputs())
+        .filter(|io| io.dtype.is_none())
+        .map(|io| io.name.clone())
+        .collect();
+    if !not_tensors.is_empty() {
+        return Err(LoadError::NotTensors {
+            path: dir.to_path_buf(),
+            names: not_tensors.join(", "),
+        });
+    }
+    Ok(Arc::new(model))
+}
+
+fn load_python(mlmodel: MlModel, opts: &LoadOptions) -> Result<LoadedModel, LoadError> {
+    let py = &opts.python;
+    let manager = py.env_manager.ok_or(LoadError::Conda)?;
+    let env = mlflowrs_pyfunc::prepare_python(
+        manager,
+        &mlmodel.root,
+        py.python.as_deref(),
+        &py.env_cache_dir,
+    )?;
+    let pool = mlflowrs_pyfunc::Pool::start(mlflowrs_pyfunc::PoolConfig {
+        python: env.python,
+        model_dir: mlmodel.root.clone(),
+        workers: opts.sessions,
+        batching: py.batching,
+        timeout: py.timeout,
+    })?;
+    tracing::info!(
+        flavor = "python_function",
+        backend = "python",
+        workers = opts.sessions,
+        mlflow = %env.mlflow_version,
+        "model loaded"
+    );
+    Ok(LoadedModel {
+        mlmodel,
+        runtime: ModelRuntime::Python(pool),
+    })
+}
