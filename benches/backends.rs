@@ -54,7 +54,7 @@ fn time_per_call(model: &dyn Flavor, rows: usize, min: Duration) -> Duration {
 }
 
 fn main() {
-    mlflowrs_onnx_ort::init_runtime(None).expect("ONNX Runtime (set ORT_DYLIB_PATH)");
+    mlflowrs_onnx_ort::init_runtime(None, None).expect("ONNX Runtime (set ORT_DYLIB_PATH)");
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance/models");
     let config = mlflowrs_onnx_ort::SessionConfig {
         sessions: 1,

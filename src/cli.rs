@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use crate::serving::model_load::OnnxBackend;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use mlflowrs_env::EnvVars;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -15,7 +16,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 )]
 pub struct Cli {
     /// Log filter, as RUST_LOG (e.g. `info`, `mlflowrs=debug`).
-    #[arg(long, env = "MLFLOWRS_LOG", default_value = "info", global = true)]
+    #[arg(long, env = EnvVars::MLFLOWRS_LOG, default_value = "info", global = true)]
     pub log: String,
     #[command(subcommand)]
     pub command: Command,
@@ -45,36 +46,36 @@ pub struct ServerArgs {
     /// postgresql://user:password@host:port/database (MLflow's own schema).
     #[arg(
         long,
-        env = "MLFLOWRS_BACKEND_STORE_URI",
+        env = EnvVars::MLFLOWRS_BACKEND_STORE_URI,
         default_value = "sqlite:///mlflow.db"
     )]
     pub backend_store_uri: String,
     /// Artifact root of new experiments. Default: mlflow-artifacts:/ when
     /// serving artifacts, else ./mlruns.
-    #[arg(long, env = "MLFLOWRS_DEFAULT_ARTIFACT_ROOT")]
+    #[arg(long, env = EnvVars::MLFLOWRS_DEFAULT_ARTIFACT_ROOT)]
     pub default_artifact_root: Option<String>,
     /// The local directory behind mlflow-artifacts:/ URIs.
     #[arg(
         long,
-        env = "MLFLOWRS_ARTIFACTS_DESTINATION",
+        env = EnvVars::MLFLOWRS_ARTIFACTS_DESTINATION,
         default_value = "./mlartifacts"
     )]
     pub artifacts_destination: PathBuf,
     /// Serve the artifact proxy (/api/2.0/mlflow-artifacts/…); the default.
     #[arg(
         long,
-        env = "MLFLOWRS_SERVE_ARTIFACTS",
+        env = EnvVars::MLFLOWRS_SERVE_ARTIFACTS,
         overrides_with = "no_serve_artifacts"
     )]
     pub serve_artifacts: bool,
     /// Do not serve the artifact proxy.
-    #[arg(long, env = "MLFLOWRS_NO_SERVE_ARTIFACTS")]
+    #[arg(long, env = EnvVars::MLFLOWRS_NO_SERVE_ARTIFACTS)]
     pub no_serve_artifacts: bool,
     /// Address to listen on.
     #[arg(
         short = 'h',
         long,
-        env = "MLFLOWRS_SERVER_HOST",
+        env = EnvVars::MLFLOWRS_SERVER_HOST,
         default_value = "127.0.0.1"
     )]
     pub host: String,
@@ -82,44 +83,44 @@ pub struct ServerArgs {
     #[arg(
         short = 'p',
         long,
-        env = "MLFLOWRS_SERVER_PORT",
+        env = EnvVars::MLFLOWRS_SERVER_PORT,
         default_value_t = 5000
     )]
     pub port: u16,
     /// Largest REST request body, in bytes (artifact uploads are streamed and not bounded by it).
-    #[arg(long, env = "MLFLOWRS_MAX_REQUEST_BYTES", default_value_t = 64 * 1024 * 1024)]
+    #[arg(long, env = EnvVars::MLFLOWRS_MAX_REQUEST_BYTES, default_value_t = 64 * 1024 * 1024)]
     pub max_request_bytes: usize,
     /// Database connections open at once (MLflow's SQLAlchemy pool: 5 + 10
     /// overflow); further requests wait for a free one.
-    #[arg(long, env = "MLFLOWRS_MAX_DB_CONNECTIONS", default_value_t = 15)]
+    #[arg(long, env = EnvVars::MLFLOWRS_MAX_DB_CONNECTIONS, default_value_t = 15)]
     pub max_db_connections: usize,
     /// Seconds a client may take to send a request's headers, and an idle
     /// keep-alive connection may wait for its next request.
-    #[arg(long, env = "MLFLOWRS_HEADER_TIMEOUT", default_value_t = 30)]
+    #[arg(long, env = EnvVars::MLFLOWRS_HEADER_TIMEOUT, default_value_t = 30)]
     pub header_timeout: u64,
     /// `basic-auth`: require credentials and enforce permissions as
     /// `mlflow server --app-name basic-auth` does (MLflow's auth tables,
     /// users, grants and roles).
-    #[arg(long, env = "MLFLOWRS_APP_NAME", value_parser = ["basic-auth"])]
+    #[arg(long, env = EnvVars::MLFLOWRS_APP_NAME, value_parser = ["basic-auth"])]
     pub app_name: Option<String>,
     /// The auth app's INI file (MLflow's format, section [mlflow]:
     /// default_permission, database_uri, admin_username, admin_password).
-    #[arg(long, env = "MLFLOW_AUTH_CONFIG_PATH")]
+    #[arg(long, env = EnvVars::MLFLOW_AUTH_CONFIG_PATH)]
     pub auth_config: Option<PathBuf>,
     /// Where users and grants are stored (overrides the INI's database_uri;
     /// default sqlite:///basic_auth.db).
-    #[arg(long, env = "MLFLOWRS_AUTH_DATABASE_URI")]
+    #[arg(long, env = EnvVars::MLFLOWRS_AUTH_DATABASE_URI)]
     pub auth_database_uri: Option<String>,
     /// Permission of users on resources they hold no grant for: READ, USE,
     /// EDIT, MANAGE or NO_PERMISSIONS (overrides the INI; default READ).
-    #[arg(long, env = "MLFLOWRS_AUTH_DEFAULT_PERMISSION")]
+    #[arg(long, env = EnvVars::MLFLOWRS_AUTH_DEFAULT_PERMISSION)]
     pub auth_default_permission: Option<String>,
     /// The admin user created at first start (default admin).
-    #[arg(long, env = "MLFLOW_AUTH_ADMIN_USERNAME")]
+    #[arg(long, env = EnvVars::MLFLOW_AUTH_ADMIN_USERNAME)]
     pub auth_admin_username: Option<String>,
     /// The admin's password, at least 12 characters; needed only to create
     /// the admin.
-    #[arg(long, env = "MLFLOW_AUTH_ADMIN_PASSWORD", hide_env_values = true)]
+    #[arg(long, env = EnvVars::MLFLOW_AUTH_ADMIN_PASSWORD, hide_env_values = true)]
     pub auth_admin_password: Option<mlflowrs_tracking::auth::config::Secret>,
 }
 
@@ -128,7 +129,7 @@ pub struct HealthcheckArgs {
     /// An http:// URL.
     #[arg(
         long,
-        env = "MLFLOWRS_HEALTHCHECK_URL",
+        env = EnvVars::MLFLOWRS_HEALTHCHECK_URL,
         default_value = "http://127.0.0.1:8080/ping"
     )]
     pub url: String,
@@ -154,31 +155,31 @@ pub enum ModelsCommand {
 #[derive(Debug, Args)]
 pub struct ImageArgs {
     /// Model URI (any form `serve` takes).
-    #[arg(short = 'm', long = "model-uri", env = "MLFLOWRS_MODEL_URI")]
+    #[arg(short = 'm', long = "model-uri", env = EnvVars::MLFLOWRS_MODEL_URI)]
     pub model_uri: String,
     #[command(flatten)]
     pub store: StoreArgs,
     /// Base image: default `scratch` for native flavors, `python:<python_env.yaml's version>-slim`
     /// for Python models (MLflow's choice).
-    #[arg(long, env = "MLFLOWRS_BASE_IMAGE")]
+    #[arg(long, env = EnvVars::MLFLOWRS_BASE_IMAGE)]
     pub base_image: Option<String>,
     /// Accepted for MLflow compatibility: a Python model's requirements are
     /// always installed into the image with pip.
     #[arg(
         long,
         value_enum,
-        env = "MLFLOWRS_ENV_MANAGER",
+        env = EnvVars::MLFLOWRS_ENV_MANAGER,
         default_value = "local"
     )]
     pub env_manager: EnvManager,
     /// Accepted for MLflow compatibility (mlflow comes from the model's requirements.txt).
-    #[arg(long, env = "MLFLOWRS_INSTALL_MLFLOW")]
+    #[arg(long, env = EnvVars::MLFLOWRS_INSTALL_MLFLOW)]
     pub install_mlflow: bool,
     /// ONNX Runtime library to put into the image (default: found as `serve` finds it).
-    #[arg(long, env = "ORT_DYLIB_PATH")]
+    #[arg(long, env = EnvVars::ORT_DYLIB_PATH)]
     pub ort_library: Option<PathBuf>,
     /// Python (with pip, the base image's minor version) that installs a Python model's requirements.
-    #[arg(long, env = "MLFLOWRS_PYTHON")]
+    #[arg(long, env = EnvVars::MLFLOWRS_PYTHON)]
     pub python: Option<PathBuf>,
 }
 
@@ -190,7 +191,7 @@ pub struct BuildDockerArgs {
     #[arg(
         short = 'n',
         long = "name",
-        env = "MLFLOWRS_IMAGE_NAME",
+        env = EnvVars::MLFLOWRS_IMAGE_NAME,
         default_value = "mlflow-pyfunc-servable"
     )]
     pub name: String,
@@ -204,7 +205,7 @@ pub struct GenerateDockerfileArgs {
     #[arg(
         short = 'd',
         long = "output-directory",
-        env = "MLFLOWRS_OUTPUT_DIRECTORY",
+        env = EnvVars::MLFLOWRS_OUTPUT_DIRECTORY,
         default_value = "mlflow-dockerfile"
     )]
     pub output_directory: PathBuf,
@@ -216,21 +217,21 @@ pub struct GenerateDockerfileArgs {
 pub struct StoreArgs {
     /// Tracking store: http(s)://server, sqlite:///mlflow.db, postgresql://…,
     /// or a file store path (default: ./mlruns if it holds experiments, else sqlite:///mlflow.db).
-    #[arg(long, env = "MLFLOW_TRACKING_URI")]
+    #[arg(long, env = EnvVars::MLFLOW_TRACKING_URI)]
     pub tracking_uri: Option<String>,
     /// Model registry for `models:/` URIs (default: the tracking URI).
-    #[arg(long, env = "MLFLOW_REGISTRY_URI")]
+    #[arg(long, env = EnvVars::MLFLOW_REGISTRY_URI)]
     pub registry_uri: Option<String>,
     /// Directory for models downloaded from S3 or a tracking server
     /// (default: $XDG_CACHE_HOME/mlflowrs/models or ~/.cache/mlflowrs/models).
-    #[arg(long, env = "MLFLOWRS_MODEL_CACHE_DIR")]
+    #[arg(long, env = EnvVars::MLFLOWRS_MODEL_CACHE_DIR)]
     pub model_cache_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
 pub struct ResolveArgs {
     /// The model URI: a path, file://, models:/, runs:/, mlflow-artifacts:/ or s3:// URI.
-    #[arg(short = 'm', long = "model-uri", env = "MLFLOWRS_MODEL_URI")]
+    #[arg(short = 'm', long = "model-uri", env = EnvVars::MLFLOWRS_MODEL_URI)]
     pub model_uri: String,
     #[command(flatten)]
     pub store: StoreArgs,
@@ -261,7 +262,7 @@ pub struct ModelArgs {
     #[arg(
         short = 'm',
         long = "model-uri",
-        env = "MLFLOWRS_MODEL_URI",
+        env = EnvVars::MLFLOWRS_MODEL_URI,
         value_delimiter = ',',
         required = true
     )]
@@ -275,19 +276,19 @@ pub struct ModelArgs {
     #[arg(
         long,
         value_enum,
-        env = "MLFLOWRS_ENV_MANAGER",
+        env = EnvVars::MLFLOWRS_ENV_MANAGER,
         default_value = "local"
     )]
     pub env_manager: EnvManager,
     /// Same as `--env-manager local` (accepted for MLflow compatibility).
-    #[arg(long, env = "MLFLOWRS_NO_CONDA")]
+    #[arg(long, env = EnvVars::MLFLOWRS_NO_CONDA)]
     pub no_conda: bool,
     /// Accepted for MLflow compatibility; native flavors do not use Python.
-    #[arg(long, env = "MLFLOWRS_INSTALL_MLFLOW")]
+    #[arg(long, env = EnvVars::MLFLOWRS_INSTALL_MLFLOW)]
     pub install_mlflow: bool,
     /// Python interpreter for Python models under `--env-manager local`, and the
     /// base interpreter for `virtualenv`.
-    #[arg(long, env = "MLFLOWRS_PYTHON")]
+    #[arg(long, env = EnvVars::MLFLOWRS_PYTHON)]
     pub python: Option<PathBuf>,
     /// Whether a Python worker may answer several queued requests with one
     /// predict call: `auto` for row-wise flavors (sklearn, xgboost, lightgbm,
@@ -296,31 +297,31 @@ pub struct ModelArgs {
     #[arg(
         long,
         value_enum,
-        env = "MLFLOWRS_PYFUNC_BATCHING",
+        env = EnvVars::MLFLOWRS_PYFUNC_BATCHING,
         default_value = "auto"
     )]
     pub pyfunc_batching: PyfuncBatching,
     /// Where `virtualenv`/`uv` environments are cached (default: ~/.cache/mlflowrs/envs).
-    #[arg(long, env = "MLFLOWRS_ENV_CACHE_DIR")]
+    #[arg(long, env = EnvVars::MLFLOWRS_ENV_CACHE_DIR)]
     pub env_cache_dir: Option<PathBuf>,
     /// Path of libonnxruntime (default: beside the binary, ./.venv, or python3's onnxruntime).
-    #[arg(long, env = "ORT_DYLIB_PATH")]
+    #[arg(long, env = EnvVars::ORT_DYLIB_PATH)]
     pub ort_library: Option<PathBuf>,
     /// ONNX Runtime intra-op threads per session (default: cores / workers, at least 1).
-    #[arg(long, env = "MLFLOWRS_INTRA_OP_THREADS")]
+    #[arg(long, env = EnvVars::MLFLOWRS_INTRA_OP_THREADS)]
     pub intra_op_threads: Option<usize>,
     /// What runs `onnx` models: `ort` (ONNX Runtime), `tract` (pure Rust), or
     /// `auto` (ONNX Runtime when its library is found, else tract).
     #[arg(
         long,
         value_enum,
-        env = "MLFLOWRS_ONNX_BACKEND",
+        env = EnvVars::MLFLOWRS_ONNX_BACKEND,
         default_value = "auto"
     )]
     pub onnx_backend: OnnxBackend,
     /// Sentences a `sentence_transformers` model (candle) encodes per forward
     /// pass; a request with more runs in several passes.
-    #[arg(long, env = "MLFLOWRS_EMBEDDING_BATCH_SIZE", default_value_t = 32)]
+    #[arg(long, env = EnvVars::MLFLOWRS_EMBEDDING_BATCH_SIZE, default_value_t = 32)]
     pub embedding_batch_size: usize,
 }
 
@@ -329,57 +330,57 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub model: ModelArgs,
     /// Port to listen on.
-    #[arg(short = 'p', long, env = "MLFLOW_PORT", default_value_t = 5000)]
+    #[arg(short = 'p', long, env = EnvVars::MLFLOW_PORT, default_value_t = 5000)]
     pub port: u16,
     /// Address to bind.
-    #[arg(short = 'h', long, env = "MLFLOW_HOST", default_value = "127.0.0.1")]
+    #[arg(short = 'h', long, env = EnvVars::MLFLOW_HOST, default_value = "127.0.0.1")]
     pub host: String,
     /// Concurrent inference sessions (default: the number of CPU cores).
-    #[arg(short = 'w', long, env = "MLFLOW_MODELS_WORKERS")]
+    #[arg(short = 'w', long, env = EnvVars::MLFLOW_MODELS_WORKERS)]
     pub workers: Option<usize>,
     /// Seconds a request may take before it is answered with 504.
     #[arg(
         short = 't',
         long,
-        env = "MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT",
+        env = EnvVars::MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT,
         default_value_t = 60
     )]
     pub timeout: u64,
     /// Largest request body accepted, in bytes; larger ones get 413.
-    #[arg(long, env = "MLFLOWRS_MAX_BODY_BYTES", default_value_t = 104_857_600)]
+    #[arg(long, env = EnvVars::MLFLOWRS_MAX_BODY_BYTES, default_value_t = 104_857_600)]
     pub max_body_bytes: usize,
     /// Requests handled at once; more get 429 (REQUEST_LIMIT_EXCEEDED).
-    #[arg(long, env = "MLFLOWRS_MAX_CONCURRENT_REQUESTS", default_value_t = 512)]
+    #[arg(long, env = EnvVars::MLFLOWRS_MAX_CONCURRENT_REQUESTS, default_value_t = 512)]
     pub max_concurrent_requests: usize,
     /// Rows one request may carry; more get 400. 0: no limit (as MLflow).
-    #[arg(long, env = "MLFLOWRS_MAX_ROWS", default_value_t = 0)]
+    #[arg(long, env = EnvVars::MLFLOWRS_MAX_ROWS, default_value_t = 0)]
     pub max_rows: usize,
     /// Seconds in-flight requests may take to finish after SIGTERM/SIGINT.
-    #[arg(long, env = "MLFLOWRS_SHUTDOWN_TIMEOUT", default_value_t = 30)]
+    #[arg(long, env = EnvVars::MLFLOWRS_SHUTDOWN_TIMEOUT, default_value_t = 30)]
     pub shutdown_timeout: u64,
     /// Seconds a client may take to send a request's headers, and an idle
     /// keep-alive connection may wait for its next request; then the
     /// connection is closed.
-    #[arg(long, env = "MLFLOWRS_HEADER_TIMEOUT", default_value_t = 30)]
+    #[arg(long, env = EnvVars::MLFLOWRS_HEADER_TIMEOUT, default_value_t = 30)]
     pub header_timeout: u64,
     /// Route `/invocations` between served models by weight, e.g. `a=90,b=10`.
-    #[arg(long, env = "MLFLOWRS_SPLIT")]
+    #[arg(long, env = EnvVars::MLFLOWRS_SPLIT)]
     pub split: Option<String>,
     /// Requests with this header go to the same model every time (sticky A/B).
     #[arg(
         long,
-        env = "MLFLOWRS_SPLIT_HEADER",
+        env = EnvVars::MLFLOWRS_SPLIT_HEADER,
         default_value = "x-mlflowrs-route-key"
     )]
     pub split_header: String,
     /// Rows one model call may carry when queued requests are batched; 1 turns batching off.
-    #[arg(long, env = "MLFLOWRS_MAX_BATCH_ROWS", default_value_t = 1024)]
+    #[arg(long, env = EnvVars::MLFLOWRS_MAX_BATCH_ROWS, default_value_t = 1024)]
     pub max_batch_rows: usize,
     /// Milliseconds to wait for more requests to batch once one arrived (0: never wait).
-    #[arg(long, env = "MLFLOWRS_MAX_BATCH_DELAY_MS", default_value_t = 0)]
+    #[arg(long, env = EnvVars::MLFLOWRS_MAX_BATCH_DELAY_MS, default_value_t = 0)]
     pub max_batch_delay_ms: u64,
     /// Requests that may wait for a free inference thread; more wait for room.
-    #[arg(long, env = "MLFLOWRS_MAX_QUEUE", default_value_t = 1024)]
+    #[arg(long, env = EnvVars::MLFLOWRS_MAX_QUEUE, default_value_t = 1024)]
     pub max_queue: usize,
     /// Seconds between re-resolving model URIs; a moved alias or stage is
     /// then served without a restart (0: resolve once, at start). `--watch`
@@ -387,19 +388,19 @@ pub struct ServeArgs {
     #[arg(
         long,
         visible_alias = "watch",
-        env = "MLFLOWRS_WATCH_INTERVAL",
+        env = EnvVars::MLFLOWRS_WATCH_INTERVAL,
         default_value_t = 0,
         num_args = 0..=1,
         default_missing_value = "10"
     )]
     pub watch_interval: u64,
     /// Serve `/metrics` on this port of --host instead of the scoring port.
-    #[arg(long, env = "MLFLOWRS_METRICS_PORT")]
+    #[arg(long, env = EnvVars::MLFLOWRS_METRICS_PORT)]
     pub metrics_port: Option<u16>,
     /// Require `Authorization: Bearer <KEY>` on every route but the health
     /// checks (`/ping`, `/health`, `/v2/health/*`). Prefer the environment
     /// variable: a flag shows in the process list.
-    #[arg(long, env = "MLFLOWRS_API_KEY", hide_env_values = true)]
+    #[arg(long, env = EnvVars::MLFLOWRS_API_KEY, hide_env_values = true)]
     pub api_key: Option<String>,
     /// Print help.
     #[arg(long, action = clap::ArgAction::Help)]
@@ -417,17 +418,17 @@ pub struct PredictArgs {
     #[command(flatten)]
     pub model: ModelArgs,
     /// Input file (default: standard input).
-    #[arg(short = 'i', long = "input-path", env = "MLFLOWRS_INPUT_PATH")]
+    #[arg(short = 'i', long = "input-path", env = EnvVars::MLFLOWRS_INPUT_PATH)]
     pub input_path: Option<PathBuf>,
     /// Output file (default: standard output).
-    #[arg(short = 'o', long = "output-path", env = "MLFLOWRS_OUTPUT_PATH")]
+    #[arg(short = 'o', long = "output-path", env = EnvVars::MLFLOWRS_OUTPUT_PATH)]
     pub output_path: Option<PathBuf>,
     /// Input format.
     #[arg(
         short = 't',
         long = "content-type",
         value_enum,
-        env = "MLFLOWRS_CONTENT_TYPE",
+        env = EnvVars::MLFLOWRS_CONTENT_TYPE,
         default_value = "json"
     )]
     pub content_type: InputType,

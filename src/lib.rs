@@ -5,11 +5,11 @@
 
 pub mod cli;
 pub mod commands;
-pub mod config;
 pub mod docker;
 pub mod listener;
 pub mod mlmodel;
 pub mod resolve;
 pub mod scoring;
 pub mod serving;
+pub mod settings;
 pub mod telemetry;

@@ -1,9 +1,13 @@
 use clap::Parser;
 
 use mlflowrs::cli::{Cli, Command, ModelsCommand};
-use mlflowrs::config::{ConfigError, ServeConfig};
+use mlflowrs::commands;
 use mlflowrs::docker::DockerError;
 use mlflowrs::resolve::ResolveError;
+use mlflowrs::settings::{
+    HealthcheckSettings, ImageSettings, PredictSettings, ResolveSettings, ServeSettings,
+    ServerSettings, SettingsError,
+};
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
@@ -24,42 +28,55 @@ fn main() -> std::process::ExitCode {
     }
 }
 
+/// Settings are validated before anything starts; then the one runtime
+/// runs the command (the healthcheck, run every few seconds inside images,
+/// needs none).
 fn run(cli: Cli) -> anyhow::Result<()> {
+    let runtime = || {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+    };
     match cli.command {
         Command::Models(ModelsCommand::Serve(args)) => {
-            let config = ServeConfig::from_args(&args)?;
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()?;
-            runtime.block_on(mlflowrs::commands::serve::run(config))
+            let settings = ServeSettings::from_args(&args)?;
+            runtime()?.block_on(commands::serve::run(settings))
         }
-        Command::Models(ModelsCommand::Predict(args)) => mlflowrs::commands::predict::run(&args),
-        Command::Models(ModelsCommand::Resolve(args)) => mlflowrs::commands::resolve::run(&args),
+        Command::Models(ModelsCommand::Predict(args)) => {
+            let settings = PredictSettings::from_args(&args)?;
+            runtime()?.block_on(commands::predict::run(settings))
+        }
+        Command::Models(ModelsCommand::Resolve(args)) => {
+            let settings = ResolveSettings::from_args(&args)?;
+            runtime()?.block_on(commands::resolve::run(settings))
+        }
         Command::Models(ModelsCommand::BuildDocker(args)) => {
-            mlflowrs::commands::docker::build(&args)
+            let settings = ImageSettings::build(&args)?;
+            runtime()?.block_on(commands::docker::run(settings))
         }
         Command::Models(ModelsCommand::GenerateDockerfile(args)) => {
-            mlflowrs::commands::docker::generate(&args)
+            let settings = ImageSettings::dockerfile(&args)?;
+            runtime()?.block_on(commands::docker::run(settings))
         }
-        Command::Healthcheck(args) => mlflowrs::commands::healthcheck::run(&args),
+        Command::Healthcheck(args) => {
+            commands::healthcheck::run(&HealthcheckSettings::from_args(&args)?)
+        }
         Command::Server(args) => {
-            let (settings, addr) = mlflowrs::config::tracking_settings(&args)?;
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()?;
-            runtime.block_on(mlflowrs::commands::server::run(settings, addr))
+            let settings = ServerSettings::from_args(&args)?;
+            runtime()?.block_on(commands::server::run(settings))
         }
     }
 }
 
-/// A model-URI failure exits with its own code (README, "Exit codes"); anything else with 1.
+/// A model-URI or Docker failure exits with its own code
+/// (docs/exit-codes.md); anything else with 1.
 fn exit_code(e: &anyhow::Error) -> u8 {
     e.chain()
         .find_map(|cause| {
             cause
                 .downcast_ref::<ResolveError>()
-                .or_else(|| match cause.downcast_ref::<ConfigError>() {
-                    Some(ConfigError::Uri(r)) => Some(r),
+                .or_else(|| match cause.downcast_ref::<SettingsError>() {
+                    Some(SettingsError::Uri(r)) => Some(r),
                     _ => None,
                 })
                 .map(ResolveError::exit_code)

@@ -4,62 +4,52 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
-use crate::cli::{BuildDockerArgs, GenerateDockerfileArgs, ImageArgs};
-use crate::config::store_config;
 use crate::docker::{self, ContextOptions};
 use crate::resolve::Resolver;
+use crate::settings::{ImageSettings, ImageTarget};
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?)
-}
-
-async fn context_options(args: &ImageArgs) -> anyhow::Result<ContextOptions> {
-    let resolved = Resolver::new(store_config(&args.store))
-        .resolve(&args.model_uri)
+pub async fn run(settings: ImageSettings) -> anyhow::Result<()> {
+    let resolved = Resolver::new(settings.stores)
+        .resolve(&settings.model_uri)
         .await?;
-    Ok(ContextOptions {
+    let opts = ContextOptions {
         model_dir: resolved.dir.clone(),
-        model_uri: args.model_uri.clone(),
+        model_uri: settings.model_uri.clone(),
         model_version: resolved.version.clone(),
-        base_image: args.base_image.clone(),
-        ort_library: args.ort_library.clone(),
-        python: args.python.clone(),
-    })
+        base_image: settings.base_image,
+        ort_library: settings.ort_library,
+        python: settings.python,
+    };
+    match settings.target {
+        ImageTarget::Build { name } => build(&opts, &name).await,
+        ImageTarget::Dockerfile { output_directory } => dockerfile(&opts, &output_directory),
+    }
 }
 
-pub fn build(args: &BuildDockerArgs) -> anyhow::Result<()> {
-    let rt = runtime()?;
-    rt.block_on(async {
-        let opts = context_options(&args.image).await?;
-        let dir = scratch_dir();
-        let result = async {
-            let started = std::time::Instant::now();
-            let info = docker::context::write(&opts, &dir)?;
-            let id = docker::build(&dir, &args.name, &info.base_image, &mut std::io::stderr())
-                .await?;
-            tracing::info!(image = %args.name, id = %id, flavor = info.flavor, base = %info.base_image, seconds = started.elapsed().as_secs_f64(), "image built");
-            println!("{id}");
-            anyhow::Ok(())
-        }
-        .await;
-        let _ = std::fs::remove_dir_all(&dir);
-        result
-    })
+async fn build(opts: &ContextOptions, name: &str) -> anyhow::Result<()> {
+    let dir = scratch_dir();
+    let result = async {
+        let started = std::time::Instant::now();
+        let info = docker::context::write(opts, &dir)?;
+        let id = docker::build(&dir, name, &info.base_image, &mut std::io::stderr()).await?;
+        tracing::info!(image = %name, id = %id, flavor = info.flavor, base = %info.base_image, seconds = started.elapsed().as_secs_f64(), "image built");
+        println!("{id}");
+        anyhow::Ok(())
+    }
+    .await;
+    let _ = std::fs::remove_dir_all(&dir);
+    result
 }
 
-pub fn generate(args: &GenerateDockerfileArgs) -> anyhow::Result<()> {
-    let rt = runtime()?;
-    let opts = rt.block_on(context_options(&args.image))?;
-    let info = docker::context::write(&opts, &args.output_directory)
-        .with_context(|| format!("writing {}", args.output_directory.display()))?;
+fn dockerfile(opts: &ContextOptions, output_directory: &std::path::Path) -> anyhow::Result<()> {
+    let info = docker::context::write(opts, output_directory)
+        .with_context(|| format!("writing {}", output_directory.display()))?;
     eprintln!(
         "wrote {}/Dockerfile ({} model, FROM {}); build it with: docker build -t NAME {}",
-        args.output_directory.display(),
+        output_directory.display(),
         info.flavor,
         info.base_image,
-        args.output_directory.display()
+        output_directory.display()
     );
     Ok(())
 }

@@ -1,27 +1,13 @@
 //! `mlflowrs healthcheck`: the images' HEALTHCHECK (scratch images have no curl).
 
 use std::io::{Read, Write};
-use std::net::{TcpStream, ToSocketAddrs};
+use std::net::TcpStream;
 use std::time::Duration;
 
-use anyhow::Context;
+use crate::settings::HealthcheckSettings;
 
-use crate::cli::HealthcheckArgs;
-
-pub fn run(args: &HealthcheckArgs) -> anyhow::Result<()> {
-    let rest = args
-        .url
-        .strip_prefix("http://")
-        .context("--url must be an http:// URL")?;
-    let (authority, path) = match rest.find('/') {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, "/"),
-    };
-    let addr = authority
-        .to_socket_addrs()
-        .with_context(|| format!("bad address {authority}"))?
-        .next()
-        .context("the host resolves to no address")?;
+pub fn run(settings: &HealthcheckSettings) -> anyhow::Result<()> {
+    let (addr, authority, path) = (settings.addr, &settings.authority, &settings.path);
     let timeout = Duration::from_secs(3);
     let mut stream = TcpStream::connect_timeout(&addr, timeout)?;
     stream.set_read_timeout(Some(timeout))?;
@@ -34,7 +20,7 @@ pub fn run(args: &HealthcheckArgs) -> anyhow::Result<()> {
     anyhow::ensure!(
         &head[9..12] == b"200",
         "{} answered {}",
-        args.url,
+        settings.url,
         String::from_utf8_lossy(&head[9..12])
     );
     Ok(())

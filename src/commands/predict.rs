@@ -4,31 +4,19 @@ use std::io::{Read, Write};
 
 use anyhow::Context;
 
-use crate::cli::{InputType, PredictArgs};
-use crate::config::{load_options, store_config};
-use mlflowrs_protocol::{CONTENT_TYPE_CSV, CONTENT_TYPE_JSON};
-
 use crate::resolve::Resolver;
 use crate::scoring::{BatchScorer as _, Scorer};
 use crate::serving::model_load::ModelRuntime;
 use crate::serving::python_scorer::PythonScorer;
+use crate::settings::PredictSettings;
 
-pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
-    let [uri] = args.model.model_uri.as_slice() else {
-        anyhow::bail!(
-            "predict scores one model; got {} -m values",
-            args.model.model_uri.len()
-        );
-    };
-    let resolver = Resolver::new(store_config(&args.model.store));
-    let resolved = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?
-        .block_on(resolver.resolve(uri))?;
-    let loaded =
-        crate::serving::model_load::load(&resolved.dir, &load_options(&args.model, Some(1))?)?;
+pub async fn run(settings: PredictSettings) -> anyhow::Result<()> {
+    let resolved = Resolver::new(settings.stores)
+        .resolve(&settings.model_uri)
+        .await?;
+    let loaded = crate::serving::model_load::load(&resolved.dir, &settings.load)?;
     let mut input = Vec::new();
-    match &args.input_path {
+    match &settings.input_path {
         Some(p) => {
             input = std::fs::read(p).with_context(|| format!("could not read {}", p.display()))?
         }
@@ -38,10 +26,7 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
                 .context("could not read standard input")?;
         }
     }
-    let content_type = match args.content_type {
-        InputType::Json => CONTENT_TYPE_JSON,
-        InputType::Csv => CONTENT_TYPE_CSV,
-    };
+    let content_type = settings.content_type;
     let reply = match loaded.runtime {
         ModelRuntime::Native(flavor) => {
             Scorer::new(loaded.mlmodel, flavor).invocations(Some(content_type), &input)
@@ -64,7 +49,7 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
             String::from_utf8_lossy(&reply.body)
         );
     }
-    match &args.output_path {
+    match &settings.output_path {
         Some(p) => std::fs::write(p, &reply.body)
             .with_context(|| format!("could not write {}", p.display()))?,
         None => {

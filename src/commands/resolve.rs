@@ -1,16 +1,12 @@
 //! `mlflowrs models resolve`: what a model URI names, and where its files are.
 
-use crate::cli::ResolveArgs;
-use crate::config::store_config;
 use crate::resolve::Resolver;
+use crate::settings::ResolveSettings;
 
-pub fn run(args: &ResolveArgs) -> anyhow::Result<()> {
-    crate::resolve::uri::parse(&args.model_uri)?;
-    let resolver = Resolver::new(store_config(&args.store));
-    let resolved = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?
-        .block_on(resolver.resolve(&args.model_uri))?;
+pub async fn run(settings: ResolveSettings) -> anyhow::Result<()> {
+    let resolved = Resolver::new(settings.stores)
+        .resolve(&settings.model_uri)
+        .await?;
     println!("{}", serde_json::to_string_pretty(&resolved.to_json())?);
     Ok(())
 }

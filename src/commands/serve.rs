@@ -4,7 +4,6 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
-use crate::config::{ModelSpec, ServeConfig};
 use crate::scoring::Scorer;
 use crate::serving::engine::Engine;
 use crate::serving::http::{router, AppState};
@@ -12,8 +11,9 @@ use crate::serving::model_load::ModelRuntime;
 use crate::serving::model_slot::{ModelSlot, Served};
 use crate::serving::python_scorer::{io_specs, PythonScorer};
 use crate::serving::split::Split;
+use crate::settings::{ModelSpec, ServeSettings};
 
-pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
+pub async fn run(config: ServeSettings) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let metrics = match crate::telemetry::install() {
         Ok(handle) => {
@@ -117,7 +117,7 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
 async fn watch(
     models: Arc<Vec<ModelSlot>>,
     resolver: crate::resolve::Resolver,
-    config: ServeConfig,
+    config: ServeSettings,
     interval: std::time::Duration,
 ) {
     loop {
@@ -156,7 +156,7 @@ async fn watch(
 async fn load(
     spec: &ModelSpec,
     resolved: crate::resolve::Resolved,
-    config: &ServeConfig,
+    config: &ServeSettings,
 ) -> anyhow::Result<Served> {
     let load = config.load.clone();
     let dir = resolved.dir.clone();

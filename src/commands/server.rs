@@ -1,13 +1,18 @@
 //! `mlflowrs server`.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
 
-use mlflowrs_tracking::{Server, Settings};
+use mlflowrs_tracking::Server;
 
-pub async fn run(settings: Settings, addr: SocketAddr) -> anyhow::Result<()> {
+use crate::settings::ServerSettings;
+
+pub async fn run(settings: ServerSettings) -> anyhow::Result<()> {
+    let ServerSettings {
+        tracking: settings,
+        addr,
+    } = settings;
     let header_timeout = settings.header_timeout;
     let started = std::time::Instant::now();
     if settings.serve_artifacts {
@@ -22,7 +27,6 @@ pub async fn run(settings: Settings, addr: SocketAddr) -> anyhow::Result<()> {
     let store = mlflowrs_protocol::display::redact(&settings.backend_store_uri);
     let server = tokio::task::spawn_blocking(move || Server::open(settings, runtime))
         .await?
-        .map_err(|e| anyhow::anyhow!("{}", e.message))
         .with_context(|| format!("backend store {store}"))?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use futures_util::StreamExt;
 use tokio::io::AsyncWriteExt;
 
+use mlflowrs_env::EnvVars;
 use mlflowrs_protocol::display::error_chain;
 
 use super::store::rest::send_json;
@@ -39,7 +40,7 @@ impl Location {
                 format!("{base}/api/2.0/mlflow-artifacts/artifacts/{path}")
             }
             Location::S3 { bucket, prefix } => {
-                let endpoint = std::env::var("MLFLOW_S3_ENDPOINT_URL").unwrap_or_default();
+                let endpoint = std::env::var(EnvVars::MLFLOW_S3_ENDPOINT_URL).unwrap_or_default();
                 format!("s3://{bucket}/{prefix} at {endpoint}")
             }
         }
@@ -268,15 +269,17 @@ fn write_error(path: &Path, e: std::io::Error) -> ResolveError {
 /// `MLFLOW_S3_ENDPOINT_URL` for S3-compatible servers.
 fn s3_store(bucket: &str) -> Result<object_store::aws::AmazonS3, ResolveError> {
     let mut builder = object_store::aws::AmazonS3Builder::from_env().with_bucket_name(bucket);
-    if std::env::var("AWS_DEFAULT_REGION").is_err() && std::env::var("AWS_REGION").is_err() {
+    if std::env::var(EnvVars::AWS_DEFAULT_REGION).is_err()
+        && std::env::var(EnvVars::AWS_REGION).is_err()
+    {
         builder = builder.with_region("us-east-1");
     }
-    if let Ok(endpoint) = std::env::var("MLFLOW_S3_ENDPOINT_URL") {
+    if let Ok(endpoint) = std::env::var(EnvVars::MLFLOW_S3_ENDPOINT_URL) {
         builder = builder
             .with_allow_http(endpoint.starts_with("http://"))
             .with_endpoint(endpoint);
     }
-    if std::env::var("MLFLOW_S3_IGNORE_TLS").is_ok_and(|v| v.eq_ignore_ascii_case("true")) {
+    if std::env::var(EnvVars::MLFLOW_S3_IGNORE_TLS).is_ok_and(|v| v.eq_ignore_ascii_case("true")) {
         builder = builder.with_client_options(
             object_store::ClientOptions::new().with_allow_invalid_certificates(true),
         );

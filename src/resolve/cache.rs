@@ -7,6 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
+use mlflowrs_env::EnvVars;
 use sha2::{Digest, Sha256};
 
 use super::ResolveError;
@@ -24,9 +25,9 @@ impl Cache {
 
     /// `$XDG_CACHE_HOME/mlflowrs/models`, else `~/.cache/mlflowrs/models`.
     pub fn default_dir() -> PathBuf {
-        let base = std::env::var_os("XDG_CACHE_HOME")
+        let base = std::env::var_os(EnvVars::XDG_CACHE_HOME)
             .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+            .or_else(|| std::env::var_os(EnvVars::HOME).map(|h| PathBuf::from(h).join(".cache")))
             .unwrap_or_else(std::env::temp_dir);
         base.join("mlflowrs").join("models")
     }

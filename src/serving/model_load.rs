@@ -188,17 +188,19 @@ fn load_onnx(
         // A library named with --ort-library / ORT_DYLIB_PATH is a choice:
         // when it is missing, say so rather than serve with tract.
         OnnxBackend::Auto if opts.ort_library.is_some() => load_ort(onnx, dir, &model_file, opts),
-        OnnxBackend::Auto => match mlflowrs_onnx_ort::library::find(None) {
-            Ok(library) => {
-                tracing::info!(library = %library.display(), "ONNX Runtime found: serving with it (--onnx-backend auto)");
-                load_ort(onnx, dir, &model_file, opts)
+        OnnxBackend::Auto => {
+            match mlflowrs_onnx_ort::library::find(None, opts.python.python.as_deref()) {
+                Ok(library) => {
+                    tracing::info!(library = %library.display(), "ONNX Runtime found: serving with it (--onnx-backend auto)");
+                    load_ort(onnx, dir, &model_file, opts)
+                }
+                Err(missing) if cfg!(feature = "tract") => {
+                    tracing::info!(reason = %missing, "ONNX Runtime not found: serving with tract, pure Rust (--onnx-backend auto)");
+                    load_tract(&model_file)
+                }
+                Err(missing) => Err(missing.into()),
             }
-            Err(missing) if cfg!(feature = "tract") => {
-                tracing::info!(reason = %missing, "ONNX Runtime not found: serving with tract, pure Rust (--onnx-backend auto)");
-                load_tract(&model_file)
-            }
-            Err(missing) => Err(missing.into()),
-        },
+        }
     }
 }
 
@@ -242,7 +244,7 @@ fn load_ort(
     model_file: &Path,
     opts: &LoadOptions,
 ) -> Result<Arc<dyn Flavor>, LoadError> {
-    mlflowrs_onnx_ort::init_runtime(opts.ort_library.as_deref())?;
+    mlflowrs_onnx_ort::init_runtime(opts.ort_library.as_deref(), opts.python.python.as_deref())?;
     let config =
         mlflowrs_onnx_ort::SessionConfig::from_flavor(onnx, opts.sessions, opts.intra_op_threads)?;
     let model = mlflowrs_onnx_ort::OrtModel::load(model_file, &config)?;

@@ -20,7 +20,7 @@ pub const DEVIATIONS: &[(&str, &str, u16, &str)] = &[
 /// MLflow flattens every output of a DataFrame request and fails when a
 /// classifier's label [N] and probabilities [N, 3] differ in length; for
 /// every such recorded failure mlflowrs answers 200 with one record per row
-/// (its shape is checked in tests/serve.rs).
+/// (its shape is checked in tests/serving/serve.rs).
 fn unequal_outputs_bug(expected: &Value) -> bool {
     expected["status"] == 400
         && expected

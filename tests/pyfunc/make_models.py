@@ -1,4 +1,4 @@
-"""Models for tests/pyfunc.rs's fault tests, written with the real mlflow.
+"""Models for tests/serving/pyfunc.rs's fault tests, written with the real mlflow.
 
 Usage: python tests/pyfunc/make_models.py OUT_DIR
 

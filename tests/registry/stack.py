@@ -1,5 +1,5 @@
 """Starts real MLflow stores and fills them with the real mlflow client, for
-tests/registry.rs.
+tests/serving/registry.rs.
 
     .venv/bin/python tests/registry/stack.py --dir D
 

@@ -7,7 +7,7 @@ against a tracking server started with the basic-auth app and admin
     .venv/bin/python tests/tracking/auth_client_scenario.py URL OUT.json
 
 Writes what each step returned or raised (ids left out), so the
-observations against two servers can be compared (tests/tracking_auth.rs
+observations against two servers can be compared (tests/tracking/auth.rs
 compares mlflowrs server's with tests/tracking/recorded/auth_client.json,
 made against `mlflow server --app-name basic-auth`).
 """

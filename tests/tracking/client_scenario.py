@@ -7,7 +7,7 @@ through `models:/name@alias` and used to predict.
     .venv/bin/python tests/tracking/client_scenario.py http://127.0.0.1:5000 OUT.json
 
 Writes what it observed, with ids and timestamps left out, so the answers of
-two servers can be compared (tests/tracking.rs compares mlflowrs server's
+two servers can be compared (tests/tracking/rest.rs compares mlflowrs server's
 with tests/tracking/recorded/scenario.json, made against `mlflow server`).
 """
 

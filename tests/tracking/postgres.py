@@ -1,5 +1,5 @@
 """Starts a throwaway PostgreSQL server (as tests/registry/stack.py does)
-for tests/tracking.rs, prints its URI, and stops it when standard input
+for tests/tracking/rest.rs, prints its URI, and stops it when standard input
 closes.
 
     .venv/bin/python tests/tracking/postgres.py

@@ -1,5 +1,5 @@
 """Records what the real `mlflow server` (SQLite store, artifact proxy on)
-answers, for tests/tracking.rs to replay against `mlflowrs server`:
+answers, for tests/tracking/rest.rs to replay against `mlflowrs server`:
 
   recorded/cases.json     raw REST calls (found, not found, bad parameter),
                           each with its status and JSON answer

@@ -1,5 +1,5 @@
 """Records what the real `mlflow server --app-name basic-auth` answers to
-users with different permissions, for tests/tracking_auth.rs to replay
+users with different permissions, for tests/tracking/auth.rs to replay
 against `mlflowrs server --app-name basic-auth`:
 
   recorded/auth_READ.json            default_permission = READ

@@ -6,16 +6,22 @@
 
 mod artifacts;
 pub mod auth;
+mod blocking;
 pub mod db;
+mod endpoints;
 pub mod error;
 mod experiments;
+mod http;
 mod json;
 mod logged_models;
 mod model_versions;
+mod registered_model_rows;
 mod registry;
 pub mod request;
+mod responses;
 mod routes;
 mod run_data;
+mod run_tags;
 mod runs;
 pub mod search;
 
@@ -125,5 +131,5 @@ impl Server {
 }
 
 pub fn router(server: Arc<Server>) -> axum::Router {
-    routes::router(server)
+    http::router(server)
 }

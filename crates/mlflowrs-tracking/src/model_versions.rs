@@ -8,7 +8,7 @@ use super::db::{find_key, Row, Tx, Value};
 use super::error::MlflowError;
 use super::json::{key_values, now_ms, object, opt_int, opt_str};
 use super::logged_models;
-use super::registry::{check_model, touch_model};
+use super::registered_model_rows::{check_model, touch_model};
 use super::request::Request;
 use super::runs;
 use super::search::{self, Field, Searchable};

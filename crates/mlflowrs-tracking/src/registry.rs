@@ -10,12 +10,9 @@ use super::json::{key_values, now_ms, object, opt_int, opt_str};
 use super::model_versions::{
     canonical_stage, latest_per_stage, load_version, load_versions, parse_version,
 };
+use super::registered_model_rows::{check_model, touch_model};
 use super::request::Request;
 use super::search::{self, Field};
-
-fn model_not_found(name: &str) -> MlflowError {
-    MlflowError::not_found(format!("Registered Model with name={name} not found"))
-}
 
 fn validate_name(name: &str) -> Result<(), MlflowError> {
     if name.contains('/') || name.contains(':') {
@@ -23,19 +20,6 @@ fn validate_name(name: &str) -> Result<(), MlflowError> {
             "Invalid model name '{name}'. Names cannot contain '/' or ':'."
         )));
     }
-    Ok(())
-}
-
-pub(super) fn check_model(tx: &mut dyn Tx, name: &str) -> Result<Row, MlflowError> {
-    tx.one(
-        "SELECT name, creation_time, last_updated_time, description FROM registered_models WHERE workspace = 'default' AND name = $1",
-        &[Value::from(name)],
-    )?
-    .ok_or_else(|| model_not_found(name))
-}
-
-pub(super) fn touch_model(tx: &mut dyn Tx, name: &str, now: i64) -> Result<(), MlflowError> {
-    tx.execute("UPDATE registered_models SET last_updated_time = $1 WHERE workspace = 'default' AND name = $2", &[Value::Int(now), Value::from(name)])?;
     Ok(())
 }
 

@@ -8,59 +8,10 @@ use super::db::{Tx, Value};
 use super::error::{missing, MlflowError};
 use super::json::new_id;
 use super::request::{invalid_value, json_f64, Request};
+use super::run_tags::{validate_key, write_tag};
 use super::runs::{load_active, Run};
 
 const MAX_PARAM_VALUE: usize = 6000;
-
-const MAX_TAG_VALUE: usize = 8000;
-
-const MAX_KEY: usize = 250;
-
-pub(super) fn write_tag(
-    tx: &mut dyn Tx,
-    run: &str,
-    key: &str,
-    value: &str,
-) -> Result<(), MlflowError> {
-    validate_key(key, "tag")?;
-    if value.chars().count() > MAX_TAG_VALUE {
-        return Err(MlflowError::invalid_parameter(format!(
-            "Tag value exceeds the maximum length of {MAX_TAG_VALUE} characters"
-        )));
-    }
-    tx.execute(
-        "DELETE FROM tags WHERE run_uuid = $1 AND key = $2",
-        &[Value::from(run), Value::from(key)],
-    )?;
-    tx.execute(
-        "INSERT INTO tags (key, value, run_uuid) VALUES ($1, $2, $3)",
-        &[Value::from(key), Value::from(value), Value::from(run)],
-    )?;
-    if key == "mlflow.runName" {
-        tx.execute(
-            "UPDATE runs SET name = $1 WHERE run_uuid = $2",
-            &[Value::from(value), Value::from(run)],
-        )?;
-    }
-    Ok(())
-}
-
-fn validate_key(key: &str, what: &str) -> Result<(), MlflowError> {
-    if key.chars().count() > MAX_KEY {
-        return Err(MlflowError::invalid_parameter(format!(
-            "'key' exceeds the maximum length of {MAX_KEY} characters"
-        )));
-    }
-    let ok = key
-        .chars()
-        .all(|c| c.is_alphanumeric() || "_-. /:".contains(c));
-    if !ok || key.split('/').any(|p| p == "..") || key.starts_with('/') {
-        return Err(MlflowError::invalid_parameter(format!(
-            "Invalid {what} name: '{key}'. Names may only contain alphanumerics, underscores (_), dashes (-), periods (.), spaces ( ), colon(:) and slashes (/)."
-        )));
-    }
-    Ok(())
-}
 
 pub fn log_param(tx: &mut dyn Tx, req: &Request) -> Result<Json, MlflowError> {
     let id = req.run_id()?;

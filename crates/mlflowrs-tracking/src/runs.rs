@@ -11,7 +11,7 @@ use super::error::MlflowError;
 use super::experiments;
 use super::json::{double, key_values, new_id, now_ms, object, opt_int, opt_str};
 use super::request::{invalid_value, Request};
-use super::run_data::write_tag;
+use super::run_tags::write_tag;
 use super::search::{self, Field, Searchable};
 
 const COLUMNS: &str = "run_uuid, experiment_id, name, user_id, status, start_time, end_time, artifact_uri, lifecycle_stage";

@@ -40,9 +40,13 @@ static ENVIRONMENT: OnceLock<Result<(PathBuf, ort::environment::Environment), Or
     OnceLock::new();
 
 /// Loads ONNX Runtime once per process (ONNX Runtime allows one environment).
-pub fn init_runtime(explicit: Option<&Path>) -> Result<&'static Path, OrtError> {
+/// `python` is where the library is looked for last (see [`library::find`]).
+pub fn init_runtime(
+    explicit: Option<&Path>,
+    python: Option<&Path>,
+) -> Result<&'static Path, OrtError> {
     let entry = ENVIRONMENT.get_or_init(|| {
-        let path = library::find(explicit)?;
+        let path = library::find(explicit, python)?;
         let builder = ort::init_from(&path).map_err(|e| OrtError::Init {
             path: path.clone(),
             message: e.to_string(),

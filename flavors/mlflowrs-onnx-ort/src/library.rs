@@ -6,6 +6,8 @@
 
 use std::path::{Path, PathBuf};
 
+use mlflowrs_env::EnvVars;
+
 use crate::OrtError;
 
 const HOW_TO_GET: &str = "mlflowrs needs the ONNX Runtime 1.31 shared library. Get it with \
@@ -14,7 +16,9 @@ through python3), or download the wheel with `pip download onnxruntime==1.31.1 -
 point ORT_DYLIB_PATH (or --ort-library) at onnxruntime/capi/libonnxruntime.so.1.31.1 inside it, \
 or put libonnxruntime.so next to the mlflowrs binary.";
 
-pub fn find(explicit: Option<&Path>) -> Result<PathBuf, OrtError> {
+/// `python`: the interpreter whose `onnxruntime` package is tried last
+/// (`--python`; default `python3`).
+pub fn find(explicit: Option<&Path>, python: Option<&Path>) -> Result<PathBuf, OrtError> {
     if let Some(path) = explicit {
         return if path.is_file() {
             Ok(path.to_path_buf())
@@ -38,7 +42,7 @@ pub fn find(explicit: Option<&Path>) -> Result<PathBuf, OrtError> {
         }
     }
     let mut venvs: Vec<PathBuf> = Vec::new();
-    if let Some(v) = std::env::var_os("VIRTUAL_ENV") {
+    if let Some(v) = std::env::var_os(EnvVars::VIRTUAL_ENV) {
         venvs.push(PathBuf::from(v));
     }
     venvs.push(PathBuf::from(".venv"));
@@ -51,7 +55,7 @@ pub fn find(explicit: Option<&Path>) -> Result<PathBuf, OrtError> {
             tried.push(capi);
         }
     }
-    if let Some(capi) = python_package_dir() {
+    if let Some(capi) = python_package_dir(python) {
         if let Some(found) = library_in(&capi) {
             return Ok(found);
         }
@@ -94,8 +98,8 @@ fn library_in(dir: &Path) -> Option<PathBuf> {
     found.pop()
 }
 
-fn python_package_dir() -> Option<PathBuf> {
-    let python = std::env::var_os("MLFLOWRS_PYTHON").unwrap_or_else(|| "python3".into());
+fn python_package_dir(python: Option<&Path>) -> Option<PathBuf> {
+    let python = python.unwrap_or(Path::new("python3"));
     let out = std::process::Command::new(python)
         .args([
             "-c",

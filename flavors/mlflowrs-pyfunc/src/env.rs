@@ -7,6 +7,7 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use mlflowrs_env::EnvVars;
 use sha2::{Digest, Sha256};
 
 use crate::error::PyfuncError;
@@ -51,7 +52,7 @@ pub fn find_python(explicit: Option<&Path>) -> Result<PathBuf, PyfuncError> {
 /// The interpreters `find_python` considers, in its order, that exist.
 fn candidates() -> Vec<PathBuf> {
     let mut found = Vec::new();
-    if let Some(venv) = std::env::var_os("VIRTUAL_ENV") {
+    if let Some(venv) = std::env::var_os(EnvVars::VIRTUAL_ENV) {
         found.push(PathBuf::from(venv).join("bin/python"));
     }
     found.push(PathBuf::from(".venv/bin/python"));
@@ -66,7 +67,7 @@ fn candidates() -> Vec<PathBuf> {
 }
 
 fn on_path(name: &str) -> Option<PathBuf> {
-    std::env::split_paths(&std::env::var_os("PATH")?)
+    std::env::split_paths(&std::env::var_os(EnvVars::PATH)?)
         .map(|dir| dir.join(name))
         .find(|p| p.is_file())
 }

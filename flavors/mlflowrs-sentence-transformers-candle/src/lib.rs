@@ -3,9 +3,10 @@
 //! BERT-family encoder, then the pipeline's pooling and normalisation as its
 //! `modules.json` lists them. Nothing is ever downloaded.
 
+mod error;
 mod modules;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use candle_core::{DType as CDType, Device, Tensor as CTensor};
 use candle_nn::VarBuilder;
@@ -13,29 +14,13 @@ use candle_transformers::models::bert::{BertModel, Config};
 use mlflowrs_flavor_api::{Batch, DType, Flavor, FlavorError, IoSpec, Named, Tensor, TensorData};
 use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
 
+pub use error::CandleError;
 use modules::Pipeline;
 pub use modules::Pooling;
 
 /// The graph input and output names mlflowrs gives this flavor.
 pub const INPUT: &str = "sentences";
 pub const OUTPUT: &str = "embeddings";
-
-/// Errors of this crate: a model directory it cannot load.
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum CandleError {
-    /// A pipeline candle does not run (another architecture, a Dense layer,
-    /// weights only in pytorch_model.bin); mlflow's own loader can.
-    #[error("{path}: {what} is not served by mlflowrs's candle backend")]
-    Unsupported { path: PathBuf, what: String },
-    #[error("{path}: {message}")]
-    Load { path: PathBuf, message: String },
-}
-
-impl From<CandleError> for FlavorError {
-    fn from(e: CandleError) -> Self {
-        FlavorError::Load(e.to_string())
-    }
-}
 
 /// An encoder, its tokenizer and its pooling.
 pub struct SentenceModel {

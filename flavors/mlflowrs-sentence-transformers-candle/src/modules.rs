@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use candle_core::{DType, Tensor, D};
 use serde_json::Value;
 
-use crate::CandleError;
+use crate::error::CandleError;
 
 /// How token embeddings become one sentence embedding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

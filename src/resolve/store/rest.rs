@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use mlflowrs_env::EnvVars;
 use mlflowrs_protocol::display::{error_chain, redact};
 
 use super::{LoggedModelRecord, RunRecord, VersionRecord};
@@ -45,14 +46,14 @@ impl HttpSettings {
     pub fn from_env() -> HttpSettings {
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
         HttpSettings {
-            username: var("MLFLOW_TRACKING_USERNAME"),
-            password: var("MLFLOW_TRACKING_PASSWORD"),
-            token: var("MLFLOW_TRACKING_TOKEN"),
-            insecure_tls: var("MLFLOW_TRACKING_INSECURE_TLS")
+            username: var(EnvVars::MLFLOW_TRACKING_USERNAME),
+            password: var(EnvVars::MLFLOW_TRACKING_PASSWORD),
+            token: var(EnvVars::MLFLOW_TRACKING_TOKEN),
+            insecure_tls: var(EnvVars::MLFLOW_TRACKING_INSECURE_TLS)
                 .is_some_and(|v| v.eq_ignore_ascii_case("true") || v == "1"),
-            server_cert_path: var("MLFLOW_TRACKING_SERVER_CERT_PATH").map(Into::into),
+            server_cert_path: var(EnvVars::MLFLOW_TRACKING_SERVER_CERT_PATH).map(Into::into),
             timeout: Duration::from_secs(
-                var("MLFLOW_HTTP_REQUEST_TIMEOUT")
+                var(EnvVars::MLFLOW_HTTP_REQUEST_TIMEOUT)
                     .and_then(|v| v.parse().ok())
                     .unwrap_or(120),
             ),

@@ -12,18 +12,9 @@ use super::permissions::{
     self, reject_workspace, validate_grantable, validate_pattern, validate_type, Permission,
 };
 use super::store;
-use super::{forbidden, html, validate_password, Auth, Caller};
+use super::{forbidden, html, ok, validate_password, Auth, Caller};
 use crate::db::Tx;
 use crate::MlflowError;
-
-pub(super) fn ok(value: Json) -> Response {
-    (
-        StatusCode::OK,
-        [(header::CONTENT_TYPE, "application/json")],
-        format!("{value}\n"),
-    )
-        .into_response()
-}
 
 /// Whether `endpoint` (under API `version`) is one of the auth app's own:
 /// each exists under the one version MLflow registers it with.

@@ -6,6 +6,7 @@
 //! follows docs/mlflow-basic-auth/SPEC.md (MLflow 3.17.2).
 
 pub mod config;
+pub(crate) mod gate;
 mod handlers;
 mod params;
 mod password;
@@ -334,6 +335,16 @@ pub fn html(status: StatusCode, text: &'static str) -> Response {
         status,
         [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
         text,
+    )
+        .into_response()
+}
+
+/// A JSON answer of the auth endpoints, as Flask's `jsonify` writes it.
+pub(super) fn ok(value: serde_json::Value) -> Response {
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json")],
+        format!("{value}\n"),
     )
         .into_response()
 }

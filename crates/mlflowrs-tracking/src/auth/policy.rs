@@ -9,10 +9,18 @@ use serde_json::{Map, Value as Json};
 
 use super::params::Params;
 use super::permissions::{Action, Grants, Permission, Requirement};
-use super::search_filter::Filter;
 use super::store::{self, User};
 use crate::db::Tx;
 use crate::{MlflowError, Server};
+
+/// Which search answer `search_filter` trims to what the caller may read.
+#[derive(Clone, Copy)]
+pub enum Filter {
+    Experiments,
+    RegisteredModels,
+    ModelVersions,
+    LoggedModels,
+}
 
 pub enum Decision {
     Allow,

@@ -6,11 +6,10 @@ use axum::http::Method;
 use axum::response::Response;
 use serde_json::{json, Value as Json};
 
-use super::handlers::ok;
 use super::params::Params;
 use super::permissions::{validate_grantable, validate_pattern, Grants};
 use super::store::{self, User};
-use super::{forbidden, Auth};
+use super::{forbidden, ok, Auth};
 use crate::MlflowError;
 
 fn int_param(params: &Params, name: &str) -> Result<i64, MlflowError> {
@@ -56,7 +55,7 @@ pub fn route(
     };
     if !exists {
         return Ok(if caller.is_admin {
-            crate::routes::not_found_page()
+            crate::responses::not_found_page()
         } else {
             forbidden()
         });

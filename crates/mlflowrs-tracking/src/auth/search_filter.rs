@@ -5,18 +5,10 @@
 use serde_json::Value as Json;
 
 use super::permissions::{Action, Grants, Requirement};
-use super::policy::readable_experiment;
+use super::policy::{readable_experiment, Filter};
 use crate::request::Request;
 use crate::search::{decode_page_token, encode_page_token};
 use crate::{experiments, logged_models, model_versions, registry, MlflowError, Server};
-
-#[derive(Clone, Copy)]
-pub enum Filter {
-    Experiments,
-    RegisteredModels,
-    ModelVersions,
-    LoggedModels,
-}
 
 /// Removes from a search answer what the caller may not read, re-querying
 /// (as MLflow does) to fill a page that has room left.

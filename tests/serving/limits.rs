@@ -1,14 +1,12 @@
 //! Every serving limit at its edge: body size, timeout, queue, concurrent
 //! requests, rows, slow and vanishing clients, graceful shutdown.
 
-mod common;
-
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::time::{Duration, Instant};
 
-use common::serving::*;
-use common::{build_request, parse_response, raw_request, Server};
+use crate::common::serving::*;
+use crate::common::{build_request, parse_response, raw_request, Server};
 use mlflowrs_protocol::pyjson;
 
 #[test]
@@ -237,7 +235,7 @@ fn header_timeout_cuts_off_slow_clients_at_its_edge() {
 /// off at `--header-timeout` too.
 #[test]
 fn the_metrics_port_times_out_slow_clients_too() {
-    let metrics_port = common::free_port();
+    let metrics_port = crate::common::free_port();
     let server = Server::start(
         &example(),
         &[
@@ -248,9 +246,9 @@ fn the_metrics_port_times_out_slow_clients_too() {
         ],
     );
     assert_cut_off_after_a_second(metrics_port, b"GET /metrics HTTP/1.1\r\nHost: x\r\n");
-    let (status, _, _) = common::raw_request(
+    let (status, _, _) = crate::common::raw_request(
         metrics_port,
-        &common::build_request("GET", "/metrics", metrics_port, &[], b""),
+        &crate::common::build_request("GET", "/metrics", metrics_port, &[], b""),
     );
     assert_eq!(status, 200);
     drop(server);

@@ -1,10 +1,8 @@
 //! What mlflowrs serves beside MLflow's protocol: batching, metrics, the V2
 //! protocol, OpenAPI, several models with an A/B split.
 
-mod common;
-
-use common::serving::*;
-use common::{build_request, raw_request, repo_root, Server};
+use crate::common::serving::*;
+use crate::common::{build_request, raw_request, repo_root, Server};
 use mlflowrs_protocol::pyjson::{self, Json};
 
 #[test]
@@ -422,7 +420,7 @@ fn bad_model_lists_and_splits_are_refused_at_start() {
 
 #[test]
 fn metrics_on_their_own_port_leave_the_scoring_port() {
-    let metrics_port = common::free_port();
+    let metrics_port = crate::common::free_port();
     let server = Server::start(&example(), &["--metrics-port", &metrics_port.to_string()]);
     assert_eq!(
         post_json(&server, br#"{"inputs": [[5.1, 3.5, 1.4, 0.2]]}"#).0,

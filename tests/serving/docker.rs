@@ -4,13 +4,11 @@
 //! `mlflowrs models serve` on the same model. Containers and images are
 //! removed afterwards.
 
-mod common;
-
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::serving::{mlflowrs, post_json};
-use common::{build_request, free_port, raw_request, repo_root, Server};
+use crate::common::serving::{mlflowrs, post_json};
+use crate::common::{build_request, free_port, raw_request, repo_root, Server};
 
 const PYTHON_BASE: &str = "mlflowrs-test-python:3.11";
 
@@ -25,9 +23,11 @@ impl Drop for Cleanup {
         if let Some(c) = &self.container {
             let _ = Command::new("docker").args(["rm", "-f", c]).output();
         }
-        let _ = Command::new("docker")
-            .args(["rmi", "-f", &self.image])
-            .output();
+        if !self.image.is_empty() {
+            let _ = Command::new("docker")
+                .args(["rmi", "-f", &self.image])
+                .output();
+        }
     }
 }
 
@@ -113,12 +113,16 @@ fn run_image(image: &str, model: &str, extra: &[&str], body: &[u8]) -> ((u16, St
 /// docker-proxy accepts connections before the container listens and then
 /// closes them, so readiness is a complete 200 answer, not a connect.
 fn ping_ok(port: u16) -> bool {
+    answers_200(port, "/ping")
+}
+
+fn answers_200(port: u16, path: &str) -> bool {
     use std::io::{Read, Write};
     let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
         return false;
     };
     let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
-    if s.write_all(b"GET /ping HTTP/1.0\r\nHost: x\r\n\r\n")
+    if s.write_all(format!("GET {path} HTTP/1.0\r\nHost: x\r\n\r\n").as_bytes())
         .is_err()
     {
         return false;
@@ -167,7 +171,7 @@ fn an_onnx_image_from_scratch_answers_as_serve_does() {
 
 #[test]
 fn a_python_model_image_on_a_python_base_answers_as_serve_does() {
-    let out = Command::new(repo_root().join("tests/docker/python-base.sh"))
+    let out = Command::new(repo_root().join("docker/python-base.sh"))
         .arg(PYTHON_BASE)
         .output()
         .unwrap();
@@ -252,6 +256,15 @@ fn generate_dockerfile_writes_a_context_docker_build_accepts() {
         dockerfile.starts_with("# Generated") && dockerfile.contains("FROM scratch"),
         "{dockerfile}"
     );
+    // What the code writes is docker/model.Dockerfile with its holes filled.
+    let template = std::fs::read_to_string(repo_root().join("docker/model.Dockerfile")).unwrap();
+    let mut rest = dockerfile.as_str();
+    for line in template.lines().filter(|l| !l.contains("{{")) {
+        let at = rest
+            .find(line)
+            .unwrap_or_else(|| panic!("{line:?} missing or out of order in\n{dockerfile}"));
+        rest = &rest[at + line.len()..];
+    }
     assert!(out_dir.join("model/MLmodel").is_file());
     let image = tag("generated");
     let _cleanup = Cleanup {
@@ -268,4 +281,109 @@ fn generate_dockerfile_writes_a_context_docker_build_accepts() {
         ]),
         "onnx"
     );
+}
+
+/// Starts `image` with `args` (none: its default command) and waits until
+/// `path` on its `inner` port answers 200.
+fn run_container(
+    image: &str,
+    inner: u16,
+    path: &str,
+    args: &[&str],
+    volumes: &[String],
+) -> (u16, Cleanup) {
+    let port = free_port();
+    let name = format!("{}-c{inner}", image.replace([':', '/'], "-"));
+    let mut run = vec![
+        "run".to_string(),
+        "-d".into(),
+        "--name".into(),
+        name.clone(),
+    ];
+    run.extend(["-p".into(), format!("127.0.0.1:{port}:{inner}")]);
+    for v in volumes {
+        run.extend(["-v".into(), v.clone()]);
+    }
+    run.push(image.into());
+    run.extend(args.iter().map(|a| a.to_string()));
+    docker(&run.iter().map(String::as_str).collect::<Vec<_>>());
+    let cleanup = Cleanup {
+        container: Some(name.clone()),
+        // The image outlives each container; the test removes it.
+        image: String::new(),
+    };
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !answers_200(port, path) {
+        if Instant::now() > deadline {
+            let logs = Command::new("docker")
+                .args(["logs", &name])
+                .output()
+                .unwrap();
+            panic!(
+                "the container did not answer {path}: {}{}",
+                String::from_utf8_lossy(&logs.stdout),
+                String::from_utf8_lossy(&logs.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    (port, cleanup)
+}
+
+#[test]
+fn the_mlflowrs_image_runs_server_and_models_serve() {
+    let image = tag("mlflowrs");
+    let _image = Cleanup {
+        container: None,
+        image: image.clone(),
+    };
+    let mut build = Command::new(repo_root().join("docker/mlflowrs-image.sh"));
+    build.args([&image, env!("CARGO_BIN_EXE_mlflowrs")]);
+    if let Ok(ort) = std::env::var("ORT_DYLIB_PATH") {
+        build.env("ORT_LIBRARY", ort);
+    }
+    let out = build.output().unwrap();
+    assert!(
+        out.status.success(),
+        "mlflowrs-image.sh: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // Its default command is the tracking server.
+    let (port, _server) = run_container(&image, 5000, "/health", &[], &[]);
+    let body = br#"{"name": "in-a-container"}"#;
+    let headers = vec![("Content-Type".to_string(), "application/json".to_string())];
+    let (status, _, answer) = raw_request(
+        port,
+        &build_request(
+            "POST",
+            "/api/2.0/mlflow/experiments/create",
+            port,
+            &headers,
+            body,
+        ),
+    );
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    assert_eq!(status, 200, "{answer}");
+    assert!(answer.contains("experiment_id"), "{answer}");
+
+    // Given `models serve`, it answers as the binary does outside.
+    let model = repo_root().join("examples/iris-onnx");
+    let (port, _serve) = run_container(
+        &image,
+        8080,
+        "/ping",
+        &[
+            "models", "serve", "-m", "/model", "-h", "0.0.0.0", "-p", "8080",
+        ],
+        &[format!("{}:/model:ro", model.display())],
+    );
+    let body = br#"{"inputs": [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]]}"#;
+    let (status, _, answer) = raw_request(
+        port,
+        &build_request("POST", "/invocations", port, &headers, body),
+    );
+    let answer = (status, String::from_utf8_lossy(&answer).into_owned());
+    assert_eq!(answer, local_answer("examples/iris-onnx", body));
 }

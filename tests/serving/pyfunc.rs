@@ -1,9 +1,7 @@
 //! The Python fallback under faults and load: workers that crash, hang, are
 //! killed from outside or cannot load; missing packages; batching across
 //! requests split back per request. Answers for good and bad requests are
-//! checked against the real `mlflow models serve` in tests/conformance.rs.
-
-mod common;
+//! checked against the real `mlflow models serve` in tests/serving/conformance.rs.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -12,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use mlflowrs_protocol::pyjson::{self, Json};
 
-use common::serving::{error_code, mlflowrs, post_json};
-use common::{repo_root, Server};
+use crate::common::serving::{error_code, mlflowrs, post_json};
+use crate::common::{repo_root, Server};
 
 fn python() -> PathBuf {
     repo_root().join(".venv/bin/python")
@@ -327,9 +325,9 @@ fn batched_requests_get_exactly_their_own_rows() {
         t.join().unwrap();
     }
     // Some of those 400 requests must have shared a predict call.
-    let (_, _, metrics) = common::raw_request(
+    let (_, _, metrics) = crate::common::raw_request(
         server.port,
-        &common::build_request("GET", "/metrics", server.port, &[], b""),
+        &crate::common::build_request("GET", "/metrics", server.port, &[], b""),
     );
     let batches = metric_sum(
         &String::from_utf8_lossy(&metrics),
@@ -388,7 +386,7 @@ fn virtualenv_builds_the_environment_once_and_reuses_it() {
     let cache = tempfile::tempdir().unwrap();
     let model = repo_root().join("tests/conformance/models/py_custom_params");
     let start = || {
-        let port = common::free_port();
+        let port = crate::common::free_port();
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_mlflowrs"))
             .args(["models", "serve", "-m", model.to_str().unwrap()])
             .args([
@@ -422,9 +420,9 @@ fn virtualenv_builds_the_environment_once_and_reuses_it() {
             }
             if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
                 let headers = vec![("Content-Type".to_string(), "application/json".to_string())];
-                let (status, _, out) = common::raw_request(
+                let (status, _, out) = crate::common::raw_request(
                     port,
-                    &common::build_request("POST", "/invocations", port, &headers, body),
+                    &crate::common::build_request("POST", "/invocations", port, &headers, body),
                 );
                 break (status, String::from_utf8_lossy(&out).into_owned());
             }
@@ -473,7 +471,8 @@ fn sigterm_stops_the_workers_even_mid_predict() {
     // A request the worker will never finish (it sleeps 600 s).
     let stuck = std::thread::spawn(move || {
         let headers = vec![("Content-Type".to_string(), "application/json".to_string())];
-        let req = common::build_request("POST", "/invocations", port, &headers, &x_body(777.0));
+        let req =
+            crate::common::build_request("POST", "/invocations", port, &headers, &x_body(777.0));
         let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
         std::io::Write::write_all(&mut s, &req).unwrap();
         let mut buf = Vec::new();
@@ -502,9 +501,9 @@ fn an_onnx_model_with_zipmap_is_served_through_python_as_mlflow_answers() {
     let server = Server::start(&dir.join("zipmap_onnx"), &["-w", "1"]);
     let body = br#"{"inputs": [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]]}"#;
     let headers = vec![("Content-Type".to_string(), "application/json".to_string())];
-    let (status, _, answer) = common::raw_request(
+    let (status, _, answer) = crate::common::raw_request(
         server.port,
-        &common::build_request("POST", "/invocations", server.port, &headers, body),
+        &crate::common::build_request("POST", "/invocations", server.port, &headers, body),
     );
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&answer));
     let want = std::fs::read(dir.join("zipmap_onnx.expected.json")).unwrap();

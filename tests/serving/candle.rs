@@ -4,13 +4,11 @@
 //! 1e-4. Built only with `--features candle`.
 #![cfg(feature = "candle")]
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use common::replay::{compare_body, replay_fixture, Replay, Tolerance};
-use common::{build_request, raw_request, repo_root, Server};
+use crate::common::replay::{compare_body, replay_fixture, Replay, Tolerance};
+use crate::common::{build_request, raw_request, repo_root, Server};
 use serde_json::Value;
 
 const EMBEDDINGS: Tolerance = Tolerance::Absolute(1e-4);
@@ -147,7 +145,7 @@ fn start_failure(model: &Path, extra: &[&str]) -> String {
         .args(["models", "serve", "-m"])
         .arg(model)
         .args(extra)
-        .args(["-p", &common::free_port().to_string()])
+        .args(["-p", &crate::common::free_port().to_string()])
         .stdout(Stdio::null())
         .output()
         .unwrap();

@@ -3,12 +3,10 @@
 //! Floats may differ by 1e-5 relative. The deviations listed in the README
 //! are listed there too, with what mlflowrs answers.
 
-mod common;
-
 use std::path::PathBuf;
 
-use common::replay::{compare_body, replay_with, Replay, Tolerance};
-use common::repo_root;
+use crate::common::replay::{compare_body, replay_with, Replay, Tolerance};
+use crate::common::repo_root;
 
 const ONNX: Tolerance = Tolerance::Relative(1e-5);
 
@@ -86,7 +84,7 @@ fn replay_all(
     env_remove: &[&str],
     ignore: &[(&str, &str)],
     min_cases: usize,
-    inspect: impl Fn(&common::Server),
+    inspect: impl Fn(&crate::common::Server),
 ) {
     let mut total = 0;
     let mut failures = Vec::new();

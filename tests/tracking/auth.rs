@@ -11,13 +11,11 @@
 //!   werkzeug hashes in MLflow's own auth schema (the real auth store reads
 //!   users mlflowrs made), secrets absent from logs, start-up refusals.
 
-mod common;
-
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use common::tracking::{read_json, replay_recorded, run_python, Postgres, Tracking};
-use common::{answers_200, build_request, free_port, raw_request, repo_root};
+use crate::common::tracking::{read_json, replay_recorded, run_python, Postgres, Tracking};
+use crate::common::{answers_200, build_request, free_port, raw_request, repo_root};
 
 const ADMIN_PASSWORD: &str = "admin-password-1";
 

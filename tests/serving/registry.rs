@@ -5,13 +5,11 @@
 //! with the real mlflow client; this file checks that every URI form serves
 //! the right version's predictions from every store.
 
-mod common;
-
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Mutex, OnceLock};
 
-use common::{repo_root, Server};
+use crate::common::{repo_root, Server};
 use serde_json::Value;
 
 struct Stack {
@@ -341,9 +339,9 @@ fn the_served_model_says_what_it_resolved_to() {
             &["-m".into(), "models:/iris-onnx@champion".into()],
             &via.env(cache.path()),
         );
-        let (status, headers, body) = common::raw_request(
+        let (status, headers, body) = crate::common::raw_request(
             server.port,
-            &common::build_request(
+            &crate::common::build_request(
                 "POST",
                 "/invocations",
                 server.port,
@@ -367,9 +365,9 @@ fn the_served_model_says_what_it_resolved_to() {
         };
         assert_eq!(header("x-mlflowrs-model-version").as_deref(), Some("2"));
         assert_eq!(header("x-mlflowrs-model").as_deref(), Some("iris-onnx"));
-        let (status, _, body) = common::raw_request(
+        let (status, _, body) = crate::common::raw_request(
             server.port,
-            &common::build_request("GET", "/models", server.port, &[], b""),
+            &crate::common::build_request("GET", "/models", server.port, &[], b""),
         );
         assert_eq!(status, 200);
         let models: Value = serde_json::from_slice(&body).unwrap();
@@ -515,7 +513,7 @@ fn an_unreachable_or_refusing_store_is_named() {
             ),
         ]
     };
-    let closed = common::free_port();
+    let closed = crate::common::free_port();
     let (code, stderr) = resolve(
         "models:/iris/1",
         &with(&format!("http://127.0.0.1:{closed}")),
@@ -765,9 +763,9 @@ fn a_watched_alias_move_is_served_without_a_restart_or_a_failed_request() {
     );
     let body = serde_json::json!({ "inputs": stack().manifest["input"] }).to_string();
     let ask = || {
-        let (status, headers, answer) = common::raw_request(
+        let (status, headers, answer) = crate::common::raw_request(
             server.port,
-            &common::build_request(
+            &crate::common::build_request(
                 "POST",
                 "/invocations",
                 server.port,
@@ -810,9 +808,9 @@ fn a_watched_alias_move_is_served_without_a_restart_or_a_failed_request() {
             "the load did not span the swap"
         );
     });
-    let (_, _, models) = common::raw_request(
+    let (_, _, models) = crate::common::raw_request(
         server.port,
-        &common::build_request("GET", "/models", server.port, &[], b""),
+        &crate::common::build_request("GET", "/models", server.port, &[], b""),
     );
     let models: Value = serde_json::from_slice(&models).unwrap();
     assert_eq!(models["models"][0]["version"], "2");

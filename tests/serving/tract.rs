@@ -1,17 +1,15 @@
 //! `--onnx-backend`: tract chosen explicitly or by `auto` when no ONNX
 //! Runtime library can be found, ONNX Runtime under `auto` when it can, and
 //! a graph tract cannot run refused at start-up by operator name. The
-//! conformance replay under tract is in tests/conformance.rs. Built only
+//! conformance replay under tract is in tests/serving/conformance.rs. Built only
 //! with `--features tract`.
 #![cfg(feature = "tract")]
-
-mod common;
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{free_port, repo_root};
+use crate::common::{free_port, repo_root};
 
 const IRIS: &str = "tests/conformance/models/iris_unnamed";
 const ROWS: &str = r#"{"inputs": [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]]}"#;
@@ -46,14 +44,14 @@ fn wait_listening(child: &mut Child, port: u16, log: &Path) {
 }
 
 fn predict(port: u16) -> String {
-    let req = common::build_request(
+    let req = crate::common::build_request(
         "POST",
         "/invocations",
         port,
         &[("Content-Type".into(), "application/json".into())],
         ROWS.as_bytes(),
     );
-    let (status, _, body) = common::raw_request(port, &req);
+    let (status, _, body) = crate::common::raw_request(port, &req);
     assert_eq!(status, 200);
     String::from_utf8(body).unwrap()
 }
@@ -127,7 +125,10 @@ fn explicit_ort_without_the_library_fails_and_explicit_tract_needs_none() {
 #[test]
 fn a_graph_tract_cannot_run_is_refused_naming_the_operator() {
     let dir = tempfile::tempdir().unwrap();
-    common::tracking::run_python(&["tests/tract/make_models.py", dir.path().to_str().unwrap()]);
+    crate::common::tracking::run_python(&[
+        "tests/tract/make_models.py",
+        dir.path().to_str().unwrap(),
+    ]);
     let model = dir.path().join("tree_regressor");
     let out = Command::new(env!("CARGO_BIN_EXE_mlflowrs"))
         .args(["models", "serve", "--onnx-backend", "tract", "-p"])
@@ -143,13 +144,13 @@ fn a_graph_tract_cannot_run_is_refused_naming_the_operator() {
         "{err}"
     );
     // ONNX Runtime serves the same model.
-    let server = common::Server::start(&model, &["--onnx-backend", "ort"]);
-    let req = common::build_request(
+    let server = crate::common::Server::start(&model, &["--onnx-backend", "ort"]);
+    let req = crate::common::build_request(
         "POST",
         "/invocations",
         server.port,
         &[("Content-Type".into(), "application/json".into())],
         br#"{"inputs": [[5.1, 3.5, 1.4, 0.2]]}"#,
     );
-    assert_eq!(common::raw_request(server.port, &req).0, 200);
+    assert_eq!(crate::common::raw_request(server.port, &req).0, 200);
 }

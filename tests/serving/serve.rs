@@ -2,10 +2,8 @@
 //! recorded conformance cases: the example, bad bodies, start-up errors,
 //! session options, `predict`.
 
-mod common;
-
-use common::serving::*;
-use common::{build_request, raw_request, repo_root, Server};
+use crate::common::serving::*;
+use crate::common::{build_request, raw_request, repo_root, Server};
 use mlflowrs_protocol::pyjson::{self, Json};
 
 #[test]
@@ -252,7 +250,7 @@ fn a_model_with_session_options_is_served() {
 fn an_api_key_guards_every_route_but_the_health_checks() {
     const KEY: &str = "k3y-7f9c2e-only-in-this-test";
     let log = tempfile::NamedTempFile::new().unwrap();
-    let port = common::free_port();
+    let port = crate::common::free_port();
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_mlflowrs"))
         .current_dir(repo_root())
         .env("MLFLOWRS_API_KEY", KEY)
@@ -329,4 +327,45 @@ fn an_api_key_guards_every_route_but_the_health_checks() {
     );
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("empty"));
+}
+
+/// `--python` names the interpreter whose `onnxruntime` package supplies
+/// ONNX Runtime: given as a flag (not only as MLFLOWRS_PYTHON), the
+/// library search uses it.
+#[test]
+fn the_python_flag_is_where_onnx_runtime_is_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("input.json");
+    std::fs::write(&input, r#"{"inputs": [[5.1, 3.5, 1.4, 0.2]]}"#).unwrap();
+    // No ./.venv, no virtualenv, no python3 on PATH, no library path: only
+    // the flag can lead to the library.
+    let predict = |extra: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_mlflowrs"))
+            .current_dir(dir.path())
+            .env("PATH", dir.path())
+            .env_remove("ORT_DYLIB_PATH")
+            .env_remove("VIRTUAL_ENV")
+            .env_remove("MLFLOWRS_PYTHON")
+            .args(["models", "predict", "--onnx-backend", "ort", "-m"])
+            .arg(repo_root().join("examples/iris-onnx"))
+            .arg("-i")
+            .arg(&input)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let without = predict(&[]);
+    let err = String::from_utf8_lossy(&without.stderr);
+    assert!(
+        !without.status.success() && err.contains("ONNX Runtime library not found"),
+        "{err}"
+    );
+    let python = repo_root().join(".venv/bin/python");
+    let with = predict(&["--python", python.to_str().unwrap()]);
+    assert!(
+        with.status.success(),
+        "{}",
+        String::from_utf8_lossy(&with.stderr)
+    );
+    assert!(String::from_utf8_lossy(&with.stdout).contains("\"predictions\""));
 }

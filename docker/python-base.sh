@@ -2,12 +2,12 @@
 # Builds a Python base image from this machine's own Python install (no image
 # can be pulled here): the interpreter, its standard library, and the shared
 # libraries they load, FROM scratch. It stands in for MLflow's default
-# `python:<version>-slim` in tests/docker.rs.
+# `python:<version>-slim` in the Docker tests.
 #
-# Usage: tests/docker/python-base.sh TAG [PYTHON]   (PYTHON: default .venv/bin/python)
+# Usage: docker/python-base.sh TAG [PYTHON]   (PYTHON: default .venv/bin/python)
 set -Eeuo pipefail
 trap 'echo "python-base.sh: line $LINENO: exit $?" >&2' ERR
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/.."
 TAG="$1"
 PY="${2:-.venv/bin/python}"
 read -r PREFIX VER < <("$PY" -c 'import sys; print(sys.base_prefix, "%d.%d" % sys.version_info[:2])')

@@ -3,13 +3,11 @@
 //! database-connection limits hold at their edges, artifact paths stay in
 //! the artifact root, large artifacts stream, unknown schemas are refused.
 
-mod common;
-
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::tracking::{python, run_python, Postgres, Tracking};
-use common::{build_request, free_port, raw_request};
+use crate::common::tracking::{python, run_python, Postgres, Tracking};
+use crate::common::{build_request, free_port, raw_request};
 use serde_json::Value as Json;
 
 #[test]

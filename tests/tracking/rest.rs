@@ -7,16 +7,14 @@
 //!   against `mlflow server`, then `mlflowrs models serve -m models:/…@alias`
 //!   serving the registered model;
 //!
-//! Its limits, durability and safety are in tests/tracking_limits.rs.
-
-mod common;
+//! Its limits, durability and safety are in tests/tracking/limits.rs.
 
 use std::path::Path;
 
-use common::tracking::{
+use crate::common::tracking::{
     captured, comparable, read_json, replay_recorded, run_python, Postgres, Tracking,
 };
-use common::{build_request, raw_request, repo_root};
+use crate::common::{build_request, raw_request, repo_root};
 use serde_json::Value as Json;
 
 #[test]
@@ -64,7 +62,7 @@ fn client_scenario_against(server: &Tracking, dir: &Path) {
 
     // `models serve` resolves the alias through this server and downloads
     // the model through its artifact proxy.
-    let serve = common::Server::start_with_env(
+    let serve = crate::common::Server::start_with_env(
         &["-m".to_string(), "models:/scn-sk@champion".to_string()],
         &[
             ("MLFLOW_TRACKING_URI".to_string(), server.url()),

@@ -1,0 +1,73 @@
+//! `mlflowrs server`: the tracking server's stores, limits and auth app.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use super::{listen_addr, SettingsError};
+use crate::cli::ServerArgs;
+
+/// `mlflowrs server`'s settings and listen address.
+#[derive(Debug, Clone)]
+pub struct ServerSettings {
+    pub tracking: mlflowrs_tracking::Settings,
+    pub addr: SocketAddr,
+}
+
+impl ServerSettings {
+    /// With `mlflow server`'s defaults: artifacts proxied from ./mlartifacts
+    /// as `mlflow-artifacts:/`.
+    pub fn from_args(args: &ServerArgs) -> Result<ServerSettings, SettingsError> {
+        let serve_artifacts = !args.no_serve_artifacts || args.serve_artifacts;
+        let default_artifact_root = match &args.default_artifact_root {
+            Some(root) if !root.is_empty() => root.clone(),
+            _ if serve_artifacts => "mlflow-artifacts:/".to_string(),
+            _ => std::env::current_dir()
+                .map(|d| d.join("mlruns").display().to_string())
+                .unwrap_or_else(|_| "./mlruns".into()),
+        };
+        if default_artifact_root.starts_with("mlflow-artifacts:") && !serve_artifacts {
+            return Err(SettingsError::Invalid(
+            "--default-artifact-root mlflow-artifacts:/ needs the artifact proxy; drop --no-serve-artifacts".into(),
+        ));
+        }
+        for (flag, value) in [
+            ("--max-request-bytes", args.max_request_bytes),
+            ("--max-db-connections", args.max_db_connections),
+            ("--header-timeout", args.header_timeout as usize),
+        ] {
+            if value == 0 {
+                return Err(SettingsError::Invalid(format!("{flag} must be at least 1")));
+            }
+        }
+        let addr = listen_addr(&args.host, args.port)?;
+        let auth = match args.app_name.as_deref() {
+            None => None,
+            Some(_) => Some(
+                mlflowrs_tracking::auth::config::settings(
+                    &mlflowrs_tracking::auth::config::AuthInputs {
+                        config_path: args.auth_config.as_deref(),
+                        database_uri: args.auth_database_uri.as_deref(),
+                        default_permission: args.auth_default_permission.as_deref(),
+                        admin_username: args.auth_admin_username.as_deref(),
+                        admin_password: args.auth_admin_password.as_ref().map(|p| p.expose()),
+                        max_db_connections: args.max_db_connections,
+                    },
+                )
+                .map_err(SettingsError::Invalid)?,
+            ),
+        };
+        Ok(ServerSettings {
+            tracking: mlflowrs_tracking::Settings {
+                backend_store_uri: args.backend_store_uri.clone(),
+                default_artifact_root,
+                artifacts_destination: args.artifacts_destination.clone(),
+                serve_artifacts,
+                max_request_bytes: args.max_request_bytes,
+                max_db_connections: args.max_db_connections,
+                auth,
+                header_timeout: Duration::from_secs(args.header_timeout),
+            },
+            addr,
+        })
+    }
+}
