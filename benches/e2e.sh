@@ -11,6 +11,8 @@
 #                  dataframe_split serving_input_example.json is sent its
 #                  first row, repeated, as dataframe_split
 #   WORKERS=n      pass -w n to both servers (default: each server's own)
+#   BASELINE=bin   also run this mlflowrs binary (an earlier build) in the
+#                  same run, and add its column and the ratio to it
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION="${1:-10}"
@@ -86,6 +88,7 @@ W=()
 [ -z "${WORKERS:-}" ] || W=(-w "$WORKERS")
 bench mlflow .venv/bin/mlflow models serve -m "$MODEL" --env-manager local "${W[@]}"
 bench mlflowrs "$BIN" models serve -m "$MODEL" "${W[@]}"
+[ -z "${BASELINE:-}" ] || bench baseline "$BASELINE" models serve -m "$MODEL" "${W[@]}"
 
 # The ceiling: a bare axum server that parses the JSON body and echoes it.
 port=$((19000 + RANDOM % 1000))
@@ -96,6 +99,19 @@ ECHO_RPS=$(wrk -t 2 -c 64 -d "${DURATION}s" -s "$work/post1.lua" "http://127.0.0
 kill -- -"$pid" 2>/dev/null || true
 
 ratio() { python3 -c "import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); print((f'{a/b:.2f}x' if a < b else f'{a/b:.1f}x') if b else '-')" "$1" "$2"; }
+if [ -n "${BASELINE:-}" ]; then
+  echo "| metric | baseline ($BASELINE) | mlflowrs | mlflowrs / baseline |"
+  echo "|---|---|---|---|"
+  echo "| cold start to first /ping 200 (ms) | ${RESULT[baseline,cold]} | ${RESULT[mlflowrs,cold]} | |"
+  echo "| RSS after load (MiB) | ${RESULT[baseline,rss]} | ${RESULT[mlflowrs,rss]} | |"
+  for rows in 1 1000; do
+    for c in 1 8 64; do
+      echo "| $rows-row body, $c conn: req/s | ${RESULT[baseline,$rows,$c,rps]} | ${RESULT[mlflowrs,$rows,$c,rps]} | $(ratio "${RESULT[mlflowrs,$rows,$c,rps]}" "${RESULT[baseline,$rows,$c,rps]}") |"
+      echo "| $rows-row body, $c conn: p50 / p99 | ${RESULT[baseline,$rows,$c,p50]} / ${RESULT[baseline,$rows,$c,p99]} | ${RESULT[mlflowrs,$rows,$c,p50]} / ${RESULT[mlflowrs,$rows,$c,p99]} | |"
+    done
+  done
+  echo
+fi
 echo "| metric | mlflow models serve | mlflowrs | ratio |"
 echo "|---|---|---|---|"
 echo "| cold start to first /ping 200 (ms) | ${RESULT[mlflow,cold]} | ${RESULT[mlflowrs,cold]} | $(ratio "${RESULT[mlflow,cold]}" "${RESULT[mlflowrs,cold]}") faster |"

