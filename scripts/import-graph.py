@@ -126,8 +126,14 @@ def main():
         for m in re.finditer(r"\b(pub(?:\([^)]*\))?\s+)?use\s+([^;]+);", text):
             for p in expand(m.group(2)):
                 paths.append((p, bool(m.group(1))))
-        for m in re.finditer(r"(?<![:\w])((?:crate|super|mlflowrs_\w+)(?:::\w+)+)", text):
+        # Paths outside `use` lines (the `use` lines are read above).
+        body = re.sub(r"\b(pub(?:\([^)]*\))?\s+)?use\s+([^;]+);", "", text)
+        for m in re.finditer(r"(?<![:\w])((?:crate|super|mlflowrs_\w+)(?:::\w+)+)", body):
             paths.append((m.group(1), False))
+        # Inline paths through a child module (`experiments::ensure_default(…)`).
+        for m in re.finditer(r"(?<![:\w.])([a-z_][a-z0-9_]*)((?:::\w+)+)", body):
+            if (crate, here + (m.group(1),)) in files:
+                paths.append((m.group(1) + m.group(2), False))
         for p, public in paths:
             segs = [s for s in p.split("::") if s and s != "*"]
             if not segs:

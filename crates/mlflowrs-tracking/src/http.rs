@@ -6,7 +6,7 @@ use std::sync::Arc;
 use axum::extract::{Request as HttpRequest, State};
 use axum::response::{IntoResponse, Response};
 
-use crate::{auth, routes, Server};
+use crate::{auth_gate, routes, Server};
 
 pub fn router(server: Arc<Server>) -> axum::Router {
     axum::Router::new()
@@ -17,7 +17,7 @@ pub fn router(server: Arc<Server>) -> axum::Router {
 
 async fn dispatch(State(server): State<Arc<Server>>, request: HttpRequest) -> Response {
     let answer = if server.auth.is_some() {
-        auth::gate::guarded(server, request).await
+        auth_gate::guarded(server, request).await
     } else {
         routes::route(server, request).await
     };

@@ -4,6 +4,7 @@
 //! needs no ONNX Runtime and a missing library is an error, not a panic.
 
 mod convert;
+mod error;
 pub mod library;
 mod options;
 mod pool;
@@ -14,27 +15,9 @@ use std::sync::OnceLock;
 use mlflowrs_flavor_api::{Batch, Flavor, FlavorError, IoSpec, Named};
 use ort::session::Session;
 
+pub use error::OrtError;
 pub use options::SessionConfig;
 use pool::SessionPool;
-
-/// Errors of this crate: finding and initialising ONNX Runtime, loading a model.
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum OrtError {
-    #[error("{0}")]
-    LibraryNotFound(String),
-    #[error("could not initialise ONNX Runtime from '{path}': {message}")]
-    Init { path: PathBuf, message: String },
-    #[error("could not load ONNX model '{path}': {message}")]
-    Load { path: PathBuf, message: String },
-    #[error("invalid onnx flavor configuration: {0}")]
-    Config(String),
-}
-
-impl From<OrtError> for FlavorError {
-    fn from(e: OrtError) -> Self {
-        FlavorError::Load(e.to_string())
-    }
-}
 
 static ENVIRONMENT: OnceLock<Result<(PathBuf, ort::environment::Environment), OrtError>> =
     OnceLock::new();

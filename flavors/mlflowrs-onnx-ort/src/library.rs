@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use mlflowrs_env::EnvVars;
 
-use crate::OrtError;
+use crate::error::OrtError;
 
 const HOW_TO_GET: &str = "mlflowrs needs the ONNX Runtime 1.31 shared library. Get it with \
 `pip install onnxruntime==1.31.1` (mlflowrs finds it in an active or ./.venv virtualenv or \

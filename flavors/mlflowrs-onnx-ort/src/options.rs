@@ -7,7 +7,7 @@ use ort::session::builder::{GraphOptimizationLevel, SessionBuilder};
 use ort::session::Session;
 use serde_json::Value;
 
-use crate::OrtError;
+use crate::error::OrtError;
 
 #[derive(Debug, Clone, Default)]
 pub struct SessionConfig {

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde_norway::Value;
 
-use super::{LoggedModelRecord, RunRecord, VersionRecord};
+use super::records::{LoggedModelRecord, RunRecord, VersionRecord};
 use crate::resolve::uri::local_path;
 use crate::resolve::ResolveError;
 

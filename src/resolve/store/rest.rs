@@ -8,7 +8,7 @@ use serde_json::Value;
 use mlflowrs_env::EnvVars;
 use mlflowrs_protocol::display::{error_chain, redact};
 
-use super::{LoggedModelRecord, RunRecord, VersionRecord};
+use super::records::{LoggedModelRecord, RunRecord, VersionRecord};
 use crate::resolve::ResolveError;
 
 /// How to talk to a tracking server: MLflow's client environment.

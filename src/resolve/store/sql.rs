@@ -4,7 +4,7 @@
 
 use mlflowrs_protocol::display::redact;
 
-use super::{LoggedModelRecord, RunRecord, VersionRecord};
+use super::records::{LoggedModelRecord, RunRecord, VersionRecord};
 use crate::resolve::ResolveError;
 
 enum Backend {

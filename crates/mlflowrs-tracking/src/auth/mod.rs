@@ -6,15 +6,12 @@
 //! follows docs/mlflow-basic-auth/SPEC.md (MLflow 3.17.2).
 
 pub mod config;
-pub(crate) mod gate;
 mod handlers;
 mod params;
 mod password;
 pub mod permissions;
-pub mod policy;
 mod roles;
-pub mod search_filter;
-mod store;
+pub(crate) mod store;
 
 use std::collections::HashMap;
 use std::sync::{Condvar, Mutex};
@@ -27,7 +24,6 @@ pub use config::AuthSettings;
 pub use handlers::{is_endpoint, route as handle};
 pub use params::Params;
 use permissions::{Grants, Permission};
-pub use policy::{after, before, Decision};
 pub use store::User;
 
 use super::db::Db;

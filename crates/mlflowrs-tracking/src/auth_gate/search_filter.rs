@@ -4,7 +4,7 @@
 
 use serde_json::Value as Json;
 
-use super::permissions::{Action, Grants, Requirement};
+use crate::auth::permissions::{Action, Grants, Requirement};
 use super::policy::{readable_experiment, Filter};
 use crate::request::Request;
 use crate::search::{decode_page_token, encode_page_token};

@@ -7,9 +7,9 @@
 use axum::http::Method;
 use serde_json::{Map, Value as Json};
 
-use super::params::Params;
-use super::permissions::{Action, Grants, Permission, Requirement};
-use super::store::{self, User};
+use crate::auth::Params;
+use crate::auth::permissions::{Action, Grants, Permission, Requirement};
+use crate::auth::store::{self, User};
 use crate::db::Tx;
 use crate::{MlflowError, Server};
 
@@ -413,7 +413,7 @@ pub fn artifact_proxy(grants: &Grants, method: &Method, rel: &str) -> bool {
 /// creator of an experiment or registered model may manage it, a deleted
 /// model's grants go with it, a renamed model's follow it.
 pub fn after(
-    auth: &super::Auth,
+    auth: &crate::auth::Auth,
     user: &User,
     endpoint: &str,
     params: &Params,

@@ -1,4 +1,10 @@
-//! The basic-auth app in front of the REST API and the artifact proxy.
+//! The basic-auth app in front of the REST API and the artifact proxy:
+//! authenticate, check the route's permission (`policy`), answer, then
+//! record the grants the request made and filter what a search may show
+//! (`search_filter`).
+
+mod policy;
+mod search_filter;
 
 use std::sync::Arc;
 
@@ -8,6 +14,7 @@ use axum::response::Response;
 use serde_json::Value as Json;
 
 use crate::auth;
+use policy::Decision;
 use crate::blocking::blocking;
 use crate::endpoints::{api_endpoint, artifact_proxy_path};
 use crate::error::MlflowError;
@@ -58,7 +65,7 @@ pub(crate) async fn guarded(
             } else {
                 crate::request::percent_decode_path(rest.trim_start_matches('/'))
             };
-            if !auth::policy::artifact_proxy(&caller.grants, &method, &rel) {
+            if !policy::artifact_proxy(&caller.grants, &method, &rel) {
                 return Ok(if native {
                     auth::forbidden_plain()
                 } else {
@@ -117,7 +124,7 @@ pub(crate) async fn guarded(
     let params = auth::Params::read(&method, query.as_deref(), &parts.headers, &bytes);
     let params = Arc::new(params);
     let decision = if caller.user.is_admin {
-        auth::Decision::Allow
+        Decision::Allow
     } else {
         let (s, u, m, e, p) = (
             server.clone(),
@@ -126,16 +133,16 @@ pub(crate) async fn guarded(
             endpoint.clone(),
             params.clone(),
         );
-        blocking(move || Ok(auth::before(&s, &u.grants, &m, &e, &p))).await?
+        blocking(move || Ok(policy::before(&s, &u.grants, &m, &e, &p))).await?
     };
     let mut body_bytes = bytes;
     let mut filter = None;
     match decision {
-        auth::Decision::Allow => {}
-        auth::Decision::Deny => return Ok(auth::forbidden()),
-        auth::Decision::Answer(answer) => return answer.map(json_response),
-        auth::Decision::Filter(f) => filter = Some(f),
-        auth::Decision::Rewrite(body) => {
+        Decision::Allow => {}
+        Decision::Deny => return Ok(auth::forbidden()),
+        Decision::Answer(answer) => return answer.map(json_response),
+        Decision::Filter(f) => filter = Some(f),
+        Decision::Rewrite(body) => {
             body_bytes = bytes::Bytes::from(serde_json::to_vec(&body).unwrap_or_default());
         }
     }
@@ -167,12 +174,12 @@ pub(crate) async fn guarded(
     let answer = blocking(move || {
         let auth = server.auth.as_ref().expect("guarded");
         if hooked {
-            auth::after(auth, &caller.user, &endpoint, &params, &answer)?;
+            policy::after(auth, &caller.user, &endpoint, &params, &answer)?;
         }
         match filter {
             Some(kind) => {
                 let request = Request::parse(&method, query.as_deref(), &req_headers, &body_bytes)?;
-                auth::search_filter::filter(&server, &caller.grants, kind, &request, answer)
+                search_filter::filter(&server, &caller.grants, kind, &request, answer)
                     .map(Some)
             }
             None => Ok(None),

@@ -1,0 +1,35 @@
+//! The validated `mlflowrs server` settings, as the CLI's settings layer
+//! makes them.
+
+use std::path::PathBuf;
+
+use crate::auth;
+
+/// The validated `mlflowrs server` settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub backend_store_uri: String,
+    /// Where new experiments put artifacts (`mlflow-artifacts:/` when proxying).
+    pub default_artifact_root: String,
+    /// The directory behind `mlflow-artifacts:/`.
+    pub artifacts_destination: PathBuf,
+    pub serve_artifacts: bool,
+    /// Largest JSON request body accepted by the REST API.
+    pub max_request_bytes: usize,
+    /// Database connections open at once; further requests wait for one.
+    pub max_db_connections: usize,
+    /// `--app-name basic-auth`: MLflow's authentication and permissions.
+    pub auth: Option<auth::AuthSettings>,
+    /// How long a client may take to send a request's headers.
+    pub header_timeout: std::time::Duration,
+}
+
+impl Settings {
+    /// `<root>/<experiment id>`, as MLflow's append_to_uri_path joins them.
+    pub fn artifact_root_for(&self, experiment_id: &str) -> String {
+        format!(
+            "{}/{experiment_id}",
+            self.default_artifact_root.trim_end_matches('/')
+        )
+    }
+}
