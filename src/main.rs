@@ -5,8 +5,8 @@ use mlflowrs::commands;
 use mlflowrs::docker::DockerError;
 use mlflowrs::resolve::ResolveError;
 use mlflowrs::settings::{
-    HealthcheckSettings, ImageSettings, PredictSettings, ResolveSettings, ServeSettings,
-    ServerSettings, SettingsError,
+    HealthcheckSettings, ImageSettings, PredictSettings, ResolveSettings, ScoringServerSettings,
+    TrackingServerSettings, SettingsError,
 };
 
 fn main() -> std::process::ExitCode {
@@ -39,8 +39,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     };
     match cli.command {
         Command::Models(ModelsCommand::Serve(args)) => {
-            let settings = ServeSettings::from_args(&args)?;
-            runtime()?.block_on(commands::serve::run(settings))
+            let settings = ScoringServerSettings::from_args(&args)?;
+            runtime()?.block_on(commands::scoring_server::run(settings))
         }
         Command::Models(ModelsCommand::Predict(args)) => {
             let settings = PredictSettings::from_args(&args)?;
@@ -62,8 +62,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             commands::healthcheck::run(&HealthcheckSettings::from_args(&args)?)
         }
         Command::Server(args) => {
-            let settings = ServerSettings::from_args(&args)?;
-            runtime()?.block_on(commands::server::run(settings))
+            let settings = TrackingServerSettings::from_args(&args)?;
+            runtime()?.block_on(commands::tracking_server::run(settings))
         }
     }
 }

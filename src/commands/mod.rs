@@ -1,8 +1,11 @@
-//! The commands behind the CLI.
+//! The commands behind the CLI, one file each, each starting from its
+//! validated settings: `models serve` is `scoring_server`, `server` is
+//! `tracking_server`, `models build-docker` and `generate-dockerfile` are
+//! `docker`.
 
 pub mod docker;
 pub mod healthcheck;
 pub mod predict;
 pub mod resolve;
-pub mod serve;
-pub mod server;
+pub mod scoring_server;
+pub mod tracking_server;

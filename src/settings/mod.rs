@@ -7,8 +7,8 @@ mod image;
 mod model;
 mod predict;
 mod resolve;
-mod serve;
-mod server;
+mod scoring_server;
+mod tracking_server;
 mod store;
 
 use std::net::{SocketAddr, ToSocketAddrs};
@@ -18,8 +18,8 @@ pub use image::{ImageSettings, ImageTarget};
 pub use model::load_options;
 pub use predict::PredictSettings;
 pub use resolve::ResolveSettings;
-pub use serve::{ModelSpec, ServeSettings};
-pub use server::ServerSettings;
+pub use scoring_server::{ModelSpec, ScoringServerSettings};
+pub use tracking_server::TrackingServerSettings;
 pub use store::store_config;
 
 #[derive(Debug, thiserror::Error)]

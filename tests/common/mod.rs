@@ -5,7 +5,10 @@
 
 pub mod replay;
 pub mod serving;
+pub mod spawn;
 pub mod tracking;
+
+pub use spawn::{Running, Spawn};
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -33,124 +36,6 @@ pub fn free_port() -> u16 {
             given.push(port);
             return port;
         }
-    }
-}
-
-/// A running `mlflowrs models serve`, killed on drop.
-pub struct Server {
-    pub child: Child,
-    pub port: u16,
-}
-
-impl Server {
-    pub fn start(model: &Path, extra: &[&str]) -> Server {
-        let mut args = vec!["-m".to_string(), model.display().to_string()];
-        args.extend(extra.iter().map(|a| a.to_string()));
-        Server::start_with(&args)
-    }
-
-    /// Starts `mlflowrs models serve` with exactly these arguments (plus the port).
-    pub fn start_with(args: &[String]) -> Server {
-        Server::start_with_env(args, &[])
-    }
-
-    /// As `start_with`, with extra environment variables.
-    pub fn start_with_env(args: &[String], envs: &[(String, String)]) -> Server {
-        Server::spawn(args, envs, &[])
-    }
-
-    /// As `start_with`, without these environment variables.
-    pub fn start_with_env_removed(args: &[String], remove: &[&str]) -> Server {
-        Server::spawn(args, &[], remove)
-    }
-
-    /// Started on a free port once it answers `GET /ping` with 200. When
-    /// another process took the port first, the server exits unable to
-    /// listen and is started again on another port.
-    fn spawn(args: &[String], envs: &[(String, String)], remove: &[&str]) -> Server {
-        for _ in 0..3 {
-            if let Some(server) = Server::try_spawn(free_port(), args, envs, remove) {
-                return server;
-            }
-        }
-        panic!("mlflowrs could not listen on three ports");
-    }
-
-    fn try_spawn(
-        port: u16,
-        args: &[String],
-        envs: &[(String, String)],
-        remove: &[&str],
-    ) -> Option<Server> {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_mlflowrs"));
-        for k in remove {
-            command.env_remove(k);
-        }
-        let child = command
-            .current_dir(repo_root())
-            .envs(envs.iter().map(|(k, v)| (k, v)))
-            .args(["models", "serve"])
-            .args(args)
-            .args(["-p", &port.to_string(), "--log", "error"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start mlflowrs");
-        let mut server = Server { child, port };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Ok(Some(status)) = server.child.try_wait() {
-                let err = take_stderr(&mut server.child);
-                if err.contains("listen on") {
-                    return None;
-                }
-                panic!("mlflowrs exited before serving: {status}\n{err}");
-            }
-            // A connection alone may be a TCP self-connect to a free
-            // port: only this server's answer counts.
-            if answers_200(port, "/ping") {
-                break;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "mlflowrs did not listen within 30 s"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        forward_stderr(&mut server.child);
-        Some(server)
-    }
-
-    /// Sends SIGTERM, as an orchestrator stopping the container would.
-    pub fn terminate(&self) {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
-
-    /// Waits for the process to exit; `None` if it is still running after `limit`.
-    pub fn wait_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
-        let deadline = Instant::now() + limit;
-        while Instant::now() < deadline {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return Some(status);
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        None
-    }
-
-    pub fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{}", self.port, path)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

@@ -9,7 +9,7 @@ use base64::Engine;
 use mlflowrs_protocol::pyjson::{self, Json};
 use serde_json::Value;
 
-use super::{build_request, raw_request, Server};
+use super::{build_request, raw_request, Running, Spawn};
 
 /// A documented deviation: (fixture or "*", case name, status, content type).
 pub const DEVIATIONS: &[(&str, &str, u16, &str)] = &[
@@ -195,7 +195,7 @@ pub fn replay_fixture(file: &Path, how: &Replay) -> (usize, Vec<String>) {
 pub fn replay_with(
     file: &Path,
     how: &Replay,
-    inspect: impl FnOnce(&Server),
+    inspect: impl FnOnce(&Running),
 ) -> (usize, Vec<String>) {
     let rec: Value = serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
     let fixture = rec["fixture"].as_str().unwrap().to_string();
@@ -208,7 +208,7 @@ pub fn replay_with(
             .map(|v| v.as_str().unwrap().to_string()),
     );
     args.extend(how.extra_args.iter().map(|a| a.to_string()));
-    let server = Server::start_with_env_removed(&args, how.env_remove);
+    let server = Spawn::models_serve().owned_args(&args).env_remove(how.env_remove).start();
     inspect(&server);
     let mut failures = Vec::new();
     let cases = rec["cases"].as_array().unwrap();

@@ -8,13 +8,13 @@ use std::time::{Duration, Instant};
 
 use mlflowrs_protocol::pyjson::{self, Json};
 
-use super::{build_request, parse_response, raw_request, repo_root, Server};
+use super::{build_request, parse_response, raw_request, repo_root, Running};
 
 pub fn example() -> std::path::PathBuf {
     repo_root().join("examples/iris-onnx")
 }
 
-pub fn post_json(server: &Server, body: &[u8]) -> (u16, Json) {
+pub fn post_json(server: &Running, body: &[u8]) -> (u16, Json) {
     let headers = vec![("Content-Type".to_string(), "application/json".to_string())];
     let (status, _, body) = raw_request(
         server.port,
@@ -131,7 +131,7 @@ impl SlowRequest {
     }
 }
 
-pub fn get(server: &Server, path: &str) -> (u16, Json) {
+pub fn get(server: &Running, path: &str) -> (u16, Json) {
     let (status, _, body) = raw_request(
         server.port,
         &build_request("GET", path, server.port, &[], b""),
@@ -139,7 +139,7 @@ pub fn get(server: &Server, path: &str) -> (u16, Json) {
     (status, pyjson::parse(&body).unwrap_or(Json::Null))
 }
 
-pub fn post_to(server: &Server, path: &str, body: &[u8]) -> (u16, Json) {
+pub fn post_to(server: &Running, path: &str, body: &[u8]) -> (u16, Json) {
     let headers = vec![("Content-Type".to_string(), "application/json".to_string())];
     let (status, _, body) = raw_request(
         server.port,

@@ -9,8 +9,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value as Json;
 
 use super::{
-    answers_200, build_request, forward_stderr, free_port, raw_request, repo_root, take_stderr,
-};
+    answers_200, build_request, forward_stderr, free_port, raw_request, repo_root, take_stderr, Running};
 
 pub fn python() -> PathBuf {
     let p = repo_root().join(".venv/bin/python");
@@ -22,101 +21,6 @@ pub fn python() -> PathBuf {
     p
 }
 
-/// A running `mlflowrs server`, killed on drop.
-pub struct Tracking {
-    pub child: Child,
-    pub port: u16,
-}
-
-impl Tracking {
-    pub fn start(store: &str, dir: &Path) -> Tracking {
-        Tracking::start_on(store, dir, free_port())
-    }
-
-    pub fn start_on(store: &str, dir: &Path, port: u16) -> Tracking {
-        Tracking::start_with(store, dir, port, &[])
-    }
-
-    /// `mlflowrs server` with `extra` flags, once it answers `/health`. If
-    /// another process (a test's PostgreSQL, say) took the port first, the
-    /// server exits unable to listen, and it is started again on another.
-    pub fn start_with(store: &str, dir: &Path, port: u16, extra: &[&str]) -> Tracking {
-        let mut port = port;
-        for _ in 0..3 {
-            if let Some(t) = Tracking::try_start(store, dir, port, extra) {
-                return t;
-            }
-            port = free_port();
-        }
-        panic!("mlflowrs server did not start on three ports");
-    }
-
-    fn try_start(store: &str, dir: &Path, port: u16, extra: &[&str]) -> Option<Tracking> {
-        let child = Command::new(env!("CARGO_BIN_EXE_mlflowrs"))
-            .current_dir(dir)
-            .args([
-                "server",
-                "--backend-store-uri",
-                store,
-                "-p",
-                &port.to_string(),
-                "--log",
-                "warn",
-            ])
-            .args(extra)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start mlflowrs server");
-        let mut t = Tracking { child, port };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Ok(Some(status)) = t.child.try_wait() {
-                let err = take_stderr(&mut t.child);
-                if err.contains("cannot listen") {
-                    return None;
-                }
-                panic!("mlflowrs server exited before serving: {status}\n{err}");
-            }
-            // Something answering is not enough: it must be this server.
-            if answers_200(port, "/health") {
-                break;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "mlflowrs server did not listen within 60 s"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        forward_stderr(&mut t.child);
-        Some(t)
-    }
-
-    pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    pub fn call(&self, method: &str, path: &str, body: &Json) -> (u16, Json) {
-        let body = if body.is_null() {
-            Vec::new()
-        } else {
-            body.to_string().into_bytes()
-        };
-        let headers = [("Content-Type".to_string(), "application/json".to_string())];
-        let (status, _, bytes) = raw_request(
-            self.port,
-            &build_request(method, path, self.port, &headers, &body),
-        );
-        (status, serde_json::from_slice(&bytes).unwrap_or(Json::Null))
-    }
-}
-
-impl Drop for Tracking {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 pub fn run_python(args: &[&str]) -> String {
     let out = Command::new(python())
@@ -270,7 +174,7 @@ pub fn comparable(answer: &Json, env: &[(String, String)]) -> Json {
 /// Runs `script --replay` against `server` and compares each answer with
 /// the one recorded in `recorded` (paths from the repository root); the
 /// differences, one per case, or none.
-pub fn replay_recorded(script: &str, recorded: &str, server: &Tracking, dir: &Path) -> Vec<String> {
+pub fn replay_recorded(script: &str, recorded: &str, server: &Running, dir: &Path) -> Vec<String> {
     let recorded = read_json(&repo_root().join(recorded));
     let out = dir.join("replayed.json");
     run_python(&[script, "--replay", &server.url(), out.to_str().unwrap()]);

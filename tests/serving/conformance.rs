@@ -84,7 +84,7 @@ fn replay_all(
     env_remove: &[&str],
     ignore: &[(&str, &str)],
     min_cases: usize,
-    inspect: impl Fn(&crate::common::Server),
+    inspect: impl Fn(&crate::common::Running),
 ) {
     let mut total = 0;
     let mut failures = Vec::new();

@@ -8,7 +8,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::common::serving::{mlflowrs, post_json};
-use crate::common::{answers_200, build_request, free_port, raw_request, repo_root, Server};
+use crate::common::{answers_200, build_request, free_port, raw_request, repo_root, Running, Spawn};
 
 const PYTHON_BASE: &str = "mlflowrs-test-python:3.11";
 
@@ -88,7 +88,7 @@ fn run_image(
 }
 
 fn local_answer(model: &str, body: &[u8]) -> (u16, String) {
-    let server = Server::start(&repo_root().join(model), &[]);
+    let server = Spawn::serve(&repo_root().join(model)).start();
     let (status, json) = post_json(&server, body);
     (status, mlflowrs_protocol::pyjson::to_string(&json))
 }

@@ -2,12 +2,12 @@
 //! protocol, OpenAPI, several models with an A/B split.
 
 use crate::common::serving::*;
-use crate::common::{build_request, raw_request, repo_root, Server};
+use crate::common::{build_request, raw_request, repo_root, Running, Spawn};
 use mlflowrs_protocol::pyjson::{self, Json};
 
 #[test]
 fn metrics_count_what_was_sent_and_parse_as_prometheus_text() {
-    let server = Server::start(&example(), &[]);
+    let server = Spawn::serve(&example()).start();
     for _ in 0..3 {
         assert_eq!(
             post_json(
@@ -86,7 +86,7 @@ fn metrics_count_what_was_sent_and_parse_as_prometheus_text() {
 #[test]
 fn batched_requests_each_get_exactly_their_rows() {
     // One inference thread so that concurrent requests queue and are batched.
-    let server = Server::start(&example(), &["-w", "1", "--max-batch-rows", "64"]);
+    let server = Spawn::serve(&example()).args(&["-w", "1", "--max-batch-rows", "64"]).start();
     let port = server.port;
     const SETOSA: &str = "[5.1, 3.5, 1.4, 0.2]";
     const VIRGINICA: &str = "[6.7, 3.0, 5.2, 2.3]";
@@ -172,7 +172,7 @@ fn batched_requests_each_get_exactly_their_rows() {
 #[test]
 fn requests_that_cannot_stack_still_get_their_own_answers() {
     // A bad request in the middle of a batch fails alone.
-    let server = Server::start(&example(), &["-w", "1"]);
+    let server = Spawn::serve(&example()).args(&["-w", "1"]).start();
     let port = server.port;
     let threads: Vec<_> = (0..12)
         .map(|t| {
@@ -197,7 +197,7 @@ fn requests_that_cannot_stack_still_get_their_own_answers() {
 
 #[test]
 fn v2_protocol_answers_as_the_mlflow_route_does() {
-    let server = Server::start(&example(), &[]);
+    let server = Spawn::serve(&example()).start();
     assert_eq!(get(&server, "/v2/health/live").0, 200);
     assert_eq!(get(&server, "/v2/health/ready").0, 200);
     assert_eq!(get(&server, "/v2/models/iris-onnx/ready").0, 200);
@@ -287,10 +287,7 @@ fn v2_protocol_answers_as_the_mlflow_route_does() {
 
 #[test]
 fn v2_infer_on_a_column_signature_model() {
-    let server = Server::start(
-        &repo_root().join("tests/conformance/models/iris_columns"),
-        &[],
-    );
+    let server = Spawn::serve(&repo_root().join("tests/conformance/models/iris_columns")).start();
     let cols = ["sepal_length", "sepal_width", "petal_length", "petal_width"];
     let row = [5.1, 3.5, 1.4, 0.2];
     let inputs: Vec<String> = cols
@@ -325,7 +322,7 @@ fn v2_infer_on_a_column_signature_model() {
 
 #[test]
 fn openapi_document_lists_the_routes() {
-    let server = Server::start(&example(), &[]);
+    let server = Spawn::serve(&example()).start();
     let (status, doc) = get(&server, "/openapi.json");
     assert_eq!(status, 200);
     let Some(Json::Dict(paths)) = doc.get("paths") else {
@@ -353,7 +350,7 @@ fn two_models_in_one_process_with_a_weighted_sticky_split() {
         .iter()
         .map(|s| s.to_string())
         .collect();
-    let server = Server::start_with(&args);
+    let server = Spawn::models_serve().owned_args(&args).start();
     let port = server.port;
     let mut to_a = 0;
     for _ in 0..2000 {
@@ -421,7 +418,7 @@ fn bad_model_lists_and_splits_are_refused_at_start() {
 #[test]
 fn metrics_on_their_own_port_leave_the_scoring_port() {
     let metrics_port = crate::common::free_port();
-    let server = Server::start(&example(), &["--metrics-port", &metrics_port.to_string()]);
+    let server = Spawn::serve(&example()).args(&["--metrics-port", &metrics_port.to_string()]).start();
     assert_eq!(
         post_json(&server, br#"{"inputs": [[5.1, 3.5, 1.4, 0.2]]}"#).0,
         200

@@ -6,14 +6,14 @@ use std::net::{Shutdown, TcpStream};
 use std::time::{Duration, Instant};
 
 use crate::common::serving::*;
-use crate::common::{build_request, parse_response, raw_request, Server};
+use crate::common::{build_request, parse_response, raw_request, Running, Spawn};
 use mlflowrs_protocol::pyjson;
 
 #[test]
 fn body_limit_is_enforced_at_its_edge() {
     let body = br#"{"inputs": [[5.1, 3.5, 1.4, 0.2]]}"#;
     let limit = body.len().to_string();
-    let server = Server::start(&example(), &["--max-body-bytes", &limit]);
+    let server = Spawn::serve(&example()).args(&["--max-body-bytes", &limit]).start();
     assert_eq!(
         post_json(&server, body).0,
         200,
@@ -28,7 +28,7 @@ fn body_limit_is_enforced_at_its_edge() {
 
 #[test]
 fn a_client_that_hangs_up_mid_body_gets_no_hang() {
-    let server = Server::start(&example(), &[]);
+    let server = Spawn::serve(&example()).start();
     let mut s = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     s.write_all(b"POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"inputs\":").unwrap();
@@ -53,7 +53,7 @@ fn a_client_that_hangs_up_mid_body_gets_no_hang() {
 
 #[test]
 fn a_request_past_the_timeout_gets_504() {
-    let server = Server::start(&example(), &["-t", "1"]);
+    let server = Spawn::serve(&example()).args(&["-t", "1"]).start();
     let mut s = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     // A body that never finishes arriving keeps the request running.
@@ -87,7 +87,7 @@ fn a_full_queue_makes_requests_wait_not_fail() {
 }
 
 fn concurrent_requests(args: &[&str]) {
-    let server = Server::start(&example(), args);
+    let server = Spawn::serve(&example()).args(args).start();
     let port = server.port;
     let threads: Vec<_> =
         (0..16)
@@ -121,7 +121,7 @@ fn concurrent_requests(args: &[&str]) {
 
 #[test]
 fn concurrent_request_limit_answers_429_at_its_edge() {
-    let server = Server::start(&example(), &["--max-concurrent-requests", "1"]);
+    let server = Spawn::serve(&example()).args(&["--max-concurrent-requests", "1"]).start();
     let first = SlowRequest::open(server.port);
     let (status, answer) = post_json(&server, br#"{"inputs": [[5.1, 3.5, 1.4, 0.2]]}"#);
     assert_eq!(status, 429, "a second request over a limit of one");
@@ -142,7 +142,7 @@ fn concurrent_request_limit_answers_429_at_its_edge() {
 /// 200 or a 429, none hangs, and the server's memory stays bounded.
 #[test]
 fn a_flood_of_512_connections_gets_only_200s_and_429s() {
-    let server = Server::start(&example(), &["--max-concurrent-requests", "8"]);
+    let server = Spawn::serve(&example()).args(&["--max-concurrent-requests", "8"]).start();
     let rows = vec!["[5.1, 3.5, 1.4, 0.2]"; 1000].join(", ");
     let body = format!("{{\"inputs\": [{rows}]}}").into_bytes();
     let request = build_request(
@@ -211,7 +211,7 @@ fn assert_cut_off_after_a_second(port: u16, partial_head: &[u8]) {
 /// `--header-timeout`; one whose headers arrive in pieces within it is served.
 #[test]
 fn header_timeout_cuts_off_slow_clients_at_its_edge() {
-    let server = Server::start(&example(), &["--header-timeout", "1"]);
+    let server = Spawn::serve(&example()).args(&["--header-timeout", "1"]).start();
     assert_cut_off_after_a_second(server.port, b"POST /invocations HTTP/1.1\r\nHost: x\r\n");
 
     let body = br#"{"inputs": [[5.1, 3.5, 1.4, 0.2]]}"#;
@@ -236,15 +236,12 @@ fn header_timeout_cuts_off_slow_clients_at_its_edge() {
 #[test]
 fn the_metrics_port_times_out_slow_clients_too() {
     let metrics_port = crate::common::free_port();
-    let server = Server::start(
-        &example(),
-        &[
+    let server = Spawn::serve(&example()).args(&[
             "--header-timeout",
             "1",
             "--metrics-port",
             &metrics_port.to_string(),
-        ],
-    );
+        ]).start();
     assert_cut_off_after_a_second(metrics_port, b"GET /metrics HTTP/1.1\r\nHost: x\r\n");
     let (status, _, _) = crate::common::raw_request(
         metrics_port,
@@ -256,7 +253,7 @@ fn the_metrics_port_times_out_slow_clients_too() {
 
 #[test]
 fn row_limit_at_its_edge() {
-    let server = Server::start(&example(), &["--max-rows", "2"]);
+    let server = Spawn::serve(&example()).args(&["--max-rows", "2"]).start();
     let two = br#"{"inputs": [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]]}"#;
     assert_eq!(post_json(&server, two).0, 200);
     let three = br#"{"dataframe_split": {"data": [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3], [5.1, 3.5, 1.4, 0.2]]}}"#;
@@ -268,7 +265,7 @@ fn row_limit_at_its_edge() {
 
 #[test]
 fn sigterm_finishes_in_flight_requests_then_exits_0() {
-    let mut server = Server::start(&example(), &[]);
+    let mut server = Spawn::serve(&example()).start();
     let pending = SlowRequest::open(server.port);
     server.terminate();
     std::thread::sleep(Duration::from_millis(200));
@@ -286,7 +283,7 @@ fn sigterm_finishes_in_flight_requests_then_exits_0() {
 
 #[test]
 fn shutdown_timeout_bounds_the_wait_for_stuck_requests() {
-    let mut server = Server::start(&example(), &["--shutdown-timeout", "1"]);
+    let mut server = Spawn::serve(&example()).args(&["--shutdown-timeout", "1"]).start();
     let _stuck = SlowRequest::open(server.port);
     let started = Instant::now();
     server.terminate();

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use mlflowrs_protocol::pyjson::{self, Json};
 
 use crate::common::serving::{error_code, mlflowrs, post_json};
-use crate::common::{repo_root, Server};
+use crate::common::{repo_root, Running, Spawn};
 
 fn python() -> PathBuf {
     repo_root().join(".venv/bin/python")
@@ -42,7 +42,7 @@ fn sklearn_model() -> PathBuf {
 }
 
 /// Pids of the python workers under a server (its direct children).
-fn workers_of(server: &Server) -> Vec<u32> {
+fn workers_of(server: &Running) -> Vec<u32> {
     let pid = server.child.id();
     let mut out = Vec::new();
     for task in std::fs::read_dir(format!("/proc/{pid}/task"))
@@ -60,7 +60,7 @@ fn workers_of(server: &Server) -> Vec<u32> {
     out
 }
 
-fn wait_for_workers(server: &Server, n: usize, limit: Duration) -> Vec<u32> {
+fn wait_for_workers(server: &Running, n: usize, limit: Duration) -> Vec<u32> {
     let deadline = Instant::now() + limit;
     loop {
         let w = workers_of(server);
@@ -92,7 +92,7 @@ fn x_body(x: f64) -> Vec<u8> {
 
 #[test]
 fn a_crash_mid_request_answers_500_and_the_worker_comes_back() {
-    let server = Server::start(&fault_models().join("faulty"), &["-w", "1"]);
+    let server = Spawn::serve(&fault_models().join("faulty")).args(&["-w", "1"]).start();
     let before = wait_for_workers(&server, 1, Duration::from_secs(5));
     assert_eq!(before.len(), 1);
     let (status, body) = post_json(&server, &x_body(666.0));
@@ -111,7 +111,7 @@ fn a_crash_mid_request_answers_500_and_the_worker_comes_back() {
 
 #[test]
 fn a_request_past_the_timeout_gets_504_and_its_worker_is_killed() {
-    let server = Server::start(&fault_models().join("faulty"), &["-w", "1", "-t", "2"]);
+    let server = Spawn::serve(&fault_models().join("faulty")).args(&["-w", "1", "-t", "2"]).start();
     let stuck = wait_for_workers(&server, 1, Duration::from_secs(5));
     let started = Instant::now();
     let (status, body) = post_json(&server, &x_body(777.0));
@@ -139,7 +139,7 @@ fn a_request_past_the_timeout_gets_504_and_its_worker_is_killed() {
 
 #[test]
 fn sigkill_during_a_load_loses_only_in_flight_requests() {
-    let server = Arc::new(Server::start(&sklearn_model(), &["-w", "2"]));
+    let server = Arc::new(Spawn::serve(&sklearn_model()).args(&["-w", "2"]).start());
     let workers = wait_for_workers(&server, 2, Duration::from_secs(5));
     assert_eq!(workers.len(), 2);
     let body = br#"{"dataframe_split": {"columns": ["sepal_length", "sepal_width", "petal_length", "petal_width"], "data": [[5.1, 3.5, 1.4, 0.2]]}}"#;
@@ -277,7 +277,7 @@ fn no_mlflow_in_the_chosen_python_is_a_clear_error() {
 /// batches they were gathered into, each gets exactly its own rows' answer.
 #[test]
 fn batched_requests_get_exactly_their_own_rows() {
-    let server = Arc::new(Server::start(&sklearn_model(), &["-w", "1"]));
+    let server = Arc::new(Spawn::serve(&sklearn_model()).args(&["-w", "1"]).start());
     const ROWS: [[f64; 4]; 5] = [
         [5.1, 3.5, 1.4, 0.2],
         [6.7, 3.0, 5.2, 2.3],
@@ -461,10 +461,7 @@ fn virtualenv_builds_the_environment_once_and_reuses_it() {
 
 #[test]
 fn sigterm_stops_the_workers_even_mid_predict() {
-    let mut server = Server::start(
-        &fault_models().join("faulty"),
-        &["-w", "1", "--shutdown-timeout", "1"],
-    );
+    let mut server = Spawn::serve(&fault_models().join("faulty")).args(&["-w", "1", "--shutdown-timeout", "1"]).start();
     let workers = wait_for_workers(&server, 1, Duration::from_secs(5));
     assert_eq!(workers.len(), 1);
     let port = server.port;
@@ -498,7 +495,7 @@ fn sigterm_stops_the_workers_even_mid_predict() {
 #[test]
 fn an_onnx_model_with_zipmap_is_served_through_python_as_mlflow_answers() {
     let dir = fault_models();
-    let server = Server::start(&dir.join("zipmap_onnx"), &["-w", "1"]);
+    let server = Spawn::serve(&dir.join("zipmap_onnx")).args(&["-w", "1"]).start();
     let body = br#"{"inputs": [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]]}"#;
     let headers = vec![("Content-Type".to_string(), "application/json".to_string())];
     let (status, _, answer) = crate::common::raw_request(

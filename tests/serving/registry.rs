@@ -9,7 +9,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Mutex, OnceLock};
 
-use crate::common::{repo_root, Server};
+use crate::common::{repo_root, Running, Spawn};
 use serde_json::Value;
 
 pub(super) struct Stack {
@@ -335,10 +335,7 @@ fn the_served_model_says_what_it_resolved_to() {
     let _serial = serial();
     for via in [EVERY_WAY[1], EVERY_WAY[5]] {
         let cache = tempfile::tempdir().unwrap();
-        let server = Server::start_with_env(
-            &["-m".into(), "models:/iris-onnx@champion".into()],
-            &via.env(cache.path()),
-        );
+        let server = Spawn::models_serve().owned_args(&["-m".into(), "models:/iris-onnx@champion".into()]).envs(&via.env(cache.path())).start();
         let (status, headers, body) = crate::common::raw_request(
             server.port,
             &crate::common::build_request(

@@ -3,12 +3,12 @@
 //! session options, `predict`.
 
 use crate::common::serving::*;
-use crate::common::{build_request, raw_request, repo_root, Server};
+use crate::common::{build_request, raw_request, repo_root, Running, Spawn};
 use mlflowrs_protocol::pyjson::{self, Json};
 
 #[test]
 fn example_answers_the_readme_request() {
-    let server = Server::start(&example(), &[]);
+    let server = Spawn::serve(&example()).start();
     let (status, body) = post_json(&server, br#"{"inputs": [[5.1, 3.5, 1.4, 0.2]]}"#);
     assert_eq!(status, 200);
     let preds = body.get("predictions").unwrap();
@@ -17,7 +17,7 @@ fn example_answers_the_readme_request() {
 
 #[test]
 fn random_and_truncated_bodies_get_mlflow_errors() {
-    let server = Server::start(&example(), &[]);
+    let server = Spawn::serve(&example()).start();
     let mut x: u64 = 42;
     let noise: Vec<u8> = (0..1_000_000)
         .map(|_| {
@@ -147,10 +147,7 @@ fn predict_scores_json_and_csv_files() {
 fn column_signature_classifier_answers_one_record_per_row() {
     // MLflow fails this request (see the README's deviations); mlflowrs keeps
     // the probabilities of each row as a list.
-    let server = Server::start(
-        &repo_root().join("tests/conformance/models/iris_columns_clf"),
-        &[],
-    );
+    let server = Spawn::serve(&repo_root().join("tests/conformance/models/iris_columns_clf")).start();
     let body = br#"{"dataframe_split": {"columns": ["sepal_length", "sepal_width", "petal_length", "petal_width"], "data": [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]]}}"#;
     let (status, answer) = post_json(&server, body);
     assert_eq!(status, 200);
@@ -189,7 +186,7 @@ fn mutated_requests_always_get_an_answer_in_mlflow_format() {
         br#"{"instances": [[5.1, 3.5, 1.4, 0.2]]}"#,
     ];
     let alphabet = b"{}[],:\"0123456789.-eEnulltruefalseNaNInfinity abcd\\";
-    let server = Server::start(&example(), &[]);
+    let server = Spawn::serve(&example()).start();
     let mut noise = Noise(0x9e37_79b9_7f4a_7c15);
     for round in 0..400 {
         let mut body = bodies[round % bodies.len()].to_vec();
@@ -236,7 +233,7 @@ fn a_model_with_session_options_is_served() {
     );
     assert!(mlmodel.contains("execution_mode: sequential"));
     std::fs::write(dir.path().join("MLmodel"), mlmodel).unwrap();
-    let server = Server::start(dir.path(), &[]);
+    let server = Spawn::serve(dir.path()).start();
     assert_eq!(
         post_json(&server, br#"{"inputs": [[5.1, 3.5, 1.4, 0.2]]}"#).0,
         200

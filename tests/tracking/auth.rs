@@ -14,8 +14,8 @@
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use crate::common::tracking::{read_json, replay_recorded, run_python, Postgres, Tracking};
-use crate::common::{answers_200, build_request, free_port, raw_request, repo_root};
+use crate::common::tracking::{read_json, replay_recorded, run_python, Postgres};
+use crate::common::{answers_200, build_request, free_port, raw_request, repo_root, Spawn, Running};
 
 const ADMIN_PASSWORD: &str = "admin-password-1";
 
@@ -33,14 +33,9 @@ fn auth_config(dir: &Path, default_permission: &str) -> String {
     path.display().to_string()
 }
 
-fn start_auth(dir: &Path, default_permission: &str) -> Tracking {
+fn start_auth(dir: &Path, default_permission: &str) -> Running {
     let config = auth_config(dir, default_permission);
-    Tracking::start_with(
-        "sqlite:///mlflow.db",
-        dir,
-        free_port(),
-        &["--app-name", "basic-auth", "--auth-config", &config],
-    )
+    Spawn::server("sqlite:///mlflow.db").dir(dir).port(free_port()).args(&["--app-name", "basic-auth", "--auth-config", &config]).start()
 }
 
 fn replay(default_permission: &str) {
@@ -74,7 +69,7 @@ fn the_mlflow_auth_client_sees_what_it_sees_against_mlflow() {
 
 /// Runs tests/tracking/auth_client_scenario.py against `server` and
 /// compares what it saw with what it saw against MLflow.
-fn client_scenario_against(server: &Tracking, dir: &Path) {
+fn client_scenario_against(server: &Running, dir: &Path) {
     let out = dir.join("client.json");
     run_python(&[
         "tests/tracking/auth_client_scenario.py",
@@ -86,26 +81,21 @@ fn client_scenario_against(server: &Tracking, dir: &Path) {
     assert_eq!(got, want);
 }
 
-/// Tracking and auth tables in one PostgreSQL database, as MLflow allows:
+/// Running and auth tables in one PostgreSQL database, as MLflow allows:
 /// the client scenario sees the same, and the real auth store reads the
 /// users mlflowrs wrote there.
 #[test]
 fn the_auth_store_works_on_postgresql() {
     let pg = Postgres::start();
     let dir = tempfile::tempdir().unwrap();
-    let server = Tracking::start_with(
-        &pg.uri,
-        dir.path(),
-        free_port(),
-        &[
+    let server = Spawn::server(&pg.uri).dir(dir.path()).port(free_port()).args(&[
             "--app-name",
             "basic-auth",
             "--auth-database-uri",
             &pg.uri,
             "--auth-admin-password",
             ADMIN_PASSWORD,
-        ],
-    );
+        ]).start();
     client_scenario_against(&server, dir.path());
     let url = pg.uri.replace("postgresql://", "postgresql+psycopg2://");
     let check = run_python(&[
@@ -128,7 +118,7 @@ fn basic(user: &str, password: &str) -> (String, String) {
 }
 
 fn get(
-    server: &Tracking,
+    server: &Running,
     path: &str,
     headers: &[(String, String)],
 ) -> (u16, Vec<(String, String)>, Vec<u8>) {
@@ -143,27 +133,12 @@ fn the_challenge_hashes_and_logs_are_mlflows() {
     let dir = tempfile::tempdir().unwrap();
     let config = auth_config(dir.path(), "READ");
     let log = dir.path().join("server.log");
-    let port = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_mlflowrs"))
-        .current_dir(dir.path())
-        .args(["server", "--backend-store-uri", "sqlite:///mlflow.db"])
-        .args(["--app-name", "basic-auth", "--auth-config", &config])
-        .args(["--log", "trace", "-p", &port.to_string()])
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
-    let mut server = Tracking { child, port };
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while !answers_200(port, "/health") {
-        assert!(
-            server.child.try_wait().unwrap().is_none(),
-            "the server exited: {}",
-            std::fs::read_to_string(&log).unwrap_or_default()
-        );
-        assert!(std::time::Instant::now() < deadline, "no listener");
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    let server = Spawn::server("sqlite:///mlflow.db")
+        .dir(dir.path())
+        .args(&["--app-name", "basic-auth", "--auth-config", &config])
+        .log("trace")
+        .stderr_to(&log)
+        .start();
 
     let (status, head, body) = get(&server, "/api/2.0/mlflow/experiments/search", &[]);
     assert_eq!(status, 401);

@@ -6,15 +6,15 @@
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use crate::common::tracking::{python, run_python, Postgres, Tracking};
-use crate::common::{build_request, free_port, raw_request};
+use crate::common::tracking::{python, run_python, Postgres};
+use crate::common::{build_request, free_port, raw_request, Spawn, Running};
 use serde_json::Value as Json;
 
 #[test]
 fn sigkill_during_log_batch_loses_no_acknowledged_write() {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    let mut server = Tracking::start_on("sqlite:///mlflow.db", dir.path(), port);
+    let mut server = Spawn::server("sqlite:///mlflow.db").dir(dir.path()).port(port).start();
     let (status, exp) = server.call(
         "POST",
         "/api/2.0/mlflow/experiments/create",
@@ -65,7 +65,7 @@ fn sigkill_during_log_batch_loses_no_acknowledged_write() {
         acked.len()
     );
 
-    let server = Tracking::start_on("sqlite:///mlflow.db", dir.path(), free_port());
+    let server = Spawn::server("sqlite:///mlflow.db").dir(dir.path()).port(free_port()).start();
     for key in ["m0", "m19"] {
         let (status, history) = server.call(
             "GET",
@@ -106,12 +106,7 @@ fn sigkill_during_log_batch_loses_no_acknowledged_write() {
 #[test]
 fn the_request_body_limit_holds_at_its_edge() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Tracking::start_with(
-        "sqlite:///mlflow.db",
-        dir.path(),
-        free_port(),
-        &["--max-request-bytes", "100"],
-    );
+    let server = Spawn::server("sqlite:///mlflow.db").dir(dir.path()).port(free_port()).args(&["--max-request-bytes", "100"]).start();
     let port = server.port;
     let headers = [("Content-Type".to_string(), "application/json".to_string())];
     let send = |body: &str| {
@@ -146,7 +141,7 @@ fn the_request_body_limit_holds_at_its_edge() {
 #[test]
 fn artifact_paths_cannot_leave_the_artifact_root() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Tracking::start("sqlite:///mlflow.db", dir.path());
+    let server = Spawn::server("sqlite:///mlflow.db").dir(dir.path()).start();
     let port = server.port;
     const SECRET: &[u8] = b"secret-outside-the-root";
     let outside = dir.path().join("outside.txt");
@@ -256,7 +251,7 @@ fn artifact_paths_cannot_leave_the_artifact_root() {
 fn a_database_at_another_schema_revision_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     {
-        let _server = Tracking::start("sqlite:///mlflow.db", dir.path());
+        let _server = Spawn::server("sqlite:///mlflow.db").dir(dir.path()).start();
     }
     run_python(&[
         "-c",
@@ -283,12 +278,7 @@ fn database_connections_stay_within_their_limit() {
     let pg = Postgres::start();
     let uri = pg.uri.clone();
     let dir = tempfile::tempdir().unwrap();
-    let server = Tracking::start_with(
-        &uri,
-        dir.path(),
-        free_port(),
-        &["--max-db-connections", "2"],
-    );
+    let server = Spawn::server(&uri).dir(dir.path()).port(free_port()).args(&["--max-db-connections", "2"]).start();
     let port = server.port;
     let (_, exp) = server.call(
         "POST",
@@ -357,7 +347,7 @@ fn database_connections_stay_within_their_limit() {
 #[test]
 fn a_large_artifact_round_trips_through_the_proxy() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Tracking::start("sqlite:///mlflow.db", dir.path());
+    let server = Spawn::server("sqlite:///mlflow.db").dir(dir.path()).start();
     let port = server.port;
     // 24 MiB of bytes that are not all alike, streamed in and out.
     let data: Vec<u8> = (0..24u32 * 1024 * 1024)
@@ -416,12 +406,7 @@ fn a_full_disk_fails_the_upload_and_leaves_no_half_file() {
         "this test mounts a 2 MiB tmpfs as the artifact root and needs the right to mount (root)",
     );
     let root_arg = root.display().to_string();
-    let server = Tracking::start_with(
-        "sqlite:///mlflow.db",
-        dir.path(),
-        free_port(),
-        &["--artifacts-destination", &root_arg],
-    );
+    let server = Spawn::server("sqlite:///mlflow.db").dir(dir.path()).port(free_port()).args(&["--artifacts-destination", &root_arg]).start();
     let port = server.port;
     let base = "/api/2.0/mlflow-artifacts/artifacts/1/r/artifacts";
     let small = vec![7u8; 1 << 20];

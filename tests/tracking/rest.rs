@@ -11,16 +11,14 @@
 
 use std::path::Path;
 
-use crate::common::tracking::{
-    captured, comparable, read_json, replay_recorded, run_python, Postgres, Tracking,
-};
-use crate::common::{build_request, raw_request, repo_root};
+use crate::common::tracking::{captured, comparable, read_json, replay_recorded, run_python, Postgres};
+use crate::common::{build_request, raw_request, repo_root, Spawn, Running};
 use serde_json::Value as Json;
 
 #[test]
 fn recorded_rest_answers_match_mlflow_server() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Tracking::start("sqlite:///mlflow.db", dir.path());
+    let server = Spawn::server("sqlite:///mlflow.db").dir(dir.path()).start();
     let failures = replay_recorded(
         "tests/tracking/record.py",
         "tests/tracking/recorded/cases.json",
@@ -49,7 +47,7 @@ fn the_comparison_sees_a_changed_answer() {
 
 /// Runs the client scenario against `server`, compares what it saw with
 /// what it saw against `mlflow server`, then serves the champion.
-fn client_scenario_against(server: &Tracking, dir: &Path) {
+fn client_scenario_against(server: &Running, dir: &Path) {
     let out = dir.join("scenario.json");
     run_python(&[
         "tests/tracking/client_scenario.py",
@@ -62,16 +60,13 @@ fn client_scenario_against(server: &Tracking, dir: &Path) {
 
     // `models serve` resolves the alias through this server and downloads
     // the model through its artifact proxy.
-    let serve = crate::common::Server::start_with_env(
-        &["-m".to_string(), "models:/scn-sk@champion".to_string()],
-        &[
+    let serve = crate::common::Spawn::models_serve().owned_args(&["-m".to_string(), "models:/scn-sk@champion".to_string()]).envs(&[
             ("MLFLOW_TRACKING_URI".to_string(), server.url()),
             (
                 "MLFLOWRS_MODEL_CACHE_DIR".to_string(),
                 dir.join("cache").display().to_string(),
             ),
-        ],
-    );
+        ]).start();
     let body = br#"{"inputs": [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]]}"#;
     let headers = [("Content-Type".to_string(), "application/json".to_string())];
     let (status, _, answer) = raw_request(
@@ -86,7 +81,7 @@ fn client_scenario_against(server: &Tracking, dir: &Path) {
 #[test]
 fn the_mlflow_client_works_against_it_with_sqlite() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Tracking::start("sqlite:///mlflow.db", dir.path());
+    let server = Spawn::server("sqlite:///mlflow.db").dir(dir.path()).start();
     client_scenario_against(&server, dir.path());
     // MLflow's own schema: the database is one the real mlflow opens.
     let check = run_python(&[
@@ -103,6 +98,6 @@ fn the_mlflow_client_works_against_it_with_sqlite() {
 fn the_mlflow_client_works_against_it_with_postgresql() {
     let pg = Postgres::start();
     let dir = tempfile::tempdir().unwrap();
-    let server = Tracking::start(&pg.uri, dir.path());
+    let server = Spawn::server(&pg.uri).dir(dir.path()).start();
     client_scenario_against(&server, dir.path());
 }

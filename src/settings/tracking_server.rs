@@ -8,15 +8,15 @@ use crate::cli::ServerArgs;
 
 /// `mlflowrs server`'s settings and listen address.
 #[derive(Debug, Clone)]
-pub struct ServerSettings {
+pub struct TrackingServerSettings {
     pub tracking: mlflowrs_tracking::Settings,
     pub addr: SocketAddr,
 }
 
-impl ServerSettings {
+impl TrackingServerSettings {
     /// With `mlflow server`'s defaults: artifacts proxied from ./mlartifacts
     /// as `mlflow-artifacts:/`.
-    pub fn from_args(args: &ServerArgs) -> Result<ServerSettings, SettingsError> {
+    pub fn from_args(args: &ServerArgs) -> Result<TrackingServerSettings, SettingsError> {
         let serve_artifacts = !args.no_serve_artifacts || args.serve_artifacts;
         let default_artifact_root = match &args.default_artifact_root {
             Some(root) if !root.is_empty() => root.clone(),
@@ -56,7 +56,7 @@ impl ServerSettings {
                 .map_err(SettingsError::Invalid)?,
             ),
         };
-        Ok(ServerSettings {
+        Ok(TrackingServerSettings {
             tracking: mlflowrs_tracking::Settings {
                 backend_store_uri: args.backend_store_uri.clone(),
                 default_artifact_root,

@@ -85,7 +85,7 @@ fn parse_split(text: &str, models: &[ModelSpec]) -> Result<Vec<(usize, u32)>, Se
 }
 
 #[derive(Debug, Clone)]
-pub struct ServeSettings {
+pub struct ScoringServerSettings {
     pub models: Vec<ModelSpec>,
     /// Weighted routing of `/invocations`: (model index, weight).
     pub split: Option<Vec<(usize, u32)>>,
@@ -112,8 +112,8 @@ pub struct ServeSettings {
     pub api_key: Option<crate::serving::api_key::ApiKey>,
 }
 
-impl ServeSettings {
-    pub fn from_args(args: &ServeArgs) -> Result<ServeSettings, SettingsError> {
+impl ScoringServerSettings {
+    pub fn from_args(args: &ServeArgs) -> Result<ScoringServerSettings, SettingsError> {
         let models = args
             .model
             .model_uri
@@ -161,7 +161,7 @@ impl ServeSettings {
         at_least_one(args.max_body_bytes, "--max-body-bytes", "")?;
         let mut load = load_options(&args.model, workers)?;
         load.python.timeout = Duration::from_secs(args.timeout);
-        Ok(ServeSettings {
+        Ok(ScoringServerSettings {
             models,
             split,
             split_header,
@@ -206,14 +206,14 @@ mod tests {
     use super::*;
     use crate::cli::{Cli, Command, ModelsCommand};
 
-    fn serve(extra: &[&str]) -> Result<ServeSettings, SettingsError> {
+    fn serve(extra: &[&str]) -> Result<ScoringServerSettings, SettingsError> {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/iris-onnx");
         let mut args = vec!["mlflowrs", "models", "serve", "-m", dir];
         args.extend(extra);
         let Command::Models(ModelsCommand::Serve(serve)) = Cli::parse_from(args).command else {
             panic!("serve parses")
         };
-        ServeSettings::from_args(&serve)
+        ScoringServerSettings::from_args(&serve)
     }
 
     #[test]

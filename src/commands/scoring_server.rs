@@ -11,9 +11,9 @@ use crate::serving::model_load::ModelRuntime;
 use crate::serving::model_slot::{ModelSlot, Served};
 use crate::serving::python_scorer::{io_specs, PythonScorer};
 use crate::serving::split::Split;
-use crate::settings::{ModelSpec, ServeSettings};
+use crate::settings::{ModelSpec, ScoringServerSettings};
 
-pub async fn run(config: ServeSettings) -> anyhow::Result<()> {
+pub async fn run(settings: ScoringServerSettings) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let metrics = match crate::telemetry::install() {
         Ok(handle) => {
@@ -25,30 +25,30 @@ pub async fn run(config: ServeSettings) -> anyhow::Result<()> {
             None
         }
     };
-    let resolver = crate::resolve::Resolver::new(config.stores.clone());
-    let mut models = Vec::with_capacity(config.models.len());
-    for spec in &config.models {
+    let resolver = crate::resolve::Resolver::new(settings.stores.clone());
+    let mut models = Vec::with_capacity(settings.models.len());
+    for spec in &settings.models {
         let resolved = resolver
             .resolve(&spec.uri)
             .await
             .with_context(|| format!("model '{}'", spec.name))?;
         models.push(ModelSlot::new(
-            load(spec, resolved, &config)
+            load(spec, resolved, &settings)
                 .await
                 .with_context(|| format!("model '{}'", spec.name))?,
         ));
     }
     let models = Arc::new(models);
-    if let Some(interval) = config.watch_interval {
+    if let Some(interval) = settings.watch_interval {
         tokio::spawn(watch(
             Arc::clone(&models),
             resolver,
-            config.clone(),
+            settings.clone(),
             interval,
         ));
     }
     // On its own port, metrics stay off the scoring port (often public).
-    let metrics = match (config.metrics_addr, metrics) {
+    let metrics = match (settings.metrics_addr, metrics) {
         (Some(addr), Some(handle)) => {
             let listener = tokio::net::TcpListener::bind(addr)
                 .await
@@ -57,7 +57,7 @@ pub async fn run(config: ServeSettings) -> anyhow::Result<()> {
             let app = crate::serving::http::metrics_router(handle);
             // The same accept loop as the scoring port: slow clients are cut
             // off by --header-timeout here too.
-            let header_timeout = config.header_timeout;
+            let header_timeout = settings.header_timeout;
             tokio::spawn(crate::listener::serve(
                 listener,
                 app,
@@ -70,39 +70,39 @@ pub async fn run(config: ServeSettings) -> anyhow::Result<()> {
     };
     let state = AppState {
         models,
-        split: config
+        split: settings
             .split
             .as_ref()
-            .map(|weights| Arc::new(Split::new(weights, config.split_header.clone()))),
-        timeout: config.timeout,
-        max_body_bytes: config.max_body_bytes,
-        permits: Arc::new(tokio::sync::Semaphore::new(config.max_concurrent_requests)),
+            .map(|weights| Arc::new(Split::new(weights, settings.split_header.clone()))),
+        timeout: settings.timeout,
+        max_body_bytes: settings.max_body_bytes,
+        permits: Arc::new(tokio::sync::Semaphore::new(settings.max_concurrent_requests)),
         metrics,
-        api_key: config.api_key.clone(),
+        api_key: settings.api_key.clone(),
     };
-    let listener = tokio::net::TcpListener::bind(config.addr)
+    let listener = tokio::net::TcpListener::bind(settings.addr)
         .await
-        .with_context(|| format!("could not listen on {}", config.addr))?;
-    let names: Vec<&str> = config.models.iter().map(|m| m.name.as_str()).collect();
-    tracing::info!(addr = %config.addr, models = ?names, startup_ms = started.elapsed().as_millis() as u64, "serving");
+        .with_context(|| format!("could not listen on {}", settings.addr))?;
+    let names: Vec<&str> = settings.models.iter().map(|m| m.name.as_str()).collect();
+    tracing::info!(addr = %settings.addr, models = ?names, startup_ms = started.elapsed().as_millis() as u64, "serving");
     // On SIGTERM/SIGINT: stop accepting, let in-flight requests finish, but
     // not for longer than the shutdown timeout.
     let (signalled, deadline_starts) = tokio::sync::oneshot::channel::<()>();
     let server =
-        crate::listener::serve(listener, router(state), config.header_timeout, async move {
-            shutdown_signal().await;
+        crate::listener::serve(listener, router(state), settings.header_timeout, async move {
+            crate::listener::shutdown_signal().await;
             let _ = signalled.send(());
         });
     let deadline = async move {
         if deadline_starts.await.is_ok() {
-            tokio::time::sleep(config.shutdown_timeout).await;
+            tokio::time::sleep(settings.shutdown_timeout).await;
         } else {
             std::future::pending::<()>().await;
         }
     };
     tokio::select! {
         _ = server => {}
-        _ = deadline => tracing::warn!(timeout_s = config.shutdown_timeout.as_secs(), "shutdown timeout passed with requests in flight; exiting"),
+        _ = deadline => tracing::warn!(timeout_s = settings.shutdown_timeout.as_secs(), "shutdown timeout passed with requests in flight; exiting"),
     }
     // Python workers still busy (a stuck predict) go with the server.
     mlflowrs_pyfunc::kill_all();
@@ -117,12 +117,12 @@ pub async fn run(config: ServeSettings) -> anyhow::Result<()> {
 async fn watch(
     models: Arc<Vec<ModelSlot>>,
     resolver: crate::resolve::Resolver,
-    config: ServeSettings,
+    settings: ScoringServerSettings,
     interval: std::time::Duration,
 ) {
     loop {
         tokio::time::sleep(interval).await;
-        for (slot, spec) in models.iter().zip(&config.models) {
+        for (slot, spec) in models.iter().zip(&settings.models) {
             let resolved = match resolver.resolve(&spec.uri).await {
                 Ok(r) => r,
                 Err(e) => {
@@ -138,7 +138,7 @@ async fn watch(
             }
             let (from, to) = (current.info.version.clone(), resolved.version.clone());
             drop(current);
-            match load(spec, resolved, &config).await {
+            match load(spec, resolved, &settings).await {
                 Ok(served) => {
                     slot.replace(served);
                     tracing::info!(model = %spec.name, from = %from, to = ?to, "reloaded: the model URI names another model now");
@@ -156,9 +156,9 @@ async fn watch(
 async fn load(
     spec: &ModelSpec,
     resolved: crate::resolve::Resolved,
-    config: &ServeSettings,
+    settings: &ScoringServerSettings,
 ) -> anyhow::Result<Served> {
-    let load = config.load.clone();
+    let load = settings.load.clone();
     let dir = resolved.dir.clone();
     let loaded = tokio::task::spawn_blocking(move || crate::serving::model_load::load(&dir, &load))
         .await
@@ -199,12 +199,12 @@ async fn load(
         ModelRuntime::Native(flavor) => Engine::start(
             Arc::new(
                 Scorer::new(loaded.mlmodel, flavor)
-                    .with_max_rows(config.max_rows)
+                    .with_max_rows(settings.max_rows)
                     .with_labels(labels.clone()),
             ),
-            config.load.sessions,
-            config.queue_len,
-            config.batching,
+            settings.load.sessions,
+            settings.queue_len,
+            settings.batching,
         ),
         ModelRuntime::Python(pool) => {
             let workers = pool.workers();
@@ -214,8 +214,8 @@ async fn load(
                     labels: labels.clone(),
                 }),
                 workers,
-                config.queue_len,
-                config.batching,
+                settings.queue_len,
+                settings.batching,
             )
         }
     }
@@ -223,23 +223,4 @@ async fn load(
     let mut origin = resolved.to_json();
     origin["served_as"] = spec.name.clone().into();
     Ok(Served::new(info, engine, labels, origin))
-}
-
-pub(crate) async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
-    }
-    tracing::info!("shutting down");
 }

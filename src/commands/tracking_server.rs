@@ -6,10 +6,10 @@ use anyhow::Context;
 
 use mlflowrs_tracking::Server;
 
-use crate::settings::ServerSettings;
+use crate::settings::TrackingServerSettings;
 
-pub async fn run(settings: ServerSettings) -> anyhow::Result<()> {
-    let ServerSettings {
+pub async fn run(settings: TrackingServerSettings) -> anyhow::Result<()> {
+    let TrackingServerSettings {
         tracking: settings,
         addr,
     } = settings;
@@ -36,7 +36,7 @@ pub async fn run(settings: ServerSettings) -> anyhow::Result<()> {
         listener,
         mlflowrs_tracking::router(Arc::new(server)),
         header_timeout,
-        crate::commands::serve::shutdown_signal(),
+        crate::listener::shutdown_signal(),
     )
     .await;
     Ok(())
