@@ -6,7 +6,7 @@ use mlflowrs::docker::DockerError;
 use mlflowrs::resolve::ResolveError;
 use mlflowrs::settings::{
     HealthcheckSettings, ImageSettings, PredictSettings, ResolveSettings, ScoringServerSettings,
-    TrackingServerSettings, SettingsError,
+    SettingsError, TrackingServerSettings,
 };
 
 fn main() -> std::process::ExitCode {

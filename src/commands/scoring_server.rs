@@ -76,7 +76,9 @@ pub async fn run(settings: ScoringServerSettings) -> anyhow::Result<()> {
             .map(|weights| Arc::new(Split::new(weights, settings.split_header.clone()))),
         timeout: settings.timeout,
         max_body_bytes: settings.max_body_bytes,
-        permits: Arc::new(tokio::sync::Semaphore::new(settings.max_concurrent_requests)),
+        permits: Arc::new(tokio::sync::Semaphore::new(
+            settings.max_concurrent_requests,
+        )),
         metrics,
         api_key: settings.api_key.clone(),
     };
@@ -88,11 +90,15 @@ pub async fn run(settings: ScoringServerSettings) -> anyhow::Result<()> {
     // On SIGTERM/SIGINT: stop accepting, let in-flight requests finish, but
     // not for longer than the shutdown timeout.
     let (signalled, deadline_starts) = tokio::sync::oneshot::channel::<()>();
-    let server =
-        crate::listener::serve(listener, router(state), settings.header_timeout, async move {
+    let server = crate::listener::serve(
+        listener,
+        router(state),
+        settings.header_timeout,
+        async move {
             crate::listener::shutdown_signal().await;
             let _ = signalled.send(());
-        });
+        },
+    );
     let deadline = async move {
         if deadline_starts.await.is_ok() {
             tokio::time::sleep(settings.shutdown_timeout).await;

@@ -8,8 +8,8 @@ mod model;
 mod predict;
 mod resolve;
 mod scoring_server;
-mod tracking_server;
 mod store;
+mod tracking_server;
 
 use std::net::{SocketAddr, ToSocketAddrs};
 
@@ -19,8 +19,8 @@ pub use model::load_options;
 pub use predict::PredictSettings;
 pub use resolve::ResolveSettings;
 pub use scoring_server::{ModelSpec, ScoringServerSettings};
-pub use tracking_server::TrackingServerSettings;
 pub use store::store_config;
+pub use tracking_server::TrackingServerSettings;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {

@@ -208,7 +208,10 @@ pub fn replay_with(
             .map(|v| v.as_str().unwrap().to_string()),
     );
     args.extend(how.extra_args.iter().map(|a| a.to_string()));
-    let server = Spawn::models_serve().owned_args(&args).env_remove(how.env_remove).start();
+    let server = Spawn::models_serve()
+        .owned_args(&args)
+        .env_remove(how.env_remove)
+        .start();
     inspect(&server);
     let mut failures = Vec::new();
     let cases = rec["cases"].as_array().unwrap();

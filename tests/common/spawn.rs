@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value as Json;
 
-use super::{answers_200, build_request, forward_stderr, free_port, raw_request, repo_root, take_stderr};
+use super::{
+    answers_200, build_request, forward_stderr, free_port, raw_request, repo_root, take_stderr,
+};
 
 /// How to start one `mlflowrs` process.
 pub struct Spawn {
@@ -115,7 +117,10 @@ impl Spawn {
             }
             port = free_port();
         }
-        panic!("mlflowrs {:?} could not listen on three ports", self.command);
+        panic!(
+            "mlflowrs {:?} could not listen on three ports",
+            self.command
+        );
     }
 
     fn try_start(&self, port: u16) -> Option<Running> {
@@ -148,7 +153,10 @@ impl Spawn {
                 if err.contains("listen on") {
                     return None;
                 }
-                panic!("mlflowrs {:?} exited before serving: {status}\n{err}", self.command);
+                panic!(
+                    "mlflowrs {:?} exited before serving: {status}\n{err}",
+                    self.command
+                );
             }
             // A connection alone may be a TCP self-connect to a free port,
             // or another program: only this process's answer counts.

@@ -4,12 +4,10 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 use serde_json::Value as Json;
 
-use super::{
-    answers_200, build_request, forward_stderr, free_port, raw_request, repo_root, take_stderr, Running};
+use super::{repo_root, Running};
 
 pub fn python() -> PathBuf {
     let p = repo_root().join(".venv/bin/python");
@@ -20,7 +18,6 @@ pub fn python() -> PathBuf {
     );
     p
 }
-
 
 pub fn run_python(args: &[&str]) -> String {
     let out = Command::new(python())

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use crate::common::replay::{compare_body, replay_fixture, Replay, Tolerance};
-use crate::common::{build_request, raw_request, repo_root, Running, Spawn};
+use crate::common::{build_request, raw_request, repo_root, Spawn};
 use serde_json::Value;
 
 const EMBEDDINGS: Tolerance = Tolerance::Absolute(1e-4);
@@ -110,7 +110,9 @@ fn recorded_mlflow_answers_replay_within_1e4() {
 fn batch_size_one_and_concurrent_callers_get_their_own_rows() {
     let dir = tempfile::tempdir().unwrap();
     let model = assemble(dir.path());
-    let server = Spawn::serve(&model).args(&["--embedding-batch-size", "1", "-w", "1"]).start();
+    let server = Spawn::serve(&model)
+        .args(&["--embedding-batch-size", "1", "-w", "1"])
+        .start();
     let many = case("inputs_many_100");
     let (status, body) = post_json(server.port, many["body"].as_str().unwrap());
     assert_eq!(status, 200);
@@ -119,7 +121,9 @@ fn batch_size_one_and_concurrent_callers_get_their_own_rows() {
 
     // 12 callers at once, each with its own sentences, against the default
     // server: the engine may batch them together and must split back.
-    let server = Spawn::serve(&model).args(&["--max-batch-delay-ms", "20"]).start();
+    let server = Spawn::serve(&model)
+        .args(&["--max-batch-delay-ms", "20"])
+        .start();
     let names = [
         "inputs_short",
         "inputs_long",

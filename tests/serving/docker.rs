@@ -8,7 +8,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::common::serving::{mlflowrs, post_json};
-use crate::common::{answers_200, build_request, free_port, raw_request, repo_root, Running, Spawn};
+use crate::common::{answers_200, build_request, free_port, raw_request, repo_root, Spawn};
 
 const PYTHON_BASE: &str = "mlflowrs-test-python:3.11";
 

@@ -2,7 +2,7 @@
 //! protocol, OpenAPI, several models with an A/B split.
 
 use crate::common::serving::*;
-use crate::common::{build_request, raw_request, repo_root, Running, Spawn};
+use crate::common::{build_request, raw_request, repo_root, Spawn};
 use mlflowrs_protocol::pyjson::{self, Json};
 
 #[test]
@@ -86,7 +86,9 @@ fn metrics_count_what_was_sent_and_parse_as_prometheus_text() {
 #[test]
 fn batched_requests_each_get_exactly_their_rows() {
     // One inference thread so that concurrent requests queue and are batched.
-    let server = Spawn::serve(&example()).args(&["-w", "1", "--max-batch-rows", "64"]).start();
+    let server = Spawn::serve(&example())
+        .args(&["-w", "1", "--max-batch-rows", "64"])
+        .start();
     let port = server.port;
     const SETOSA: &str = "[5.1, 3.5, 1.4, 0.2]";
     const VIRGINICA: &str = "[6.7, 3.0, 5.2, 2.3]";
@@ -418,7 +420,9 @@ fn bad_model_lists_and_splits_are_refused_at_start() {
 #[test]
 fn metrics_on_their_own_port_leave_the_scoring_port() {
     let metrics_port = crate::common::free_port();
-    let server = Spawn::serve(&example()).args(&["--metrics-port", &metrics_port.to_string()]).start();
+    let server = Spawn::serve(&example())
+        .args(&["--metrics-port", &metrics_port.to_string()])
+        .start();
     assert_eq!(
         post_json(&server, br#"{"inputs": [[5.1, 3.5, 1.4, 0.2]]}"#).0,
         200

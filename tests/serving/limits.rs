@@ -6,14 +6,16 @@ use std::net::{Shutdown, TcpStream};
 use std::time::{Duration, Instant};
 
 use crate::common::serving::*;
-use crate::common::{build_request, parse_response, raw_request, Running, Spawn};
+use crate::common::{build_request, parse_response, raw_request, Spawn};
 use mlflowrs_protocol::pyjson;
 
 #[test]
 fn body_limit_is_enforced_at_its_edge() {
     let body = br#"{"inputs": [[5.1, 3.5, 1.4, 0.2]]}"#;
     let limit = body.len().to_string();
-    let server = Spawn::serve(&example()).args(&["--max-body-bytes", &limit]).start();
+    let server = Spawn::serve(&example())
+        .args(&["--max-body-bytes", &limit])
+        .start();
     assert_eq!(
         post_json(&server, body).0,
         200,
@@ -121,7 +123,9 @@ fn concurrent_requests(args: &[&str]) {
 
 #[test]
 fn concurrent_request_limit_answers_429_at_its_edge() {
-    let server = Spawn::serve(&example()).args(&["--max-concurrent-requests", "1"]).start();
+    let server = Spawn::serve(&example())
+        .args(&["--max-concurrent-requests", "1"])
+        .start();
     let first = SlowRequest::open(server.port);
     let (status, answer) = post_json(&server, br#"{"inputs": [[5.1, 3.5, 1.4, 0.2]]}"#);
     assert_eq!(status, 429, "a second request over a limit of one");
@@ -142,7 +146,9 @@ fn concurrent_request_limit_answers_429_at_its_edge() {
 /// 200 or a 429, none hangs, and the server's memory stays bounded.
 #[test]
 fn a_flood_of_512_connections_gets_only_200s_and_429s() {
-    let server = Spawn::serve(&example()).args(&["--max-concurrent-requests", "8"]).start();
+    let server = Spawn::serve(&example())
+        .args(&["--max-concurrent-requests", "8"])
+        .start();
     let rows = vec!["[5.1, 3.5, 1.4, 0.2]"; 1000].join(", ");
     let body = format!("{{\"inputs\": [{rows}]}}").into_bytes();
     let request = build_request(
@@ -211,7 +217,9 @@ fn assert_cut_off_after_a_second(port: u16, partial_head: &[u8]) {
 /// `--header-timeout`; one whose headers arrive in pieces within it is served.
 #[test]
 fn header_timeout_cuts_off_slow_clients_at_its_edge() {
-    let server = Spawn::serve(&example()).args(&["--header-timeout", "1"]).start();
+    let server = Spawn::serve(&example())
+        .args(&["--header-timeout", "1"])
+        .start();
     assert_cut_off_after_a_second(server.port, b"POST /invocations HTTP/1.1\r\nHost: x\r\n");
 
     let body = br#"{"inputs": [[5.1, 3.5, 1.4, 0.2]]}"#;
@@ -236,12 +244,14 @@ fn header_timeout_cuts_off_slow_clients_at_its_edge() {
 #[test]
 fn the_metrics_port_times_out_slow_clients_too() {
     let metrics_port = crate::common::free_port();
-    let server = Spawn::serve(&example()).args(&[
+    let server = Spawn::serve(&example())
+        .args(&[
             "--header-timeout",
             "1",
             "--metrics-port",
             &metrics_port.to_string(),
-        ]).start();
+        ])
+        .start();
     assert_cut_off_after_a_second(metrics_port, b"GET /metrics HTTP/1.1\r\nHost: x\r\n");
     let (status, _, _) = crate::common::raw_request(
         metrics_port,
@@ -283,7 +293,9 @@ fn sigterm_finishes_in_flight_requests_then_exits_0() {
 
 #[test]
 fn shutdown_timeout_bounds_the_wait_for_stuck_requests() {
-    let mut server = Spawn::serve(&example()).args(&["--shutdown-timeout", "1"]).start();
+    let mut server = Spawn::serve(&example())
+        .args(&["--shutdown-timeout", "1"])
+        .start();
     let _stuck = SlowRequest::open(server.port);
     let started = Instant::now();
     server.terminate();

@@ -92,7 +92,9 @@ fn x_body(x: f64) -> Vec<u8> {
 
 #[test]
 fn a_crash_mid_request_answers_500_and_the_worker_comes_back() {
-    let server = Spawn::serve(&fault_models().join("faulty")).args(&["-w", "1"]).start();
+    let server = Spawn::serve(&fault_models().join("faulty"))
+        .args(&["-w", "1"])
+        .start();
     let before = wait_for_workers(&server, 1, Duration::from_secs(5));
     assert_eq!(before.len(), 1);
     let (status, body) = post_json(&server, &x_body(666.0));
@@ -111,7 +113,9 @@ fn a_crash_mid_request_answers_500_and_the_worker_comes_back() {
 
 #[test]
 fn a_request_past_the_timeout_gets_504_and_its_worker_is_killed() {
-    let server = Spawn::serve(&fault_models().join("faulty")).args(&["-w", "1", "-t", "2"]).start();
+    let server = Spawn::serve(&fault_models().join("faulty"))
+        .args(&["-w", "1", "-t", "2"])
+        .start();
     let stuck = wait_for_workers(&server, 1, Duration::from_secs(5));
     let started = Instant::now();
     let (status, body) = post_json(&server, &x_body(777.0));
@@ -461,7 +465,9 @@ fn virtualenv_builds_the_environment_once_and_reuses_it() {
 
 #[test]
 fn sigterm_stops_the_workers_even_mid_predict() {
-    let mut server = Spawn::serve(&fault_models().join("faulty")).args(&["-w", "1", "--shutdown-timeout", "1"]).start();
+    let mut server = Spawn::serve(&fault_models().join("faulty"))
+        .args(&["-w", "1", "--shutdown-timeout", "1"])
+        .start();
     let workers = wait_for_workers(&server, 1, Duration::from_secs(5));
     assert_eq!(workers.len(), 1);
     let port = server.port;
@@ -495,7 +501,9 @@ fn sigterm_stops_the_workers_even_mid_predict() {
 #[test]
 fn an_onnx_model_with_zipmap_is_served_through_python_as_mlflow_answers() {
     let dir = fault_models();
-    let server = Spawn::serve(&dir.join("zipmap_onnx")).args(&["-w", "1"]).start();
+    let server = Spawn::serve(&dir.join("zipmap_onnx"))
+        .args(&["-w", "1"])
+        .start();
     let body = br#"{"inputs": [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]]}"#;
     let headers = vec![("Content-Type".to_string(), "application/json".to_string())];
     let (status, _, answer) = crate::common::raw_request(

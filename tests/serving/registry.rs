@@ -9,7 +9,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Mutex, OnceLock};
 
-use crate::common::{repo_root, Running, Spawn};
+use crate::common::{repo_root, Spawn};
 use serde_json::Value;
 
 pub(super) struct Stack {
@@ -335,7 +335,10 @@ fn the_served_model_says_what_it_resolved_to() {
     let _serial = serial();
     for via in [EVERY_WAY[1], EVERY_WAY[5]] {
         let cache = tempfile::tempdir().unwrap();
-        let server = Spawn::models_serve().owned_args(&["-m".into(), "models:/iris-onnx@champion".into()]).envs(&via.env(cache.path())).start();
+        let server = Spawn::models_serve()
+            .owned_args(&["-m".into(), "models:/iris-onnx@champion".into()])
+            .envs(&via.env(cache.path()))
+            .start();
         let (status, headers, body) = crate::common::raw_request(
             server.port,
             &crate::common::build_request(

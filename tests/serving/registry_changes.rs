@@ -6,7 +6,7 @@
 
 use std::io::Write;
 
-use crate::common::{Running, Spawn};
+use crate::common::Spawn;
 use serde_json::Value;
 
 use super::registry::{
@@ -325,12 +325,15 @@ fn a_watched_alias_move_is_served_without_a_restart_or_a_failed_request() {
     // Only this test moves the proxy store's `mover`.
     let via = EVERY_WAY[5];
     let cache = tempfile::tempdir().unwrap();
-    let server = Spawn::models_serve().owned_args(&[
+    let server = Spawn::models_serve()
+        .owned_args(&[
             "-m".into(),
             "models:/mover@moving".into(),
             "--watch".into(),
             "1".into(),
-        ]).envs(&via.env(cache.path())).start();
+        ])
+        .envs(&via.env(cache.path()))
+        .start();
     let body = serde_json::json!({ "inputs": stack().manifest["input"] }).to_string();
     let ask = || {
         let (status, headers, answer) = crate::common::raw_request(

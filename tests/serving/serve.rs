@@ -3,7 +3,7 @@
 //! session options, `predict`.
 
 use crate::common::serving::*;
-use crate::common::{build_request, raw_request, repo_root, Running, Spawn};
+use crate::common::{build_request, raw_request, repo_root, Spawn};
 use mlflowrs_protocol::pyjson::{self, Json};
 
 #[test]
@@ -147,7 +147,8 @@ fn predict_scores_json_and_csv_files() {
 fn column_signature_classifier_answers_one_record_per_row() {
     // MLflow fails this request (see the README's deviations); mlflowrs keeps
     // the probabilities of each row as a list.
-    let server = Spawn::serve(&repo_root().join("tests/conformance/models/iris_columns_clf")).start();
+    let server =
+        Spawn::serve(&repo_root().join("tests/conformance/models/iris_columns_clf")).start();
     let body = br#"{"dataframe_split": {"columns": ["sepal_length", "sepal_width", "petal_length", "petal_width"], "data": [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]]}}"#;
     let (status, answer) = post_json(&server, body);
     assert_eq!(status, 200);

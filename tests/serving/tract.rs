@@ -144,7 +144,9 @@ fn a_graph_tract_cannot_run_is_refused_naming_the_operator() {
         "{err}"
     );
     // ONNX Runtime serves the same model.
-    let server = crate::common::Spawn::serve(&model).args(&["--onnx-backend", "ort"]).start();
+    let server = crate::common::Spawn::serve(&model)
+        .args(&["--onnx-backend", "ort"])
+        .start();
     let req = crate::common::build_request(
         "POST",
         "/invocations",

@@ -12,10 +12,10 @@
 //!   users mlflowrs made), secrets absent from logs, start-up refusals.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use crate::common::tracking::{read_json, replay_recorded, run_python, Postgres};
-use crate::common::{answers_200, build_request, free_port, raw_request, repo_root, Spawn, Running};
+use crate::common::{build_request, free_port, raw_request, repo_root, Running, Spawn};
 
 const ADMIN_PASSWORD: &str = "admin-password-1";
 
@@ -35,7 +35,11 @@ fn auth_config(dir: &Path, default_permission: &str) -> String {
 
 fn start_auth(dir: &Path, default_permission: &str) -> Running {
     let config = auth_config(dir, default_permission);
-    Spawn::server("sqlite:///mlflow.db").dir(dir).port(free_port()).args(&["--app-name", "basic-auth", "--auth-config", &config]).start()
+    Spawn::server("sqlite:///mlflow.db")
+        .dir(dir)
+        .port(free_port())
+        .args(&["--app-name", "basic-auth", "--auth-config", &config])
+        .start()
 }
 
 fn replay(default_permission: &str) {
@@ -88,14 +92,18 @@ fn client_scenario_against(server: &Running, dir: &Path) {
 fn the_auth_store_works_on_postgresql() {
     let pg = Postgres::start();
     let dir = tempfile::tempdir().unwrap();
-    let server = Spawn::server(&pg.uri).dir(dir.path()).port(free_port()).args(&[
+    let server = Spawn::server(&pg.uri)
+        .dir(dir.path())
+        .port(free_port())
+        .args(&[
             "--app-name",
             "basic-auth",
             "--auth-database-uri",
             &pg.uri,
             "--auth-admin-password",
             ADMIN_PASSWORD,
-        ]).start();
+        ])
+        .start();
     client_scenario_against(&server, dir.path());
     let url = pg.uri.replace("postgresql://", "postgresql+psycopg2://");
     let check = run_python(&[

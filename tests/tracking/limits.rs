@@ -7,14 +7,17 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use crate::common::tracking::{python, run_python, Postgres};
-use crate::common::{build_request, free_port, raw_request, Spawn, Running};
+use crate::common::{build_request, free_port, raw_request, Spawn};
 use serde_json::Value as Json;
 
 #[test]
 fn sigkill_during_log_batch_loses_no_acknowledged_write() {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    let mut server = Spawn::server("sqlite:///mlflow.db").dir(dir.path()).port(port).start();
+    let mut server = Spawn::server("sqlite:///mlflow.db")
+        .dir(dir.path())
+        .port(port)
+        .start();
     let (status, exp) = server.call(
         "POST",
         "/api/2.0/mlflow/experiments/create",
@@ -65,7 +68,10 @@ fn sigkill_during_log_batch_loses_no_acknowledged_write() {
         acked.len()
     );
 
-    let server = Spawn::server("sqlite:///mlflow.db").dir(dir.path()).port(free_port()).start();
+    let server = Spawn::server("sqlite:///mlflow.db")
+        .dir(dir.path())
+        .port(free_port())
+        .start();
     for key in ["m0", "m19"] {
         let (status, history) = server.call(
             "GET",
@@ -106,7 +112,11 @@ fn sigkill_during_log_batch_loses_no_acknowledged_write() {
 #[test]
 fn the_request_body_limit_holds_at_its_edge() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Spawn::server("sqlite:///mlflow.db").dir(dir.path()).port(free_port()).args(&["--max-request-bytes", "100"]).start();
+    let server = Spawn::server("sqlite:///mlflow.db")
+        .dir(dir.path())
+        .port(free_port())
+        .args(&["--max-request-bytes", "100"])
+        .start();
     let port = server.port;
     let headers = [("Content-Type".to_string(), "application/json".to_string())];
     let send = |body: &str| {
@@ -278,7 +288,11 @@ fn database_connections_stay_within_their_limit() {
     let pg = Postgres::start();
     let uri = pg.uri.clone();
     let dir = tempfile::tempdir().unwrap();
-    let server = Spawn::server(&uri).dir(dir.path()).port(free_port()).args(&["--max-db-connections", "2"]).start();
+    let server = Spawn::server(&uri)
+        .dir(dir.path())
+        .port(free_port())
+        .args(&["--max-db-connections", "2"])
+        .start();
     let port = server.port;
     let (_, exp) = server.call(
         "POST",
@@ -406,7 +420,11 @@ fn a_full_disk_fails_the_upload_and_leaves_no_half_file() {
         "this test mounts a 2 MiB tmpfs as the artifact root and needs the right to mount (root)",
     );
     let root_arg = root.display().to_string();
-    let server = Spawn::server("sqlite:///mlflow.db").dir(dir.path()).port(free_port()).args(&["--artifacts-destination", &root_arg]).start();
+    let server = Spawn::server("sqlite:///mlflow.db")
+        .dir(dir.path())
+        .port(free_port())
+        .args(&["--artifacts-destination", &root_arg])
+        .start();
     let port = server.port;
     let base = "/api/2.0/mlflow-artifacts/artifacts/1/r/artifacts";
     let small = vec![7u8; 1 << 20];

@@ -11,8 +11,10 @@
 
 use std::path::Path;
 
-use crate::common::tracking::{captured, comparable, read_json, replay_recorded, run_python, Postgres};
-use crate::common::{build_request, raw_request, repo_root, Spawn, Running};
+use crate::common::tracking::{
+    captured, comparable, read_json, replay_recorded, run_python, Postgres,
+};
+use crate::common::{build_request, raw_request, repo_root, Running, Spawn};
 use serde_json::Value as Json;
 
 #[test]
@@ -60,13 +62,16 @@ fn client_scenario_against(server: &Running, dir: &Path) {
 
     // `models serve` resolves the alias through this server and downloads
     // the model through its artifact proxy.
-    let serve = crate::common::Spawn::models_serve().owned_args(&["-m".to_string(), "models:/scn-sk@champion".to_string()]).envs(&[
+    let serve = crate::common::Spawn::models_serve()
+        .owned_args(&["-m".to_string(), "models:/scn-sk@champion".to_string()])
+        .envs(&[
             ("MLFLOW_TRACKING_URI".to_string(), server.url()),
             (
                 "MLFLOWRS_MODEL_CACHE_DIR".to_string(),
                 dir.join("cache").display().to_string(),
             ),
-        ]).start();
+        ])
+        .start();
     let body = br#"{"inputs": [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]]}"#;
     let headers = [("Content-Type".to_string(), "application/json".to_string())];
     let (status, _, answer) = raw_request(

@@ -14,7 +14,6 @@ use axum::response::Response;
 use serde_json::Value as Json;
 
 use crate::auth;
-use policy::Decision;
 use crate::blocking::blocking;
 use crate::endpoints::{api_endpoint, artifact_proxy_path};
 use crate::error::MlflowError;
@@ -22,6 +21,7 @@ use crate::request::{url_pairs, Request};
 use crate::responses::{json_response, not_found_page, too_large};
 use crate::routes::route;
 use crate::Server;
+use policy::Decision;
 
 /// The basic-auth app around the REST API (`--app-name basic-auth`):
 /// authenticate, check the caller's permission, answer, then record the
@@ -179,8 +179,7 @@ pub(crate) async fn guarded(
         match filter {
             Some(kind) => {
                 let request = Request::parse(&method, query.as_deref(), &req_headers, &body_bytes)?;
-                search_filter::filter(&server, &caller.grants, kind, &request, answer)
-                    .map(Some)
+                search_filter::filter(&server, &caller.grants, kind, &request, answer).map(Some)
             }
             None => Ok(None),
         }

@@ -7,9 +7,9 @@
 use axum::http::Method;
 use serde_json::{Map, Value as Json};
 
-use crate::auth::Params;
 use crate::auth::permissions::{Action, Grants, Permission, Requirement};
 use crate::auth::store::{self, User};
+use crate::auth::Params;
 use crate::db::Tx;
 use crate::{MlflowError, Server};
 

@@ -4,8 +4,8 @@
 
 use serde_json::Value as Json;
 
-use crate::auth::permissions::{Action, Grants, Requirement};
 use super::policy::{readable_experiment, Filter};
+use crate::auth::permissions::{Action, Grants, Requirement};
 use crate::request::Request;
 use crate::search::{decode_page_token, encode_page_token};
 use crate::{experiments, logged_models, model_versions, registry, MlflowError, Server};
