@@ -13,11 +13,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION="${1:-10}"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/mlflowrs/target}"
-command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
-[ -x .venv/bin/mlflow ] || { echo "no .venv: run scripts/test.sh first" >&2; exit 1; }
-cargo build --release -j2 --features tract,candle --bin mlflowrs >&2
-BIN="$CARGO_TARGET_DIR/release/mlflowrs"
+. benches/common.sh
+need_wrk
+need_venv mlflow
+build_release --features tract,candle
 work=$(mktemp -d)
 pid=""
 trap '[ -n "$pid" ] && kill -- -$pid 2>/dev/null; rm -rf "$work"' EXIT

@@ -11,15 +11,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION="${1:-10}"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/mlflowrs/target}"
-command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
-[ -x .venv/bin/python ] || { echo "no .venv: run scripts/test.sh first" >&2; exit 1; }
-ORT_DYLIB_PATH="$(ls "$PWD"/.venv/lib/python3*/site-packages/onnxruntime/capi/libonnxruntime.so.1.31.1)"
-export ORT_DYLIB_PATH
+. benches/common.sh
+need_wrk
+need_venv
+use_ort
 # The release configuration (README: tract and candle enabled), the same
 # targets as the other benches, so that they share one build.
-cargo build --release -j2 --features tract,candle --bin mlflowrs --example axum-echo >&2
-BIN="$CARGO_TARGET_DIR/release/mlflowrs"
+build_release --features tract,candle
 
 work=$(mktemp -d)
 pid=""

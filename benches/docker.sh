@@ -9,12 +9,10 @@
 # Usage: benches/docker.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/mlflowrs/target}"
+. benches/common.sh
 # The default build (no tract, no candle): the image figures in the README are for it.
-cargo build --release -j2 --bin mlflowrs --example axum-echo >&2
-BIN="$CARGO_TARGET_DIR/release/mlflowrs"
-ORT_DYLIB_PATH="$(ls "$PWD"/.venv/lib/python3*/site-packages/onnxruntime/capi/libonnxruntime.so.1.31.1)"
-export ORT_DYLIB_PATH
+build_release
+use_ort
 TAG="mlflowrs-bench-iris:$$"
 work=$(mktemp -d)
 trap 'docker rmi -f "$TAG" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT

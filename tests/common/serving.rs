@@ -8,18 +8,14 @@ use std::time::{Duration, Instant};
 
 use mlflowrs_protocol::pyjson::{self, Json};
 
-use super::{build_request, parse_response, raw_request, repo_root, Running};
+use super::{build_request, parse_response, post_json_raw, raw_request, repo_root, Running};
 
 pub fn example() -> std::path::PathBuf {
     repo_root().join("examples/iris-onnx")
 }
 
 pub fn post_json(server: &Running, body: &[u8]) -> (u16, Json) {
-    let headers = vec![("Content-Type".to_string(), "application/json".to_string())];
-    let (status, _, body) = raw_request(
-        server.port,
-        &build_request("POST", "/invocations", server.port, &headers, body),
-    );
+    let (status, _, body) = post_json_raw(server.port, "/invocations", body);
     (
         status,
         pyjson::parse(&body).unwrap_or(Json::Str(String::from_utf8_lossy(&body).into_owned())),
@@ -140,11 +136,7 @@ pub fn get(server: &Running, path: &str) -> (u16, Json) {
 }
 
 pub fn post_to(server: &Running, path: &str, body: &[u8]) -> (u16, Json) {
-    let headers = vec![("Content-Type".to_string(), "application/json".to_string())];
-    let (status, _, body) = raw_request(
-        server.port,
-        &build_request("POST", path, server.port, &headers, body),
-    );
+    let (status, _, body) = post_json_raw(server.port, path, body);
     (status, pyjson::parse(&body).unwrap_or(Json::Null))
 }
 

@@ -8,7 +8,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::common::serving::{mlflowrs, post_json};
-use crate::common::{answers_200, build_request, free_port, raw_request, repo_root, Spawn};
+use crate::common::{answers_200, free_port, post_json_raw, repo_root, Spawn};
 
 const PYTHON_BASE: &str = "mlflowrs-test-python:3.11";
 
@@ -41,6 +41,16 @@ fn docker(args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
+/// The flavor an image says it serves (its `org.mlflowrs.flavor` label).
+fn flavor_label(image: &str) -> String {
+    docker(&[
+        "inspect",
+        "--format",
+        "{{index .Config.Labels \"org.mlflowrs.flavor\"}}",
+        image,
+    ])
+}
+
 fn tag(what: &str) -> String {
     format!("mlflowrs-test-{what}:{}", std::process::id())
 }
@@ -67,11 +77,7 @@ fn run_image(
     );
     let (port, cleanup) = run_container(image, 8080, "/ping", &[], &[]);
     let name = cleanup.container.clone().unwrap_or_default();
-    let headers = vec![("Content-Type".to_string(), "application/json".to_string())];
-    let (status, _, answer) = raw_request(
-        port,
-        &build_request("POST", "/invocations", port, &headers, body),
-    );
+    let (status, _, answer) = post_json_raw(port, "/invocations", body);
     // The HEALTHCHECK's command works inside the image.
     docker(&[
         "exec",
@@ -156,15 +162,7 @@ fn a_python_model_image_on_a_python_base_answers_as_serve_does() {
     let want = local_answer(model, body);
     assert_eq!(answer.0, 200, "{}", answer.1);
     assert_eq!(answer, want);
-    assert_eq!(
-        docker(&[
-            "inspect",
-            "--format",
-            "{{index .Config.Labels \"org.mlflowrs.flavor\"}}",
-            &image
-        ]),
-        "python_function"
-    );
+    assert_eq!(flavor_label(&image), "python_function");
 }
 
 #[test]
@@ -228,15 +226,7 @@ fn generate_dockerfile_writes_a_context_docker_build_accepts() {
         image: image.clone(),
     };
     docker(&["build", "-q", "-t", &image, out_dir.to_str().unwrap()]);
-    assert_eq!(
-        docker(&[
-            "inspect",
-            "--format",
-            "{{index .Config.Labels \"org.mlflowrs.flavor\"}}",
-            &image
-        ]),
-        "onnx"
-    );
+    assert_eq!(flavor_label(&image), "onnx");
 }
 
 /// Starts `image` with `args` (none: its default command) and waits until
@@ -310,17 +300,7 @@ fn the_mlflowrs_image_runs_server_and_models_serve() {
     // Its default command is the tracking server.
     let (port, _server) = run_container(&image, 5000, "/health", &[], &[]);
     let body = br#"{"name": "in-a-container"}"#;
-    let headers = vec![("Content-Type".to_string(), "application/json".to_string())];
-    let (status, _, answer) = raw_request(
-        port,
-        &build_request(
-            "POST",
-            "/api/2.0/mlflow/experiments/create",
-            port,
-            &headers,
-            body,
-        ),
-    );
+    let (status, _, answer) = post_json_raw(port, "/api/2.0/mlflow/experiments/create", body);
     let answer = String::from_utf8_lossy(&answer).into_owned();
     assert_eq!(status, 200, "{answer}");
     assert!(answer.contains("experiment_id"), "{answer}");
@@ -337,10 +317,7 @@ fn the_mlflowrs_image_runs_server_and_models_serve() {
         &[format!("{}:/model:ro", model.display())],
     );
     let body = br#"{"inputs": [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]]}"#;
-    let (status, _, answer) = raw_request(
-        port,
-        &build_request("POST", "/invocations", port, &headers, body),
-    );
+    let (status, _, answer) = post_json_raw(port, "/invocations", body);
     let answer = (status, String::from_utf8_lossy(&answer).into_owned());
     assert_eq!(answer, local_answer("examples/iris-onnx", body));
 }

@@ -339,18 +339,9 @@ fn the_served_model_says_what_it_resolved_to() {
             .owned_args(&["-m".into(), "models:/iris-onnx@champion".into()])
             .envs(&via.env(cache.path()))
             .start();
-        let (status, headers, body) = crate::common::raw_request(
-            server.port,
-            &crate::common::build_request(
-                "POST",
-                "/invocations",
-                server.port,
-                &[("Content-Type".into(), "application/json".into())],
-                serde_json::json!({ "inputs": stack().manifest["input"] })
-                    .to_string()
-                    .as_bytes(),
-            ),
-        );
+        let request = serde_json::json!({ "inputs": stack().manifest["input"] }).to_string();
+        let (status, headers, body) =
+            crate::common::post_json_raw(server.port, "/invocations", request.as_bytes());
         assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
         assert_predictions(
             &serde_json::from_slice(&body).unwrap(),
@@ -383,13 +374,16 @@ fn the_served_model_says_what_it_resolved_to() {
 }
 
 /// Moves `mover`'s alias and Production stage to version 2 with the real client.
+/// Moves `mover`'s stage, then its alias, to version 2: a watcher that sees
+/// the alias move then finds version 2 already in Production (the other
+/// order leaves a window where it serves version 2 still marked None).
 pub(super) fn move_to_version_2(via: Via) {
     let python = stack().manifest["python"].as_str().unwrap();
     let code = "import sys, warnings, mlflow\n\
         warnings.simplefilter('ignore')\n\
         c = mlflow.MlflowClient(tracking_uri=sys.argv[1])\n\
-        c.set_registered_model_alias('mover', 'moving', '2')\n\
-        c.transition_model_version_stage('mover', '2', 'Production', archive_existing_versions=True)\n";
+        c.transition_model_version_stage('mover', '2', 'Production', archive_existing_versions=True)\n\
+        c.set_registered_model_alias('mover', 'moving', '2')\n";
     let status = Command::new(python)
         .args(["-c", code, &via.tracking_uri()])
         .current_dir(stack().manifest["dir"].as_str().unwrap())

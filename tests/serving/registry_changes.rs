@@ -336,16 +336,8 @@ fn a_watched_alias_move_is_served_without_a_restart_or_a_failed_request() {
         .start();
     let body = serde_json::json!({ "inputs": stack().manifest["input"] }).to_string();
     let ask = || {
-        let (status, headers, answer) = crate::common::raw_request(
-            server.port,
-            &crate::common::build_request(
-                "POST",
-                "/invocations",
-                server.port,
-                &[("Content-Type".into(), "application/json".into())],
-                body.as_bytes(),
-            ),
-        );
+        let (status, headers, answer) =
+            crate::common::post_json_raw(server.port, "/invocations", body.as_bytes());
         assert_eq!(status, 200, "{}", String::from_utf8_lossy(&answer));
         let version = headers
             .iter()

@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use crate::common::tracking::{python, run_python, Postgres};
-use crate::common::{build_request, free_port, raw_request, Spawn};
+use crate::common::{build_request, free_port, post_json_raw, raw_request, Spawn};
 use serde_json::Value as Json;
 
 #[test]
@@ -118,19 +118,8 @@ fn the_request_body_limit_holds_at_its_edge() {
         .args(&["--max-request-bytes", "100"])
         .start();
     let port = server.port;
-    let headers = [("Content-Type".to_string(), "application/json".to_string())];
-    let send = |body: &str| {
-        raw_request(
-            port,
-            &build_request(
-                "POST",
-                "/api/2.0/mlflow/experiments/create",
-                port,
-                &headers,
-                body.as_bytes(),
-            ),
-        )
-    };
+    let send =
+        |body: &str| post_json_raw(port, "/api/2.0/mlflow/experiments/create", body.as_bytes());
     // Exactly 100 bytes: accepted.
     let at = format!("{{\"name\": \"{}\"}}", "a".repeat(100 - 12));
     assert_eq!(at.len(), 100);
