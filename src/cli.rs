@@ -98,6 +98,10 @@ pub struct ServerArgs {
     /// keep-alive connection may wait for its next request.
     #[arg(long, env = EnvVars::MLFLOWRS_HEADER_TIMEOUT, default_value_t = 30)]
     pub header_timeout: u64,
+    /// Model version sources must match this regular expression
+    /// (searched anywhere in the source, as Python's `re.search`).
+    #[arg(long, env = EnvVars::MLFLOW_CREATE_MODEL_VERSION_SOURCE_VALIDATION_REGEX)]
+    pub model_version_source_regex: Option<String>,
     /// `basic-auth`: require credentials and enforce permissions as
     /// `mlflow server --app-name basic-auth` does (MLflow's auth tables,
     /// users, grants and roles).

@@ -36,6 +36,7 @@ impl Fixture {
             max_db_connections: 4,
             auth: auth(&dir),
             header_timeout: std::time::Duration::from_secs(30),
+            model_version_source_regex: None,
         };
         let server = {
             let _guard = runtime.enter();

@@ -40,6 +40,16 @@ impl TrackingServerSettings {
             }
         }
         let addr = listen_addr(&args.host, args.port)?;
+        let model_version_source_regex = args
+            .model_version_source_regex
+            .as_deref()
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                mlflowrs_tracking::source_pattern(p).map_err(|e| {
+                    SettingsError::Invalid(format!("--model-version-source-regex {p:?}: {e}"))
+                })
+            })
+            .transpose()?;
         let auth = match args.app_name.as_deref() {
             None => None,
             Some(_) => Some(
@@ -66,6 +76,7 @@ impl TrackingServerSettings {
                 max_db_connections: args.max_db_connections,
                 auth,
                 header_timeout: Duration::from_secs(args.header_timeout),
+                model_version_source_regex,
             },
             addr,
         })

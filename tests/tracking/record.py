@@ -269,6 +269,121 @@ CASES = [
     c("v3_path_not_served", "GET", "/api/3.0/mlflow/experiments/get", query={"experiment_id": "0"}),
 ]
 
+AJAX = "/ajax-api/2.0/mlflow/"
+LOCAL_ROOT = "/tmp/mlflowrs-recorded-local-root"
+# What MLflow's own REST test suite checks (tests/tracking/test_rest_tracking.py,
+# test_model_registry.py, test_mlflow_artifacts.py): request fields of the
+# wrong JSON type are refused before the store is touched, with the handler's
+# schema message; the UI's ajax-only routes; model-version sources inside a
+# run's local artifact directory; ties in version order; logged-model params,
+# inputs and artifacts; download headers.
+CASES += [
+    c("typed_experiment_name_int", "POST", "experiments/create", {"name": 123}),
+    c("typed_experiment_name_list", "POST", "experiments/create", {"name": ["a", {"b": 1.5}]}),
+    c("typed_experiment_location_int", "POST", "experiments/create", {"name": "typed", "artifact_location": 5}),
+    c("typed_experiment_tags_string", "POST", "experiments/create", {"name": "typed2", "tags": "x"}),
+    c("typed_experiment_id_int", "POST", "experiments/delete", {"experiment_id": 0}),
+    c("typed_log_metric_run_int", "POST", "runs/log-metric", {"run_id": 31, "key": "m", "value": 1.0, "timestamp": T0}),
+    c("typed_log_metric_value_string", "POST", "runs/log-metric", {"run_id": "${run}", "key": "m", "value": "abc", "timestamp": T0}),
+    c("typed_log_metric_step_float", "POST", "runs/log-metric", {"run_id": "${run}", "key": "m", "value": 1.0, "timestamp": T0, "step": 1.5}),
+    c("typed_log_metric_timestamp_string_int", "POST", "runs/log-metric", {"run_id": "${run}", "key": "typed_ts", "value": 2.0, "timestamp": str(T0 + 9), "step": "3"}),
+    c("typed_set_tag_run_int", "POST", "runs/set-tag", {"run_id": 31, "key": "k", "value": "v"}),
+    c("typed_set_tag_value_int", "POST", "runs/set-tag", {"run_id": "${run}", "key": "k", "value": 5}),
+    c("typed_log_param_key_int", "POST", "runs/log-parameter", {"run_id": "${run}", "key": 31, "value": "v"}),
+    c("typed_log_batch_metrics_string", "POST", "runs/log-batch", {"run_id": "${run}", "metrics": "foo"}),
+    c("typed_log_batch_params_dict", "POST", "runs/log-batch", {"run_id": "${run}", "params": {"key": "a", "value": "b"}}),
+    c("typed_log_batch_metric_no_timestamp", "POST", "runs/log-batch", {"run_id": "${run}", "metrics": [{"key": "m", "value": 1.0}]}),
+    c("typed_log_batch_param_no_key", "POST", "runs/log-batch", {"run_id": "${run}", "params": [{"value": "1"}]}),
+    c("typed_log_batch_tag_no_key", "POST", "runs/log-batch", {"run_id": "${run}", "tags": [{"key": "", "value": "1"}]}),
+    c("typed_run_create_start_string", "POST", "runs/create", {"experiment_id": "${exp}", "start_time": "soon"}),
+    c("typed_run_create_experiment_int", "POST", "runs/create", {"experiment_id": 0, "start_time": T0}),
+    c("typed_run_update_end_bool", "POST", "runs/update", {"run_id": "${run}", "end_time": True}),
+    c("typed_run_search_max_string", "POST", "runs/search", {"experiment_ids": ["${exp}"], "max_results": "many"}),
+    c("typed_run_search_ids_string", "POST", "runs/search", {"experiment_ids": "${exp}"}),
+    c("typed_run_search_filter_int", "POST", "runs/search", {"experiment_ids": ["${exp}"], "filter": 5}),
+    c("typed_experiment_search_max_zero_string", "POST", "experiments/search", {"max_results": "0"}),
+    c("typed_experiment_search_view_bad", "POST", "experiments/search", {"max_results": 5, "view_type": "SOMETIMES"}),
+    c("typed_get_history_max_string", "GET", "metrics/get-history", query={"run_id": "${run}", "metric_key": "loss", "max_results": "x"}),
+    c("typed_run_id_alias_conflict", "POST", "runs/set-tag", {"run_id": "${run}", "runId": "${run}", "key": "k", "value": "v"}),
+    c("typed_rm_create_name_int", "POST", "registered-models/create", {"name": 7}),
+    c("typed_rm_search_max_string", "GET", "registered-models/search", query={"max_results": "lots"}),
+    c("typed_mv_create_source_int", "POST", "model-versions/create", {"name": "iris", "source": 5}),
+    c("typed_mv_transition_archive_string", "POST", "model-versions/transition-stage", {"name": "iris", "version": "1", "stage": "Staging", "archive_existing_versions": "yes"}),
+    c("typed_mv_get_version_int", "GET", "model-versions/get", query={"name": "iris", "version": "1.5"}),
+    c("typed_alias_version_int", "POST", "registered-models/alias", {"name": "iris", "alias": "typed", "version": 1}),
+    c("typed_logged_model_name_int", "POST", "logged-models", {"experiment_id": "${exp}", "name": 5}),
+    c("typed_log_inputs_datasets_string", "POST", "runs/log-inputs", {"run_id": "${run}", "datasets": "d"}),
+    # the UI's ajax-only routes
+    c("bulk_history", "GET", AJAX + "metrics/get-history-bulk", query={"run_id": ["${run}", "${run2}"], "metric_key": "acc"}),
+    c("bulk_history_max", "GET", AJAX + "metrics/get-history-bulk", query={"run_id": "${run}", "metric_key": "acc", "max_results": "1"}),
+    c("bulk_history_no_run", "GET", AJAX + "metrics/get-history-bulk", query={"metric_key": "acc"}),
+    c("bulk_history_no_key", "GET", AJAX + "metrics/get-history-bulk", query={"run_id": "${run}"}),
+    c("bulk_history_unknown_key", "GET", AJAX + "metrics/get-history-bulk", query={"run_id": "${run}", "metric_key": "nope"}),
+    c("bulk_history_too_many_runs", "GET", AJAX + "metrics/get-history-bulk", query={"run_id": [f"r{i}" for i in range(101)], "metric_key": "acc"}),
+    c("bulk_history_not_under_api", "GET", "metrics/get-history-bulk", query={"run_id": "${run}", "metric_key": "acc"}),
+    c("upload_artifact", "POST", AJAX + "upload-artifact", query={"run_uuid": "${run}", "path": "uploaded/notes.txt"}, raw="some notes", content_type="text/plain"),
+    c("upload_artifact_listed", "GET", "artifacts/list", query={"run_id": "${run}", "path": "uploaded"}),
+    c("upload_artifact_read_back", "GET", ART + "${exp}/${run}/artifacts/uploaded/notes.txt"),
+    c("upload_artifact_no_run", "POST", AJAX + "upload-artifact", query={"path": "a.txt"}, raw="x", content_type="text/plain"),
+    c("upload_artifact_no_path", "POST", AJAX + "upload-artifact", query={"run_uuid": "${run}"}, raw="x", content_type="text/plain"),
+    c("upload_artifact_unsafe_path", "POST", AJAX + "upload-artifact", query={"run_uuid": "${run}", "path": "../escape.txt"}, raw="x", content_type="text/plain"),
+    c("upload_artifact_no_data", "POST", AJAX + "upload-artifact", query={"run_uuid": "${run}", "path": "empty.txt"}, raw="", content_type="text/plain"),
+    c("upload_artifact_missing_run", "POST", AJAX + "upload-artifact", query={"run_uuid": "deadbeef", "path": "a.txt"}, raw="x", content_type="text/plain"),
+    c("upload_artifact_not_under_api", "POST", "upload-artifact", query={"run_uuid": "${run}", "path": "a.txt"}, raw="x", content_type="text/plain"),
+    # download headers: MLflow's type per file, never sniffed
+    c("artifact_put_pdf", "PUT", ART + "${exp}/${run}/artifacts/types/d.pdf", raw="%PDF-1.4", content_type="application/octet-stream"),
+    c("artifact_get_pdf", "GET", ART + "${exp}/${run}/artifacts/types/d.pdf"),
+    c("artifact_put_pkl", "PUT", ART + "${exp}/${run}/artifacts/types/b.pkl", raw="<html>", content_type="text/html"),
+    c("artifact_get_pkl", "GET", ART + "${exp}/${run}/artifacts/types/b.pkl"),
+    c("artifact_put_png", "PUT", ART + "${exp}/${run}/artifacts/types/c.png", raw="png", content_type="application/octet-stream"),
+    c("artifact_get_png", "GET", ART + "${exp}/${run}/artifacts/types/c.png"),
+    c("artifact_put_mlproject", "PUT", ART + "${exp}/${run}/artifacts/types/mlproject", raw="name: x", content_type="application/octet-stream"),
+    c("artifact_get_mlproject", "GET", ART + "${exp}/${run}/artifacts/types/mlproject"),
+    c("artifact_put_spaced", "PUT", ART + "${exp}/${run}/artifacts/types/a b.log", raw="log", content_type="application/octet-stream"),
+    c("artifact_get_spaced", "GET", ART + "${exp}/${run}/artifacts/types/a b.log"),
+    # model-version sources in a run's local artifact directory
+    c("local_experiment", "POST", "experiments/create", {"name": "local-root", "artifact_location": LOCAL_ROOT}, capture={"lexp": "experiment_id"}),
+    c("local_run", "POST", "runs/create", {"experiment_id": "${lexp}", "start_time": T0, "run_name": "local"}, capture={"lrun": "run.info.run_id"}),
+    c("mv_create_local_in_run", "POST", "model-versions/create", {"name": "iris", "source": LOCAL_ROOT + "/${lrun}/artifacts/model", "run_id": "${lrun}"}),
+    c("mv_create_file_uri_in_run", "POST", "model-versions/create", {"name": "iris", "source": "file://" + LOCAL_ROOT + "/${lrun}/artifacts/model", "run_id": "${lrun}"}),
+    c("mv_create_local_dotdot_in_run", "POST", "model-versions/create", {"name": "iris", "source": LOCAL_ROOT + "/${lrun}/artifacts/model/../m2", "run_id": "${lrun}"}),
+    c("mv_create_local_outside_run", "POST", "model-versions/create", {"name": "iris", "source": LOCAL_ROOT + "/${lrun}/other", "run_id": "${lrun}"}),
+    c("mv_create_local_escaping_run", "POST", "model-versions/create", {"name": "iris", "source": LOCAL_ROOT + "/${lrun}/artifacts/../../x", "run_id": "${lrun}"}),
+    c("mv_create_local_other_run", "POST", "model-versions/create", {"name": "iris", "source": LOCAL_ROOT + "/${lrun}/artifacts/model", "run_id": "${run}"}),
+    c("local_logged_model", "POST", "logged-models", {"experiment_id": "${lexp}", "name": "local-lm"}, capture={"lmodel": "model.info.model_id"}),
+    c("mv_create_local_in_logged_model", "POST", "model-versions/create", {"name": "iris", "source": LOCAL_ROOT + "/models/${lmodel}/artifacts", "model_id": "${lmodel}"}),
+    c("mv_create_local_outside_logged_model", "POST", "model-versions/create", {"name": "iris", "source": LOCAL_ROOT + "/models/elsewhere", "model_id": "${lmodel}"}),
+    # ties in version order: name ASC, then version DESC, after the order asked for
+    c("tie_model_b", "POST", "registered-models/create", {"name": "tie-b"}),
+    c("tie_model_a", "POST", "registered-models/create", {"name": "tie-a"}),
+    c("tie_b_v1", "POST", "model-versions/create", {"name": "tie-b", "source": "s3://bucket/b1"}),
+    c("tie_a_v1", "POST", "model-versions/create", {"name": "tie-a", "source": "s3://bucket/a1"}),
+    c("tie_a_v2", "POST", "model-versions/create", {"name": "tie-a", "source": "s3://bucket/a2"}),
+    c("tie_search_version_desc", "GET", "model-versions/search", query={"filter": "name LIKE 'tie-%'", "order_by": ["version_number DESC"]}),
+    c("tie_search_version_asc", "GET", "model-versions/search", query={"filter": "name LIKE 'tie-%'", "order_by": ["version_number ASC"]}),
+    c("tie_search_default", "GET", "model-versions/search", query={"filter": "name LIKE 'tie-%'"}),
+    # logged models: params, inputs, dataset filters, artifacts
+    c("lm2_create", "POST", "logged-models", {"experiment_id": "${exp}", "name": "lm2", "source_run_id": "${run}"}, capture={"model2": "model.info.model_id"}),
+    c("lm2_log_params", "POST", "logged-models/${model2}/params", {"model_id": "${model2}", "params": [{"key": "beta", "value": "2"}]}),
+    c("lm2_log_params_no_id", "POST", "logged-models/${model2}/params", {"params": [{"key": "gamma", "value": "3"}]}),
+    c("lm2_get_with_params", "GET", "logged-models/${model2}"),
+    c("lm2_log_params_missing", "POST", "logged-models/m-00000000000000000000000000000000/params", {"model_id": "m-00000000000000000000000000000000", "params": []}),
+    c("lm2_run_inputs", "POST", "runs/log-inputs", {"run_id": "${run}", "models": [{"model_id": "${model2}"}]}),
+    c("lm2_run_get_inputs", "GET", "runs/get", query={"run_id": "${run}"}),
+    c("lm2_run_search_inputs", "POST", "runs/search", {"experiment_ids": ["${exp}"], "filter": "attributes.run_id = '${run}'"}),
+    c("lm2_log_metric_on_dataset", "POST", "runs/log-batch", {"run_id": "${run}", "metrics": [{"key": "f1", "value": 0.5, "timestamp": T0, "step": 0, "model_id": "${model2}", "dataset_name": "ds", "dataset_digest": "123"}]}),
+    c("lm2_search_dataset", "POST", "logged-models/search", {"experiment_ids": ["${exp}"], "datasets": [{"dataset_name": "ds", "dataset_digest": "123"}]}),
+    c("lm2_search_dataset_other_digest", "POST", "logged-models/search", {"experiment_ids": ["${exp}"], "datasets": [{"dataset_name": "ds", "dataset_digest": "456"}]}),
+    c("lm2_search_dataset_no_name", "POST", "logged-models/search", {"experiment_ids": ["${exp}"], "datasets": [{"dataset_digest": "123"}]}),
+    c("lm2_artifact_put", "PUT", ART + "${exp}/models/${model2}/artifacts/MLmodel", raw="flavors: {}\n", content_type="application/octet-stream"),
+    c("lm2_artifact_dirs", "GET", "logged-models/${model2}/artifacts/directories"),
+    c("lm2_artifact_dirs_ajax", "GET", AJAX + "logged-models/${model2}/artifacts/directories"),
+    c("lm2_artifact_file", "GET", AJAX + "logged-models/${model2}/artifacts/files", query={"artifact_file_path": "MLmodel"}),
+    c("lm2_artifact_file_no_path", "GET", AJAX + "logged-models/${model2}/artifacts/files"),
+    c("lm2_artifact_file_unsafe", "GET", AJAX + "logged-models/${model2}/artifacts/files", query={"artifact_file_path": "../../x"}),
+    c("lm2_artifact_file_not_under_api", "GET", "logged-models/${model2}/artifacts/files", query={"artifact_file_path": "MLmodel"}),
+]
+
 
 def free_port():
     with socket.socket() as s:
@@ -316,15 +431,18 @@ def call(base, case, env):
     req = urllib.request.Request(url, data=data, method=case["method"], headers=headers)
     try:
         with urllib.request.urlopen(req, timeout=30) as r:
-            status, ctype, body = r.status, r.headers.get("Content-Type", ""), r.read()
+            status, ctype, body, hdrs = r.status, r.headers.get("Content-Type", ""), r.read(), r.headers
     except urllib.error.HTTPError as e:
-        status, ctype, body = e.code, e.headers.get("Content-Type", ""), e.read()
+        status, ctype, body, hdrs = e.code, e.headers.get("Content-Type", ""), e.read(), e.headers
     answer = {"status": status}
     if ctype.startswith("application/json"):
         answer["json"] = json.loads(body) if body.strip() else None
     else:
         answer["content_type"] = ctype.split(";")[0]
         answer["text"] = body.decode("utf-8", "replace")
+    for name in ("Content-Disposition", "X-Content-Type-Options", "X-Frame-Options"):
+        if hdrs.get(name) is not None:
+            answer.setdefault("headers", {})[name.lower()] = hdrs.get(name)
     return answer
 
 

@@ -158,6 +158,10 @@ impl EnvVars {
     /// `--auth-config`: The auth app's INI file (MLflow's format, section [mlflow]: default_permission, database_uri, admin_username, admin_password).
     pub const MLFLOW_AUTH_CONFIG_PATH: &'static str = "MLFLOW_AUTH_CONFIG_PATH";
 
+    /// `--model-version-source-regex`: Model version sources must match this regular expression (`re.search`), as in `mlflow server`.
+    pub const MLFLOW_CREATE_MODEL_VERSION_SOURCE_VALIDATION_REGEX: &'static str =
+        "MLFLOW_CREATE_MODEL_VERSION_SOURCE_VALIDATION_REGEX";
+
     /// `--host`: Address to bind.
     pub const MLFLOW_HOST: &'static str = "MLFLOW_HOST";
 
@@ -266,6 +270,7 @@ pub const ALL: &[&str] = &[
     EnvVars::MLFLOW_AUTH_ADMIN_PASSWORD,
     EnvVars::MLFLOW_AUTH_ADMIN_USERNAME,
     EnvVars::MLFLOW_AUTH_CONFIG_PATH,
+    EnvVars::MLFLOW_CREATE_MODEL_VERSION_SOURCE_VALIDATION_REGEX,
     EnvVars::MLFLOW_HOST,
     EnvVars::MLFLOW_HTTP_REQUEST_TIMEOUT,
     EnvVars::MLFLOW_MODELS_WORKERS,

@@ -119,20 +119,99 @@ pub async fn upload(root: &Path, rel: &str, body: Body) -> Result<Response, Mlfl
     Ok(StatusCode::OK.into_response())
 }
 
+/// MLflow's `_guess_mime_type`: its text extensions (and `MLmodel`,
+/// `mlproject`) as text/plain, else Python's `mimetypes`, else binary.
 fn content_type(name: &str) -> &'static str {
-    let ext = name
-        .rsplit_once('.')
-        .map(|(_, e)| e.to_ascii_lowercase())
-        .unwrap_or_default();
-    match ext.as_str() {
-        "json" => "application/json",
-        "txt" | "yaml" | "yml" | "md" | "py" | "csv" => "text/plain",
+    const TEXT: &[&str] = &[
+        "txt",
+        "log",
+        "err",
+        "cfg",
+        "conf",
+        "cnf",
+        "cf",
+        "ini",
+        "properties",
+        "prop",
+        "hocon",
+        "toml",
+        "yaml",
+        "yml",
+        "xml",
+        "json",
+        "js",
+        "py",
+        "py3",
+        "csv",
+        "tsv",
+        "md",
+        "rst",
+        "ipynb",
+        "MLmodel",
+        "mlproject",
+    ];
+    // os.path.splitext: a leading dot does not start an extension.
+    let ext = match name.trim_start_matches('.').rsplit_once('.') {
+        Some((_, e)) => e,
+        None => name,
+    };
+    if TEXT.contains(&ext) {
+        return "text/plain";
+    }
+    match ext.to_ascii_lowercase().as_str() {
         "html" | "htm" => "text/html",
+        "css" => "text/css",
         "png" => "image/png",
-        "jpg" | "jpeg" => "image/jpeg",
-        _ if name == "MLmodel" || name == "MLproject" => "text/plain",
+        "jpg" | "jpeg" | "jpe" => "image/jpeg",
+        "gif" => "image/gif",
+        "bmp" => "image/bmp",
+        "svg" => "image/svg+xml",
+        "webp" => "image/webp",
+        "tif" | "tiff" => "image/tiff",
+        "ico" => "image/vnd.microsoft.icon",
+        "pdf" => "application/pdf",
+        "zip" => "application/zip",
+        "tar" => "application/x-tar",
+        "wav" => "audio/x-wav",
+        "mp3" => "audio/mpeg",
+        "mp4" => "video/mp4",
+        "mjs" => "text/javascript",
         _ => "application/octet-stream",
     }
+}
+
+/// MLflow's `_content_disposition_attachment`: the name as werkzeug quotes
+/// a header value, with an RFC 5987 `filename*` when it is not ASCII.
+fn content_disposition(name: &str) -> String {
+    fn quote(value: &str) -> String {
+        let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+        if !value.is_empty() && value.chars().all(token) {
+            value.to_string()
+        } else {
+            format!("\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\""))
+        }
+    }
+    if name.is_ascii() {
+        return format!("attachment; filename={}", quote(name));
+    }
+    let fallback: String = name.chars().filter(char::is_ascii).collect();
+    let fallback = if fallback.is_empty() {
+        "download".to_string()
+    } else {
+        fallback
+    };
+    let mut encoded = String::new();
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
+            encoded.push(b as char);
+        } else {
+            encoded.push_str(&format!("%{b:02X}"));
+        }
+    }
+    format!(
+        "attachment; filename={}; filename*=UTF-8''{encoded}",
+        quote(&fallback)
+    )
 }
 
 pub async fn download(root: &Path, rel: &str) -> Result<Response, MlflowError> {
@@ -165,10 +244,7 @@ pub async fn download(root: &Path, rel: &str) -> Result<Response, MlflowError> {
         StatusCode::OK,
         [
             (header::CONTENT_TYPE, content_type(&name).to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename={name}"),
-            ),
+            (header::CONTENT_DISPOSITION, content_disposition(&name)),
             (header::CONTENT_LENGTH, meta.len().to_string()),
         ],
         Body::from_stream(chunks),
@@ -235,6 +311,16 @@ pub fn local_dir(destination: &Path, uri: &str) -> Result<Option<PathBuf>, Mlflo
             .map(|r| r.split_once('/').map(|(_, p)| p).unwrap_or(""))
             .unwrap_or(rest);
         return safe_join(destination, rest.trim_start_matches('/')).map(Some);
+    }
+    if uri.starts_with("http://") || uri.starts_with("https://") {
+        // An http(s) root that names this kind of server's artifact route:
+        // the path after the route is a path under the destination.
+        const ANCHOR: &str = "/api/2.0/mlflow-artifacts/artifacts/";
+        let path = uri.split(['?', '#']).next().unwrap_or("");
+        return match path.split_once(ANCHOR) {
+            Some((_, rest)) => safe_join(destination, rest.trim_start_matches('/')).map(Some),
+            None => Ok(None),
+        };
     }
     if let Some(rest) = uri.strip_prefix("file://") {
         return Ok(Some(PathBuf::from(rest)));

@@ -127,7 +127,11 @@ pub fn ensure_default(tx: &mut dyn Tx, settings: &Settings) -> Result<(), Mlflow
 
 pub fn create(tx: &mut dyn Tx, settings: &Settings, req: &Request) -> Result<Json, MlflowError> {
     let name = req.str("name")?;
-    let location = req.opt_str("artifact_location")?.filter(|s| !s.is_empty());
+    let location = req
+        .opt_str("artifact_location")?
+        .filter(|s| !s.is_empty())
+        .map(|l| validate_storage_location(&l).map(|()| resolve_if_local(&l)))
+        .transpose()?;
     let tags = req.key_values("tags")?;
     if tx
         .one(
@@ -161,6 +165,71 @@ pub fn create(tx: &mut dyn Tx, settings: &Settings, req: &Request) -> Result<Jso
         set_tag_row(tx, id, &k, &v)?;
     }
     Ok(json!({"experiment_id": id.to_string()}))
+}
+
+/// MLflow's `_validate_storage_location_uri` checks that need no network.
+fn validate_storage_location(uri: &str) -> Result<(), MlflowError> {
+    // urlparse: a fragment after '#'; params after ';' in the last path
+    // segment, for the schemes that have them.
+    const USES_PARAMS: &[&str] = &["", "ftp", "http", "https", "sftp", "tel", "sip", "sips"];
+    let (before_fragment, fragment) = uri.split_once('#').unwrap_or((uri, ""));
+    let scheme = uri
+        .split_once(':')
+        .map_or("", |(s, _)| s)
+        .to_ascii_lowercase();
+    let path = before_fragment.split('?').next().unwrap_or("");
+    let last = path.rsplit('/').next().unwrap_or("");
+    let params = USES_PARAMS.contains(&scheme.as_str())
+        && last.split_once(';').is_some_and(|(_, p)| !p.is_empty());
+    if !fragment.is_empty() || params {
+        return Err(MlflowError::invalid_parameter(
+            "'artifact_location' URL can't include fragments or params.",
+        ));
+    }
+    if uri.starts_with("runs:") {
+        return Err(MlflowError::invalid_parameter(format!(
+            "Artifact location cannot be a runs:/ URI. Given: '{uri}'"
+        )));
+    }
+    Ok(())
+}
+
+/// MLflow's `resolve_uri_if_local`: a relative path (or relative `file:`
+/// URI) is made absolute against the server's working directory, as
+/// pathlib joins it (`.` and empty components dropped).
+pub fn resolve_if_local(uri: &str) -> String {
+    let scheme = uri.split_once(':').map(|(s, _)| s).filter(|s| {
+        s.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+    });
+    let (path, suffix) = match scheme {
+        None => (uri, ""),
+        Some(s) if s.eq_ignore_ascii_case("file") => {
+            let rest = &uri[5..];
+            let rest = rest
+                .strip_prefix("//")
+                .map_or(rest, |r| r.find('/').map_or("", |i| &r[i..]));
+            let end = rest.find(['?', '#']).unwrap_or(rest.len());
+            (&rest[..end], &rest[end..])
+        }
+        Some(_) => return uri.to_string(),
+    };
+    if path.starts_with('/') {
+        return uri.to_string();
+    }
+    let Ok(cwd) = std::env::current_dir() else {
+        return uri.to_string();
+    };
+    let mut joined = cwd.to_string_lossy().trim_end_matches('/').to_string();
+    for part in path.split('/').filter(|p| !p.is_empty() && *p != ".") {
+        joined.push('/');
+        joined.push_str(part);
+    }
+    match scheme {
+        None => joined,
+        Some(s) => format!("{s}://{joined}{suffix}"),
+    }
 }
 
 fn set_tag_row(tx: &mut dyn Tx, id: i64, key: &str, value: &str) -> Result<(), MlflowError> {

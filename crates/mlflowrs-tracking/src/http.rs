@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use axum::extract::{Request as HttpRequest, State};
+use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 
 use crate::{auth_gate, routes, Server};
@@ -21,10 +22,23 @@ async fn dispatch(State(server): State<Arc<Server>>, request: HttpRequest) -> Re
     } else {
         routes::route(server, request).await
     };
-    match answer {
+    let mut response = match answer {
         Ok(r) => r,
         Err(e) => e.into_response(),
-    }
+    };
+    // MLflow's security headers on every answer: no content sniffing (an
+    // HTML artifact must not run as a page of this origin), no framing by
+    // other origins.
+    let headers = response.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::X_FRAME_OPTIONS,
+        HeaderValue::from_static("SAMEORIGIN"),
+    );
+    response
 }
 
 /// The router's decisions in process, on a real SQLite store: no socket is
@@ -58,6 +72,7 @@ mod tests {
             max_db_connections: 2,
             auth,
             header_timeout: std::time::Duration::from_secs(30),
+            model_version_source_regex: None,
         };
         let handle = tokio::runtime::Handle::current();
         let server = tokio::task::spawn_blocking(move || Server::open(settings, handle))

@@ -4,6 +4,7 @@
 //! client works against it unchanged and a database either server wrote
 //! can be served by the other.
 
+mod ajax_routes;
 mod artifacts;
 pub mod auth;
 mod auth_gate;
@@ -14,11 +15,13 @@ pub mod error;
 mod experiments;
 mod http;
 mod json;
+mod logged_model_artifacts;
 mod logged_models;
 mod model_versions;
 mod registered_model_rows;
 mod registry;
 pub mod request;
+mod request_schema;
 mod responses;
 mod routes;
 mod run_data;
@@ -31,4 +34,4 @@ mod settings;
 pub use error::MlflowError;
 pub use http::router;
 pub use server::Server;
-pub use settings::Settings;
+pub use settings::{source_pattern, Settings};

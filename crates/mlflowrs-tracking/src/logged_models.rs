@@ -231,6 +231,15 @@ pub fn set_tags(tx: &mut dyn Tx, id: &str, req: &Request) -> Result<Json, Mlflow
     Ok(json!({}))
 }
 
+/// POST logged-models/<id>/params: more params on an existing model.
+pub fn log_params(tx: &mut dyn Tx, id: &str, req: &Request) -> Result<Json, MlflowError> {
+    let m = load(tx, id)?;
+    for (k, v) in req.key_values("params")? {
+        tx.execute("INSERT INTO logged_model_params (model_id, experiment_id, param_key, param_value) VALUES ($1, $2, $3, $4)", &[Value::from(id), Value::Int(m.experiment_id), Value::from(k), Value::from(v)])?;
+    }
+    Ok(json!({}))
+}
+
 pub fn delete_tag(tx: &mut dyn Tx, id: &str, key: &str) -> Result<Json, MlflowError> {
     load(tx, id)?;
     let n = tx.execute(
@@ -279,12 +288,44 @@ pub fn search(tx: &mut dyn Tx, req: &Request) -> Result<Json, MlflowError> {
         .filter(|n| *n > 0)
         .unwrap_or(100) as usize;
     let clauses = search::parse_filter(req.opt_str("filter")?.as_deref())?;
+    // datasets: [{dataset_name, dataset_digest?}]: only models with metrics
+    // logged on one of them (and metric filters judged on those rows).
+    let datasets: Vec<(String, Option<String>)> = req
+        .array("datasets")
+        .iter()
+        .map(|d| {
+            let name = d.get("dataset_name").and_then(Json::as_str).unwrap_or("");
+            if name.is_empty() {
+                return Err(MlflowError::invalid_parameter(
+                    "`dataset_name` in the `datasets` clause must be specified.",
+                ));
+            }
+            let digest = d
+                .get("dataset_digest")
+                .and_then(Json::as_str)
+                .map(str::to_string);
+            Ok((name.to_string(), digest))
+        })
+        .collect::<Result<_, _>>()?;
+    let on_datasets = |m: &LoggedModel| {
+        m.metrics.iter().any(|r| {
+            datasets.iter().any(|(name, digest)| {
+                r.opt_text(5).as_deref() == Some(name.as_str())
+                    && digest
+                        .as_ref()
+                        .is_none_or(|d| r.opt_text(6).as_deref() == Some(d.as_str()))
+            })
+        })
+    };
     let mut found = Vec::new();
     for id in ids {
         let id = experiments::parse_id(&id)?;
         for row in tx.query(&format!("SELECT {COLUMNS} FROM logged_models WHERE experiment_id = $1 AND (lifecycle_stage IS NULL OR lifecycle_stage <> 'deleted')"), &[Value::Int(id)])? {
             let mut m = LoggedModel::from_row(&row);
             fill(tx, &mut m)?;
+            if !datasets.is_empty() && !on_datasets(&m) {
+                continue;
+            }
             found.push(m);
         }
     }

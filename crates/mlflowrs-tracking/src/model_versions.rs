@@ -12,6 +12,7 @@ use super::registered_model_rows::{check_model, touch_model};
 use super::request::Request;
 use super::runs;
 use super::search::{self, Field, Searchable};
+use super::Settings;
 
 const DELETED: &str = "Deleted_Internal";
 
@@ -174,6 +175,68 @@ fn is_local(source: &str) -> bool {
         || (scheme.len() == 1 && scheme.chars().all(|c| c.is_ascii_alphabetic()))
 }
 
+/// A local path or `file:` source: MLflow accepts it only inside the local
+/// artifact directory of the run (or logged model) the request names.
+fn local_source(
+    tx: &mut dyn Tx,
+    source: &str,
+    run_id: &str,
+    model_id: &str,
+) -> Result<(Option<String>, Option<String>), MlflowError> {
+    let resolved = resolve_local(source);
+    let (id_name, root, run) = if !model_id.is_empty() {
+        let model = logged_models::load(tx, model_id)?;
+        let run = Some(run_id.to_string())
+            .filter(|r| !r.is_empty())
+            .or(model.source_run_id.clone());
+        ("model_id", Some(model.artifact_location), run)
+    } else if !run_id.is_empty() {
+        let run = runs::load(tx, run_id)?;
+        ("run_id", Some(run.artifact_uri), Some(run_id.to_string()))
+    } else {
+        ("run_id", None, None)
+    };
+    if let Some(root) = root.filter(|r| is_local(r)) {
+        if resolved.starts_with(resolve_local(&root)) {
+            return Ok((Some(source.to_string()), run));
+        }
+    }
+    // MLflow's wording, "run" for both.
+    Err(MlflowError::invalid_parameter(format!(
+        "Invalid model version source: '{}'. To use a local path as a model version source, the {id_name} request parameter has to be specified and the local path has to be contained within the artifact directory of the run specified by the {id_name}.",
+        resolved.display()
+    )))
+}
+
+/// `pathlib.Path(local_file_uri_to_path(uri)).resolve()`.
+fn resolve_local(uri: &str) -> std::path::PathBuf {
+    let path = match uri.strip_prefix("file:") {
+        Some(rest) => {
+            let rest = rest
+                .strip_prefix("//")
+                .map_or(rest, |r| r.find('/').map_or("", |i| &r[i..]));
+            super::request::percent_decode_path(rest.split(['?', '#']).next().unwrap_or(""))
+        }
+        None => uri.to_string(),
+    };
+    let absolute = std::env::current_dir().unwrap_or_default().join(path);
+    if let Ok(real) = std::fs::canonicalize(&absolute) {
+        return real;
+    }
+    // Not there (yet): resolve `.` and `..` by their names.
+    let mut out = std::path::PathBuf::new();
+    for part in absolute.components() {
+        match part {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
 fn invalid_source(source: &str, id_name: &str) -> MlflowError {
     MlflowError::invalid_parameter(format!(
         "Invalid model version source: '{source}'. The {id_name} request parameter must identify the resource that contains the source."
@@ -217,6 +280,9 @@ fn resolve_source(
     run_id: &str,
     model_id: &str,
 ) -> Result<(Option<String>, Option<String>), MlflowError> {
+    if is_local(source) {
+        return local_source(tx, source, run_id, model_id);
+    }
     if source.split('/').any(|p| p == "..") || source.contains('\0') {
         return Err(MlflowError::invalid_parameter(format!(
             "Invalid model version source: '{source}'. If supplying a source as an http, https, local file path, ftp, objectstore, or mlflow-artifacts uri, an absolute path must be provided without relative path references present. Please provide an absolute path."
@@ -275,11 +341,6 @@ fn resolve_source(
         return Ok((Some(v.download_uri()), run));
     }
     let run = Some(run_id.to_string()).filter(|r| !r.is_empty());
-    if is_local(source) {
-        return Err(MlflowError::invalid_parameter(format!(
-            "Invalid model version source: '{source}'. To use a local path as a model version source, the run_id request parameter has to be specified and the local path has to be contained within the artifact directory of the run specified by the run_id."
-        )));
-    }
     if scheme == "runs" {
         let source_run = source
             .trim_start_matches("runs:/")
@@ -304,9 +365,20 @@ fn resolve_source(
     Ok((Some(source.to_string()), run))
 }
 
-pub fn create_version(tx: &mut dyn Tx, req: &Request) -> Result<Json, MlflowError> {
+pub fn create_version(
+    tx: &mut dyn Tx,
+    settings: &Settings,
+    req: &Request,
+) -> Result<Json, MlflowError> {
     let name = req.str("name")?;
     let source = req.str("source")?;
+    if let Some(pattern) = &settings.model_version_source_regex {
+        if !pattern.is_match(&source) {
+            return Err(MlflowError::invalid_parameter(format!(
+                "Invalid model version source: '{source}'."
+            )));
+        }
+    }
     let run_id = req.opt_str("run_id")?.unwrap_or_default();
     let model_id = req.opt_str("model_id")?.unwrap_or_default();
     let (storage, run) = resolve_source(tx, &source, &run_id, &model_id)?;
@@ -448,10 +520,15 @@ pub fn search_versions(tx: &mut dyn Tx, req: &Request) -> Result<Json, MlflowErr
         load_versions(tx, "1 = 1", &[])?,
         &clauses,
         &order,
+        // MLflow's default order is last update DESC, name, version DESC;
+        // any order_by given is followed by name ASC, version DESC only.
         |a, b| {
-            b.row
-                .opt_int(3)
-                .cmp(&a.row.opt_int(3))
+            let updated = if order.is_empty() {
+                b.row.opt_int(3).cmp(&a.row.opt_int(3))
+            } else {
+                std::cmp::Ordering::Equal
+            };
+            updated
                 .then(a.row.text(0).cmp(&b.row.text(0)))
                 .then(b.number().cmp(&a.number()))
         },

@@ -14,7 +14,9 @@ use crate::blocking::in_tx;
 use crate::db::Tx;
 use crate::endpoints::{api_endpoint, artifact_proxy_path};
 use crate::error::MlflowError;
+use crate::logged_model_artifacts;
 use crate::request::{url_pairs, Request};
+use crate::request_schema;
 use crate::responses::{flask_page, json_response, too_large};
 use crate::{
     artifacts, experiments, logged_models, model_versions, registry, run_data, runs, Server,
@@ -128,8 +130,8 @@ fn table() -> Vec<Route> {
         ("registered-models/alias", GET, |t, _, r| {
             registry::get_by_alias(t, r)
         }),
-        ("model-versions/create", POST, |t, _, r| {
-            model_versions::create_version(t, r)
+        ("model-versions/create", POST, |t, s, r| {
+            model_versions::create_version(t, s, r)
         }),
         ("model-versions/get", GET, |t, _, r| {
             model_versions::get_version(t, r)
@@ -216,16 +218,26 @@ pub(crate) async fn route(
         return Ok(too_large(limit));
     };
 
+    if path.starts_with("/ajax-api/") {
+        let answer =
+            crate::ajax_routes::route(&server, &method, &endpoint, query.as_deref(), &bytes).await;
+        if let Some(answer) = answer {
+            return answer;
+        }
+    }
     if endpoint == "artifacts/list" && method == Method::GET {
-        let req = Request::parse(&method, query.as_deref(), &parts.headers, &bytes)?;
+        let mut req = Request::parse(&method, query.as_deref(), &parts.headers, &bytes)?;
+        request_schema::validate(&endpoint, &method, &bytes, &mut req)?;
         return list_run_artifacts(&server, req).await.map(json_response);
     }
     if let Some(rest) = endpoint.strip_prefix("logged-models/") {
         if rest != "search" {
+            let ajax = path.starts_with("/ajax-api/");
             return logged_model_route(
                 &server,
                 &method,
                 rest,
+                ajax,
                 query.as_deref(),
                 &parts.headers,
                 &bytes,
@@ -244,7 +256,8 @@ pub(crate) async fn route(
         return Ok(flask_page(StatusCode::METHOD_NOT_ALLOWED));
     };
     let handler = entry.2;
-    let req = Request::parse(&method, query.as_deref(), &parts.headers, &bytes)?;
+    let mut req = Request::parse(&method, query.as_deref(), &parts.headers, &bytes)?;
+    request_schema::validate(&endpoint, &method, &bytes, &mut req)?;
     in_tx(&server, move |tx, settings| handler(tx, settings, &req))
         .await
         .map(json_response)
@@ -254,15 +267,23 @@ async fn logged_model_route(
     server: &Arc<Server>,
     method: &Method,
     rest: &str,
+    ajax: bool,
     query: Option<&str>,
     headers: &axum::http::HeaderMap,
     bytes: &[u8],
 ) -> Result<Response, MlflowError> {
-    let req = Request::parse(method, query, headers, bytes)?;
+    let mut req = Request::parse(method, query, headers, bytes)?;
     let parts: Vec<String> = rest
         .split('/')
         .map(super::request::percent_decode)
         .collect();
+    // MLflow's route pattern for the schema: the id (and tag key) as placeholders.
+    let pattern = match parts.as_slice() {
+        [_] => "logged-models/<model_id>".to_string(),
+        [_, sub @ ..] => format!("logged-models/<model_id>/{}", sub.join("/")),
+        _ => String::new(),
+    };
+    request_schema::validate(&pattern, method, bytes, &mut req)?;
     let result = match (method.clone(), parts.as_slice()) {
         (Method::GET, [id]) => {
             let id = id.clone();
@@ -275,6 +296,24 @@ async fn logged_model_route(
         (Method::DELETE, [id]) => {
             let id = id.clone();
             in_tx(server, move |tx, _| logged_models::delete(tx, &id)).await
+        }
+        (Method::GET, [id, a, d]) if a == "artifacts" && d == "directories" => {
+            logged_model_artifacts::list(server, id, &req).await
+        }
+        // MLflow registers the file download for the UI only.
+        (Method::GET, [id, a, f]) if ajax && a == "artifacts" && f == "files" => {
+            return logged_model_artifacts::download(server, id, &url_pairs(query.unwrap_or("")))
+                .await;
+        }
+        (_, [_, a, f]) if a == "artifacts" && f == "files" => {
+            return Ok(flask_page(StatusCode::NOT_FOUND))
+        }
+        (Method::POST, [id, params]) if params == "params" => {
+            let id = id.clone();
+            in_tx(server, move |tx, _| {
+                logged_models::log_params(tx, &id, &req)
+            })
+            .await
         }
         (Method::PATCH, [id, tags]) if tags == "tags" => {
             let id = id.clone();

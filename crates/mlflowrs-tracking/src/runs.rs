@@ -30,6 +30,8 @@ pub struct Run {
     params: Vec<Row>,
     tags: Vec<Row>,
     outputs: Vec<Row>,
+    /// Logged models the run took as input (runs/get shows them).
+    model_inputs: Vec<Row>,
     datasets: Vec<Json>,
 }
 
@@ -49,6 +51,7 @@ impl Run {
             params: Vec::new(),
             tags: Vec::new(),
             outputs: Vec::new(),
+            model_inputs: Vec::new(),
             datasets: Vec::new(),
         }
     }
@@ -68,7 +71,13 @@ impl Run {
         ])
     }
 
+    /// `with_outputs`: runs/get and runs/search show model outputs; only
+    /// runs/get shows the models the run took as input.
     fn to_json(&self, with_outputs: bool) -> Json {
+        self.to_json_with(with_outputs, false)
+    }
+
+    fn to_json_with(&self, with_outputs: bool, with_model_inputs: bool) -> Json {
         let metrics: Vec<Json> = self.metrics.iter().map(metric_json).collect();
         let mut fields = vec![
             ("info", self.info_json()),
@@ -82,7 +91,19 @@ impl Run {
             ),
             (
                 "inputs",
-                object(vec![("dataset_inputs", Json::Array(self.datasets.clone()))]),
+                object(vec![
+                    ("dataset_inputs", Json::Array(self.datasets.clone())),
+                    (
+                        "model_inputs",
+                        Json::Array(
+                            self.model_inputs
+                                .iter()
+                                .filter(|_| with_model_inputs)
+                                .map(|m| json!({"model_id": m.text(0)}))
+                                .collect(),
+                        ),
+                    ),
+                ]),
             ),
         ];
         if with_outputs {
@@ -187,6 +208,11 @@ fn fill(tx: &mut dyn Tx, runs: &mut [Run]) -> Result<(), MlflowError> {
         for row in tx.query(&format!("SELECT destination_id, step, source_id FROM inputs WHERE source_type = 'RUN_OUTPUT' AND destination_type = 'MODEL_OUTPUT' AND source_id IN ({marks})"), chunk)? {
             if let Some(&i) = index.get(&row.text(2)) {
                 runs[i].outputs.push(row);
+            }
+        }
+        for row in tx.query(&format!("SELECT destination_id, source_id FROM inputs WHERE source_type = 'RUN_INPUT' AND destination_type = 'MODEL_INPUT' AND source_id IN ({marks})"), chunk)? {
+            if let Some(&i) = index.get(&row.text(1)) {
+                runs[i].model_inputs.push(row);
             }
         }
         let datasets = tx.query(&format!(
@@ -303,7 +329,7 @@ pub fn create(tx: &mut dyn Tx, req: &Request) -> Result<Json, MlflowError> {
 
 pub fn get(tx: &mut dyn Tx, req: &Request) -> Result<Json, MlflowError> {
     let id = req.run_id()?;
-    Ok(json!({"run": load(tx, &id)?.to_json(true)}))
+    Ok(json!({"run": load(tx, &id)?.to_json_with(true, true)}))
 }
 
 pub fn update(tx: &mut dyn Tx, req: &Request) -> Result<Json, MlflowError> {
@@ -381,6 +407,68 @@ pub fn metric_history(tx: &mut dyn Tx, req: &Request) -> Result<Json, MlflowErro
         ),
         ("next_page_token", opt_str(next)),
     ]))
+}
+
+/// The UI's `ajax-api/2.0/mlflow/metrics/get-history-bulk`: one metric's
+/// history for up to 100 runs (every `run_id` in the query), sorted by run,
+/// then timestamp, step and value, at most 25,000 points in all.
+pub fn metric_history_bulk(
+    tx: &mut dyn Tx,
+    query: &[(String, String)],
+) -> Result<Json, MlflowError> {
+    const MAX_HISTORY_RESULTS: i64 = 25_000;
+    const MAX_RUN_IDS: usize = 100;
+    let arg = |name: &str| query.iter().find(|(k, _)| k == name).map(|(_, v)| v);
+    let mut run_ids: Vec<&String> = query
+        .iter()
+        .filter(|(k, _)| k == "run_id")
+        .map(|(_, v)| v)
+        .collect();
+    if run_ids.is_empty() {
+        return Err(MlflowError::invalid_parameter(
+            "GetMetricHistoryBulk request must specify at least one run_id.",
+        ));
+    }
+    if run_ids.len() > MAX_RUN_IDS {
+        return Err(MlflowError::invalid_parameter(format!(
+            "GetMetricHistoryBulk request cannot specify more than {MAX_RUN_IDS} run_ids. Received {} run_ids.",
+            run_ids.len()
+        )));
+    }
+    let Some(key) = arg("metric_key") else {
+        return Err(MlflowError::invalid_parameter(
+            "GetMetricHistoryBulk request must specify a metric_key.",
+        ));
+    };
+    let max = match arg("max_results") {
+        None => MAX_HISTORY_RESULTS,
+        Some(v) => v.trim().parse::<i64>().map_err(|_| {
+            MlflowError::invalid_parameter(format!("invalid literal for int() with base 10: '{v}'"))
+        })?,
+    }
+    .min(MAX_HISTORY_RESULTS);
+    run_ids.sort();
+    run_ids.dedup();
+    let marks = (2..run_ids.len() + 2)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut params = vec![Value::from(key)];
+    params.extend(run_ids.iter().map(|id| Value::from(id.as_str())));
+    let rows = tx.query(
+        &format!("SELECT key, value, timestamp, step, is_nan, run_uuid FROM metrics WHERE key = $1 AND run_uuid IN ({marks}) ORDER BY run_uuid, timestamp, step, value"),
+        &params,
+    )?;
+    let metrics = rows
+        .iter()
+        .take(max.max(0) as usize)
+        .map(|r| {
+            let mut m = metric_json(r);
+            m["run_id"] = Json::String(r.text(5));
+            m
+        })
+        .collect();
+    Ok(json!({ "metrics": Json::Array(metrics) }))
 }
 
 const ENTITY_TYPES: &str = "['metric', 'parameter', 'tag', 'attribute', 'dataset']";

@@ -22,6 +22,14 @@ pub struct Settings {
     pub auth: Option<auth::AuthSettings>,
     /// How long a client may take to send a request's headers.
     pub header_timeout: std::time::Duration,
+    /// Sources a new model version may name (MLflow's
+    /// MLFLOW_CREATE_MODEL_VERSION_SOURCE_VALIDATION_REGEX), searched anywhere in the source.
+    pub model_version_source_regex: Option<regex::Regex>,
+}
+
+/// A model-version source pattern, compiled.
+pub fn source_pattern(pattern: &str) -> Result<regex::Regex, regex::Error> {
+    regex::Regex::new(pattern)
 }
 
 impl Settings {

@@ -9,7 +9,7 @@ use crate::error::missing;
 use crate::MlflowError;
 
 /// Request parameters as MLflow's `_get_request_param` reads them.
-pub struct Params(Map<String, Json>);
+pub struct Params(Map<String, Json>, Vec<(String, String)>);
 
 impl Params {
     pub fn read(method: &Method, query: Option<&str>, headers: &HeaderMap, body: &[u8]) -> Params {
@@ -31,13 +31,24 @@ impl Params {
             }
             m
         };
-        Params(match *method {
+        let query_pairs = crate::request::url_pairs(query.unwrap_or(""));
+        let fields = match *method {
             Method::GET => from_query(),
             Method::POST | Method::PATCH if is_json => json_body(),
             Method::DELETE if is_json => json_body(),
             Method::DELETE => from_query(),
             _ => Map::new(),
-        })
+        };
+        Params(fields, query_pairs)
+    }
+
+    /// Every value of a query parameter (`run_id=a&run_id=b`), whatever the method.
+    pub fn query_all(&self, name: &str) -> Vec<String> {
+        self.1
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .collect()
     }
 
     pub fn fields(&self) -> &Map<String, Json> {

@@ -186,6 +186,35 @@ fn decide(
             exp(&p.get("experiment_id")?, Update),
             Requirement::on("run", "*", NotDenied),
         ]),
+        ("GET", "metrics/get-history-bulk") => {
+            let runs = p.query_all("run_id");
+            if runs.is_empty() {
+                return Ok(Decision::Answer(Err(MlflowError::invalid_parameter(
+                    "GetMetricHistoryBulk request must specify at least one run_id.",
+                ))));
+            }
+            let mut reqs = Vec::new();
+            for run in runs {
+                // A missing run is an error here, not a denial, as in MLflow.
+                match server.db.transaction(|tx| run_reqs(tx, &run, Read))? {
+                    Some(r) => reqs.extend(r),
+                    None => {
+                        return Ok(Decision::Answer(Err(MlflowError::not_found(format!(
+                            "Run with id={run} not found"
+                        )))))
+                    }
+                }
+            }
+            Some(reqs)
+        }
+        ("POST", "upload-artifact") => {
+            let run = p
+                .query_all("run_uuid")
+                .into_iter()
+                .next()
+                .unwrap_or_default();
+            server.db.transaction(|tx| run_reqs(tx, &run, Update))?
+        }
         ("GET", "runs/get" | "metrics/get-history" | "artifacts/list") => {
             let run = p.get("run_id")?;
             server.db.transaction(|tx| run_reqs(tx, &run, Read))?
