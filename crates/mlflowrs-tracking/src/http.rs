@@ -17,6 +17,7 @@ pub fn router(server: Arc<Server>) -> axum::Router {
 }
 
 async fn dispatch(State(server): State<Arc<Server>>, request: HttpRequest) -> Response {
+    let artifact_proxy = crate::endpoints::artifact_proxy_path(request.uri().path()).is_some();
     let answer = if server.auth.is_some() {
         auth_gate::guarded(server, request).await
     } else {
@@ -29,6 +30,16 @@ async fn dispatch(State(server): State<Arc<Server>>, request: HttpRequest) -> Re
     // MLflow's security headers on every answer: no content sniffing (an
     // HTML artifact must not run as a page of this origin), no framing by
     // other origins.
+    // MLflow's auth app refuses an artifact upload through the proxy (its
+    // plain-text 403) before its security middleware sees the answer: that
+    // one goes out bare.
+    let plain_text = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|t| t.as_bytes().starts_with(b"text/plain"));
+    if artifact_proxy && response.status() == axum::http::StatusCode::FORBIDDEN && plain_text {
+        return response;
+    }
     let headers = response.headers_mut();
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
