@@ -382,6 +382,17 @@ CASES += [
     c("lm2_artifact_file_no_path", "GET", AJAX + "logged-models/${model2}/artifacts/files"),
     c("lm2_artifact_file_unsafe", "GET", AJAX + "logged-models/${model2}/artifacts/files", query={"artifact_file_path": "../../x"}),
     c("lm2_artifact_file_not_under_api", "GET", "logged-models/${model2}/artifacts/files", query={"artifact_file_path": "MLmodel"}),
+    # the download routes outside the REST API
+    c("get_artifact", "GET", "/get-artifact", query={"run_id": "${run}", "path": "uploaded/notes.txt"}),
+    c("get_artifact_run_uuid", "GET", "/get-artifact", query={"run_uuid": "${run}", "path": "types/c.png"}),
+    c("get_artifact_unsafe", "GET", "/get-artifact", query={"run_id": "${run}", "path": "../path"}),
+    c("get_artifact_missing_file", "GET", "/get-artifact", query={"run_id": "${run}", "path": "nope.txt"}),
+    c("get_artifact_missing_run", "GET", "/get-artifact", query={"run_id": "deadbeef", "path": "a.txt"}),
+    c("get_artifact_no_path", "GET", "/get-artifact", query={"run_id": "${run}"}),
+    c("mv_get_artifact", "GET", "/model-versions/get-artifact", query={"name": "iris", "version": "1", "path": "MLmodel"}),
+    c("mv_get_artifact_unsafe", "GET", "/model-versions/get-artifact", query={"name": "iris", "version": "1", "path": "../MLmodel"}),
+    c("mv_get_artifact_missing_version", "GET", "/model-versions/get-artifact", query={"name": "iris", "version": "99", "path": "MLmodel"}),
+    c("mv_create_file_uri_remote_host", "POST", "model-versions/create", {"name": "iris", "source": "file://123.456.789.123/path/to/source", "run_id": "${run}"}),
 ]
 
 

@@ -301,26 +301,36 @@ pub fn list(root: &Path, rel: &str) -> Result<Json, MlflowError> {
     Ok(object(vec![("files", Json::Array(list_dir(&dir, "")))]))
 }
 
-/// The local directory behind an artifact URI: `mlflow-artifacts:/x` under
-/// the destination, `file:` and plain paths as themselves.
-pub fn local_dir(destination: &Path, uri: &str) -> Result<Option<PathBuf>, MlflowError> {
+/// The path under --artifacts-destination that a proxied artifact URI
+/// names: `mlflow-artifacts:/x` and `mlflow-artifacts://host:port/x`, or an
+/// http(s) URL of this kind of server's artifact route (the path after
+/// `/api/2.0/mlflow-artifacts/artifacts/`), as MLflow resolves them.
+pub fn proxied_path(uri: &str) -> Option<String> {
     if let Some(rest) = uri.strip_prefix("mlflow-artifacts:") {
-        // mlflow-artifacts:/x and mlflow-artifacts://host:port/x
         let rest = rest
             .strip_prefix("//")
             .map(|r| r.split_once('/').map(|(_, p)| p).unwrap_or(""))
             .unwrap_or(rest);
-        return safe_join(destination, rest.trim_start_matches('/')).map(Some);
+        return Some(rest.trim_start_matches('/').to_string());
     }
     if uri.starts_with("http://") || uri.starts_with("https://") {
-        // An http(s) root that names this kind of server's artifact route:
-        // the path after the route is a path under the destination.
         const ANCHOR: &str = "/api/2.0/mlflow-artifacts/artifacts/";
         let path = uri.split(['?', '#']).next().unwrap_or("");
-        return match path.split_once(ANCHOR) {
-            Some((_, rest)) => safe_join(destination, rest.trim_start_matches('/')).map(Some),
-            None => Ok(None),
-        };
+        return path
+            .split_once(ANCHOR)
+            .map(|(_, rest)| rest.trim_start_matches('/').to_string());
+    }
+    None
+}
+
+/// The local directory behind an artifact URI: `mlflow-artifacts:/x` under
+/// the destination, `file:` and plain paths as themselves.
+pub fn local_dir(destination: &Path, uri: &str) -> Result<Option<PathBuf>, MlflowError> {
+    if let Some(rest) = proxied_path(uri) {
+        return safe_join(destination, &rest).map(Some);
+    }
+    if uri.starts_with("http://") || uri.starts_with("https://") {
+        return Ok(None);
     }
     if let Some(rest) = uri.strip_prefix("file://") {
         return Ok(Some(PathBuf::from(rest)));

@@ -13,6 +13,17 @@ pub(crate) fn api_endpoint(path: &str) -> Option<(&'static str, &str)> {
     .find_map(|(prefix, v)| path.strip_prefix(prefix).map(|rest| (*v, rest)))
 }
 
+/// The download routes outside the REST API, named for the permission
+/// checks as `(version, endpoint)`: `/get-artifact` and
+/// `/model-versions/get-artifact` (Flask merges a doubled leading slash).
+pub(crate) fn download_endpoint(path: &str) -> Option<(&'static str, &'static str)> {
+    match format!("/{}", path.trim_start_matches('/')).as_str() {
+        "/get-artifact" => Some(("2.0", "get-artifact")),
+        "/model-versions/get-artifact" => Some(("2.0", "model-versions/get-artifact")),
+        _ => None,
+    }
+}
+
 pub(crate) fn artifact_proxy_path(path: &str) -> Option<&str> {
     [
         "/api/2.0/mlflow-artifacts/artifacts",

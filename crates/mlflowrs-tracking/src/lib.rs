@@ -5,6 +5,7 @@
 //! can be served by the other.
 
 mod ajax_routes;
+mod artifact_downloads;
 mod artifacts;
 pub mod auth;
 mod auth_gate;

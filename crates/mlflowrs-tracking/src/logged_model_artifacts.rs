@@ -73,10 +73,5 @@ pub(crate) async fn download(
         })?;
     artifacts::safe_join(std::path::Path::new("/"), &path)?;
     let root_uri = location(server, id).await?;
-    let Some(dir) = artifacts::local_dir(&server.settings.artifacts_destination, &root_uri)? else {
-        return Err(MlflowError::internal(format!(
-            "mlflowrs server cannot read the artifact location {root_uri}"
-        )));
-    };
-    artifacts::download(&dir, &path).await
+    crate::artifact_downloads::send_artifact(server, &root_uri, &path).await
 }

@@ -280,6 +280,28 @@ fn resolve_source(
     run_id: &str,
     model_id: &str,
 ) -> Result<(Option<String>, Option<String>), MlflowError> {
+    if let Some(host) = source
+        .strip_prefix("file://")
+        .map(|rest| rest.split('/').next().unwrap_or(""))
+    {
+        // MLflow's is_local_uri raises (a 500) for a file URI naming another host.
+        let hostname = host
+            .rsplit('@')
+            .next()
+            .unwrap_or("")
+            .split(':')
+            .next()
+            .unwrap_or("");
+        let local = hostname.is_empty()
+            || hostname == "."
+            || hostname.to_ascii_lowercase().starts_with("localhost")
+            || hostname.starts_with("127.0.0.1");
+        if !local {
+            return Err(MlflowError::internal(format!(
+                "{source} is not a valid remote uri. For remote access on windows, please consider using a different scheme such as SMB (e.g. smb://<hostname>/<path>)."
+            )));
+        }
+    }
     if is_local(source) {
         return local_source(tx, source, run_id, model_id);
     }

@@ -7,13 +7,16 @@ use serde_json::Value as Json;
 use crate::error::{ErrorCode, MlflowError};
 
 pub(crate) fn flask_page(status: StatusCode) -> Response {
-    let (title, text) = if status == StatusCode::METHOD_NOT_ALLOWED {
-        (
+    let (title, text) = match status {
+        StatusCode::METHOD_NOT_ALLOWED => (
             "405 Method Not Allowed",
             "The method is not allowed for the requested URL.",
-        )
-    } else {
-        ("404 Not Found", "The requested URL was not found on the server. If you entered the URL manually please check your spelling and try again.")
+        ),
+        StatusCode::BAD_REQUEST => (
+            "400 Bad Request",
+            "The browser (or proxy) sent a request that this server could not understand.",
+        ),
+        _ => ("404 Not Found", "The requested URL was not found on the server. If you entered the URL manually please check your spelling and try again."),
     };
     let body = format!(
         "<!doctype html>\n<html lang=en>\n<title>{title}</title>\n<h1>{}</h1>\n<p>{text}</p>\n",

@@ -181,6 +181,15 @@ pub(crate) async fn route(
         }
         _ => {}
     }
+    // Flask merges repeated slashes (`//model-versions/get-artifact`).
+    let path = if path.starts_with("//") {
+        format!("/{}", path.trim_start_matches('/'))
+    } else {
+        path
+    };
+    if let Some(answer) = crate::artifact_downloads::route(&server, &path, query.as_deref()).await {
+        return answer;
+    }
     // MLflow registers the tracking and registry routes under 2.0 only.
     let api = api_endpoint(&path)
         .filter(|(version, _)| *version == "2.0")

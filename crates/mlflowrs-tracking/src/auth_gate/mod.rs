@@ -15,7 +15,7 @@ use serde_json::Value as Json;
 
 use crate::auth;
 use crate::blocking::blocking;
-use crate::endpoints::{api_endpoint, artifact_proxy_path};
+use crate::endpoints::{api_endpoint, artifact_proxy_path, download_endpoint};
 use crate::error::MlflowError;
 use crate::request::{url_pairs, Request};
 use crate::responses::{json_response, not_found_page, too_large};
@@ -80,7 +80,7 @@ pub(crate) async fn guarded(
     let Ok(bytes) = axum::body::to_bytes(body, limit).await else {
         return Ok(too_large(limit));
     };
-    let Some((version, endpoint)) = api_endpoint(&path) else {
+    let Some((version, endpoint)) = api_endpoint(&path).or_else(|| download_endpoint(&path)) else {
         let open = matches!(path.as_str(), "/" | "/version") && method == Method::GET;
         if !caller.user.is_admin && !open {
             return Ok(auth::forbidden());

@@ -215,6 +215,20 @@ fn decide(
                 .unwrap_or_default();
             server.db.transaction(|tx| run_reqs(tx, &run, Update))?
         }
+        ("GET", "get-artifact") => {
+            let run = p
+                .query_all("run_id")
+                .into_iter()
+                .chain(p.query_all("run_uuid"))
+                .find(|r| !r.is_empty())
+                .unwrap_or_default();
+            server.db.transaction(|tx| run_reqs(tx, &run, Read))?
+        }
+        ("GET", "model-versions/get-artifact") => Some(vec![Requirement::on(
+            "registered_model",
+            p.get("name")?,
+            Read,
+        )]),
         ("GET", "runs/get" | "metrics/get-history" | "artifacts/list") => {
             let run = p.get("run_id")?;
             server.db.transaction(|tx| run_reqs(tx, &run, Read))?
