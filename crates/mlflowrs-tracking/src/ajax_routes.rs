@@ -11,8 +11,9 @@ use serde_json::Value as Json;
 use crate::artifacts;
 use crate::blocking::in_tx;
 use crate::error::MlflowError;
-use crate::request::url_pairs;
+use crate::request::{url_pairs, Request};
 use crate::responses::{flask_page, json_response};
+use crate::run_data;
 use crate::runs;
 use crate::Server;
 
@@ -25,6 +26,7 @@ pub(crate) async fn route(
     method: &Method,
     endpoint: &str,
     query: Option<&str>,
+    headers: &axum::http::HeaderMap,
     body: &[u8],
 ) -> Option<Result<Response, MlflowError>> {
     let args = url_pairs(query.unwrap_or(""));
@@ -35,7 +37,15 @@ pub(crate) async fn route(
                 .map(json_response),
         ),
         ("upload-artifact", &Method::POST) => Some(upload(server, &args, body).await),
-        ("metrics/get-history-bulk" | "upload-artifact", _) => {
+        ("experiments/search-datasets", &Method::POST) => {
+            Some(match Request::parse(method, query, headers, body) {
+                Ok(req) => in_tx(server, move |tx, _| run_data::search_datasets(tx, &req))
+                    .await
+                    .map(json_response),
+                Err(e) => Err(e),
+            })
+        }
+        ("metrics/get-history-bulk" | "upload-artifact" | "experiments/search-datasets", _) => {
             Some(Ok(flask_page(StatusCode::METHOD_NOT_ALLOWED)))
         }
         _ => None,

@@ -22,6 +22,7 @@ const REPEATED: &[&str] = &[
     "params",
     "models",
     "datasets",
+    "run_ids",
 ];
 
 impl Request {

@@ -88,6 +88,9 @@ fn table() -> Vec<Route> {
         ("metrics/get-history", GET, |t, _, r| {
             runs::metric_history(t, r)
         }),
+        ("metrics/get-history-bulk-interval", GET, |t, _, r| {
+            runs::metric_history_bulk_interval(t, r)
+        }),
         ("logged-models", POST, |t, _, r| logged_models::create(t, r)),
         ("logged-models/search", POST, |t, _, r| {
             logged_models::search(t, r)
@@ -228,8 +231,15 @@ pub(crate) async fn route(
     };
 
     if path.starts_with("/ajax-api/") {
-        let answer =
-            crate::ajax_routes::route(&server, &method, &endpoint, query.as_deref(), &bytes).await;
+        let answer = crate::ajax_routes::route(
+            &server,
+            &method,
+            &endpoint,
+            query.as_deref(),
+            &parts.headers,
+            &bytes,
+        )
+        .await;
         if let Some(answer) = answer {
             return answer;
         }

@@ -235,6 +235,52 @@ pub fn log_batch(tx: &mut dyn Tx, req: &Request) -> Result<Json, MlflowError> {
     Ok(json!({}))
 }
 
+/// The UI's `experiments/search-datasets`: each (experiment, dataset name,
+/// digest, context tag) of the datasets the experiments' runs took as input.
+pub fn search_datasets(tx: &mut dyn Tx, req: &Request) -> Result<Json, MlflowError> {
+    const MAX_EXPERIMENT_IDS: usize = 20;
+    const MAX_SUMMARIES: i64 = 1000;
+    let ids = req.str_list("experiment_ids")?;
+    if ids.is_empty() {
+        return Err(MlflowError::invalid_parameter(
+            "SearchDatasets request must specify at least one experiment_id.",
+        ));
+    }
+    if ids.len() > MAX_EXPERIMENT_IDS {
+        return Err(MlflowError::invalid_parameter(format!(
+            "SearchDatasets request cannot specify more than {MAX_EXPERIMENT_IDS} experiment_ids. Received {} experiment_ids.",
+            ids.len()
+        )));
+    }
+    let mut params = Vec::new();
+    for id in &ids {
+        params.push(Value::Int(super::experiments::parse_id(id)?));
+    }
+    let marks = (1..=params.len())
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let rows = tx.query(
+        &format!("SELECT DISTINCT d.experiment_id, d.name, d.digest, t.value FROM datasets d JOIN inputs i ON i.source_id = d.dataset_uuid LEFT JOIN input_tags t ON t.input_uuid = i.input_uuid AND t.name = 'mlflow.data.context' WHERE d.experiment_id IN ({marks}) LIMIT {MAX_SUMMARIES}"),
+        &params,
+    )?;
+    let summaries: Vec<Json> = rows
+        .iter()
+        .map(|r| {
+            super::json::object(vec![
+                ("experiment_id", Json::String(r.int(0).to_string())),
+                ("name", Json::String(r.text(1))),
+                ("digest", Json::String(r.text(2))),
+                ("context", super::json::opt_str(r.opt_text(3))),
+            ])
+        })
+        .collect();
+    Ok(super::json::object(vec![(
+        "dataset_summaries",
+        Json::Array(summaries),
+    )]))
+}
+
 pub fn log_inputs(tx: &mut dyn Tx, req: &Request) -> Result<Json, MlflowError> {
     let id = req.run_id()?;
     let run = load_active(tx, &id)?;

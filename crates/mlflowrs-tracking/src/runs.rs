@@ -471,6 +471,74 @@ pub fn metric_history_bulk(
     Ok(json!({ "metrics": Json::Array(metrics) }))
 }
 
+/// `metrics/get-history-bulk-interval` (the UI's charts): for each run, up
+/// to `max_results` points of one metric, sampled as MLflow samples them:
+/// the rows in (step, timestamp, value, is_nan) order are cut into
+/// `max_results` NTILE buckets, the first row of each is kept, and the
+/// last row is kept too (replacing the last sample when full).
+pub fn metric_history_bulk_interval(tx: &mut dyn Tx, req: &Request) -> Result<Json, MlflowError> {
+    const MAX_RESULTS_PER_RUN: i64 = 2500;
+    let run_ids = req.str_list("run_ids")?;
+    let key = req.str("metric_key")?;
+    let max = req
+        .opt_i64("max_results")?
+        .unwrap_or(MAX_RESULTS_PER_RUN)
+        .max(1) as usize;
+    let steps = (req.opt_i64("start_step")?, req.opt_i64("end_step")?);
+    let range = match steps {
+        (Some(start), Some(end)) if start > end => {
+            return Err(MlflowError::invalid_parameter(format!(
+                "end_step must be greater than start_step. Found start_step={start} and end_step={end}."
+            )))
+        }
+        (Some(start), Some(end)) => Some((start, end)),
+        (None, None) => None,
+        _ => {
+            return Err(MlflowError::invalid_parameter(
+                "If either start step or end step are specified, both must be specified.",
+            ))
+        }
+    };
+    let mut metrics = Vec::new();
+    for run_id in &run_ids {
+        let (start, end) = range.unwrap_or((i64::MIN, i64::MAX));
+        let rows = tx.query(
+            "SELECT key, value, timestamp, step, is_nan FROM metrics WHERE run_uuid = $1 AND key = $2 AND step >= $3 AND step <= $4 ORDER BY step, timestamp, value, is_nan",
+            &[Value::from(run_id), Value::from(&key), Value::Int(start), Value::Int(end)],
+        )?;
+        for i in ntile_sample(rows.len(), max) {
+            let mut m = metric_json(&rows[i]);
+            m["run_id"] = Json::String(run_id.clone());
+            metrics.push(m);
+        }
+    }
+    Ok(object(vec![("metrics", Json::Array(metrics))]))
+}
+
+/// The indices SQL's `NTILE(buckets)` keeps as each bucket's first row
+/// (the first `total % buckets` buckets one row larger), plus the last row.
+fn ntile_sample(total: usize, buckets: usize) -> Vec<usize> {
+    if total == 0 {
+        return Vec::new();
+    }
+    let (size, larger) = (total / buckets, total % buckets);
+    let mut picked = Vec::new();
+    let mut start = 0;
+    for b in 0..buckets.min(total) {
+        picked.push(start);
+        start += size + usize::from(b < larger);
+    }
+    let last = total - 1;
+    if picked.last() != Some(&last) {
+        if picked.len() >= buckets {
+            *picked.last_mut().expect("one bucket at least") = last;
+        } else {
+            picked.push(last);
+        }
+    }
+    picked
+}
+
 const ENTITY_TYPES: &str = "['metric', 'parameter', 'tag', 'attribute', 'dataset']";
 
 pub fn search(tx: &mut dyn Tx, req: &Request) -> Result<Json, MlflowError> {

@@ -186,11 +186,34 @@ fn decide(
             exp(&p.get("experiment_id")?, Update),
             Requirement::on("run", "*", NotDenied),
         ]),
-        ("GET", "metrics/get-history-bulk") => {
-            let runs = p.query_all("run_id");
-            if runs.is_empty() {
+        ("POST", "experiments/search-datasets") => {
+            let ids: Vec<String> = p
+                .opt("experiment_ids")
+                .and_then(Json::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default();
+            if ids.is_empty() {
                 return Ok(Decision::Answer(Err(MlflowError::invalid_parameter(
-                    "GetMetricHistoryBulk request must specify at least one run_id.",
+                    "SearchDatasets request must specify at least one experiment_id.",
+                ))));
+            }
+            Some(ids.iter().map(|id| exp(id, Read)).collect())
+        }
+        ("GET", "metrics/get-history-bulk" | "metrics/get-history-bulk-interval") => {
+            let interval = endpoint.ends_with("interval");
+            let runs = p.query_all(if interval { "run_ids" } else { "run_id" });
+            if runs.is_empty() {
+                let name = if interval {
+                    "GetMetricHistoryBulkInterval"
+                } else {
+                    "GetMetricHistoryBulk"
+                };
+                return Ok(Decision::Answer(Err(MlflowError::invalid_parameter(
+                    format!("{name} request must specify at least one run_id."),
                 ))));
             }
             let mut reqs = Vec::new();
