@@ -301,6 +301,27 @@ pub fn list(root: &Path, rel: &str) -> Result<Json, MlflowError> {
     Ok(object(vec![("files", Json::Array(list_dir(&dir, "")))]))
 }
 
+/// `{root_uri, files}`: the directory `path` under an artifact root, listed
+/// when the root is one this server can read (else no files, as MLflow
+/// answers for a root it cannot list).
+pub fn listing(destination: &Path, root_uri: &str, path: &str) -> Result<Json, MlflowError> {
+    let files = match local_dir(destination, root_uri)? {
+        Some(dir) => {
+            let dir = if path.is_empty() {
+                dir
+            } else {
+                safe_join(&dir, path)?
+            };
+            list_dir(&dir, path)
+        }
+        None => Vec::new(),
+    };
+    Ok(object(vec![
+        ("root_uri", Json::String(root_uri.to_string())),
+        ("files", Json::Array(files)),
+    ]))
+}
+
 /// The path under --artifacts-destination that a proxied artifact URI
 /// names: `mlflow-artifacts:/x` and `mlflow-artifacts://host:port/x`, or an
 /// http(s) URL of this kind of server's artifact route (the path after

@@ -11,7 +11,6 @@ use serde_json::Value as Json;
 use crate::artifacts;
 use crate::blocking::in_tx;
 use crate::error::{ErrorCode, MlflowError};
-use crate::json::object;
 use crate::logged_models;
 use crate::request::Request;
 use crate::Server;
@@ -37,22 +36,11 @@ pub(crate) async fn list(
         artifacts::safe_join(std::path::Path::new("/"), p)?;
     }
     let root_uri = location(server, id).await?;
-    let files = match artifacts::local_dir(&server.settings.artifacts_destination, &root_uri)? {
-        Some(dir) => {
-            let prefix = path.unwrap_or_default();
-            let dir = if prefix.is_empty() {
-                dir
-            } else {
-                artifacts::safe_join(&dir, &prefix)?
-            };
-            artifacts::list_dir(&dir, &prefix)
-        }
-        None => Vec::new(),
-    };
-    Ok(object(vec![
-        ("root_uri", Json::String(root_uri)),
-        ("files", Json::Array(files)),
-    ]))
+    artifacts::listing(
+        &server.settings.artifacts_destination,
+        &root_uri,
+        &path.unwrap_or_default(),
+    )
 }
 
 pub(crate) async fn download(

@@ -360,20 +360,6 @@ async fn list_run_artifacts(server: &Arc<Server>, req: Request) -> Result<Json, 
         Ok(Json::String(runs::load(tx, &run_id)?.artifact_uri))
     })
     .await?;
-    let root_uri = run.as_str().unwrap_or_default().to_string();
-    let files = match artifacts::local_dir(&server.settings.artifacts_destination, &root_uri)? {
-        Some(dir) => {
-            let dir = if path.is_empty() {
-                dir
-            } else {
-                artifacts::safe_join(&dir, &path)?
-            };
-            artifacts::list_dir(&dir, &path)
-        }
-        None => Vec::new(),
-    };
-    Ok(super::json::object(vec![
-        ("root_uri", Json::String(root_uri)),
-        ("files", Json::Array(files)),
-    ]))
+    let root_uri = run.as_str().unwrap_or_default();
+    artifacts::listing(&server.settings.artifacts_destination, root_uri, &path)
 }
