@@ -35,7 +35,7 @@ def _wait(url, proc, timeout=30):
 
 def _start(port, backend, root, extra_env=None, app=None):
     cmd = [BIN, "server", "--host", "127.0.0.1", "--port", str(port),
-           "--backend-store-uri", _backend(backend)]
+           "--backend-store-uri", _backend(backend).replace("postgresql+psycopg2://", "postgresql://")]
     if root:
         cmd += ["--default-artifact-root", root]
     if app and "auth" in app:
@@ -95,7 +95,18 @@ def pytest_configure(config):
         os.environ["PATH"] = os.path.join(here, "bin") + os.pathsep + os.environ["PATH"]
 
 
+def _pg_db_uri(*args, **kwargs):
+    yield _backend("sqlite:///unused").replace("postgresql://", "postgresql+psycopg2://")
+
+
 def pytest_collection_finish(session):
+    if PG:
+        # The tests' own database is PostgreSQL too (not only the server's),
+        # so what they read and write in process is what the server sees.
+        for item in session.items:
+            info = getattr(item, "_fixtureinfo", None)
+            for fixturedef in (info.name2fixturedefs.get("db_uri", ()) if info else ()):
+                fixturedef.func = _pg_db_uri
     if not BIN:
         return
     for name, mod in list(sys.modules.items()):
