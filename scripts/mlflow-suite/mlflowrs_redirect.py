@@ -132,7 +132,7 @@ def _pg_exec(sql):
     conn.close()
 
 
-def _backend(uri):
+def _backend(uri, default_artifact_root=None):
     """With SUITE_PG, the server's SQLite store becomes a fresh PostgreSQL database in MLflow's schema."""
     if not PG or not uri.startswith("sqlite"):
         return uri
@@ -145,4 +145,15 @@ def _backend(uri):
         _template["name"] = name
     db = "t_" + uuid.uuid4().hex[:12]
     _pg_exec(f"CREATE DATABASE {db} TEMPLATE {_template['name']}")
+    if default_artifact_root:
+        # As the test's own SqlAlchemyStore(uri, root) would have made it.
+        import psycopg2
+        conn = psycopg2.connect(f"{PG}/{db}")
+        conn.autocommit = True
+        with conn.cursor() as c:
+            c.execute(
+                "UPDATE experiments SET artifact_location = %s WHERE experiment_id = 0",
+                (default_artifact_root.rstrip("/") + "/0",),
+            )
+        conn.close()
     return f"{PG}/{db}"
