@@ -29,6 +29,14 @@ pub(crate) async fn route(
     headers: &axum::http::HeaderMap,
     body: &[u8],
 ) -> Option<Result<Response, MlflowError>> {
+    const AJAX_ONLY: &[&str] = &[
+        "metrics/get-history-bulk",
+        "upload-artifact",
+        "experiments/search-datasets",
+    ];
+    if !AJAX_ONLY.contains(&endpoint) {
+        return None;
+    }
     let args = url_pairs(query.unwrap_or(""));
     match (endpoint, method) {
         ("metrics/get-history-bulk", &Method::GET) => Some(
@@ -45,10 +53,7 @@ pub(crate) async fn route(
                 Err(e) => Err(e),
             })
         }
-        ("metrics/get-history-bulk" | "upload-artifact" | "experiments/search-datasets", _) => {
-            Some(Ok(flask_page(StatusCode::METHOD_NOT_ALLOWED)))
-        }
-        _ => None,
+        _ => Some(Ok(flask_page(StatusCode::METHOD_NOT_ALLOWED))),
     }
 }
 

@@ -24,6 +24,9 @@ pub(crate) async fn route(
     path: &str,
     query: Option<&str>,
 ) -> Option<Result<Response, MlflowError>> {
+    if !matches!(path, "/get-artifact" | "/model-versions/get-artifact") {
+        return None;
+    }
     let args = url_pairs(query.unwrap_or(""));
     let arg = |name: &str| args.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
     let answer = match path {

@@ -103,6 +103,14 @@ impl Row {
 
 /// The row of a key-value list (tags, params, metrics) whose first column
 /// is `key`.
+/// `$first, $first+1, …`: `count` numbered SQL parameters, for an `IN (…)` list.
+pub fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 pub fn find_key<'r>(rows: &'r [Row], key: &str) -> Option<&'r Row> {
     rows.iter()
         .find(|r| matches!(r.0.first(), Some(Value::Text(k)) if k == key))

@@ -256,10 +256,7 @@ pub fn search_datasets(tx: &mut dyn Tx, req: &Request) -> Result<Json, MlflowErr
     for id in &ids {
         params.push(Value::Int(super::experiments::parse_id(id)?));
     }
-    let marks = (1..=params.len())
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let marks = super::db::placeholders(1, params.len());
     let rows = tx.query(
         &format!("SELECT DISTINCT d.experiment_id, d.name, d.digest, t.value FROM datasets d JOIN inputs i ON i.source_id = d.dataset_uuid LEFT JOIN input_tags t ON t.input_uuid = i.input_uuid AND t.name = 'mlflow.data.context' WHERE d.experiment_id IN ({marks}) LIMIT {MAX_SUMMARIES}"),
         &params,

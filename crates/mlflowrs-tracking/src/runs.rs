@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use serde_json::{json, Value as Json};
 
-use super::db::{find_key, Row, Tx, Value};
+use super::db::{find_key, placeholders, Row, Tx, Value};
 use super::error::MlflowError;
 use super::experiments;
 use super::json::{double, key_values, new_id, now_ms, object, opt_int, opt_str};
@@ -180,10 +180,7 @@ fn fill(tx: &mut dyn Tx, runs: &mut [Run]) -> Result<(), MlflowError> {
         .collect();
     let ids: Vec<Value> = runs.iter().map(|r| Value::from(&r.id)).collect();
     for chunk in ids.chunks(500) {
-        let marks = (1..=chunk.len())
-            .map(|i| format!("${i}"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let marks = placeholders(1, chunk.len());
         for row in tx.query(&format!("SELECT key, value, timestamp, step, is_nan, run_uuid FROM latest_metrics WHERE run_uuid IN ({marks})"), chunk)? {
             if let Some(&i) = index.get(&row.text(5)) {
                 runs[i].metrics.push(row);
@@ -449,10 +446,7 @@ pub fn metric_history_bulk(
     .min(MAX_HISTORY_RESULTS);
     run_ids.sort();
     run_ids.dedup();
-    let marks = (2..run_ids.len() + 2)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let marks = placeholders(2, run_ids.len());
     let mut params = vec![Value::from(key)];
     params.extend(run_ids.iter().map(|id| Value::from(id.as_str())));
     let rows = tx.query(
@@ -571,10 +565,7 @@ pub fn search(tx: &mut dyn Tx, req: &Request) -> Result<Json, MlflowError> {
     if experiment_ids.is_empty() {
         return Ok(json!({}));
     }
-    let marks = (1..=experiment_ids.len())
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let marks = placeholders(1, experiment_ids.len());
     let rows = tx.query(
         &format!("SELECT {COLUMNS} FROM runs WHERE experiment_id IN ({marks})"),
         &experiment_ids,

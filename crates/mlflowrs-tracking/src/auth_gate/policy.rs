@@ -247,11 +247,6 @@ fn decide(
                 .unwrap_or_default();
             server.db.transaction(|tx| run_reqs(tx, &run, Read))?
         }
-        ("GET", "model-versions/get-artifact") => Some(vec![Requirement::on(
-            "registered_model",
-            p.get("name")?,
-            Read,
-        )]),
         ("GET", "runs/get" | "metrics/get-history" | "artifacts/list") => {
             let run = p.get("run_id")?;
             server.db.transaction(|tx| run_reqs(tx, &run, Read))?
@@ -281,11 +276,13 @@ fn decide(
             };
             Some(vec![Requirement::on(kind, name, NotDenied)])
         }
-        ("GET", "registered-models/get") => Some(vec![Requirement::on(
-            "registered_model",
-            p.get("name")?,
-            Read,
-        )]),
+        ("GET", "registered-models/get" | "model-versions/get-artifact") => {
+            Some(vec![Requirement::on(
+                "registered_model",
+                p.get("name")?,
+                Read,
+            )])
+        }
         ("POST", "registered-models/rename" | "registered-models/set-tag")
         | ("PATCH", "registered-models/update")
         | ("DELETE", "registered-models/delete-tag") => Some(vec![Requirement::on(
