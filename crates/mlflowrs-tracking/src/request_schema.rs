@@ -484,8 +484,8 @@ fn run_check(check: &Check, param: &str, value: &Json) -> Result<(), String> {
     let invalid = || {
         Err(format!(
             "Invalid value {} for parameter '{param}' supplied:  Hint: Value was of type '{}'.",
-            compact_sorted(value),
-            py_type_name(value)
+            pyjson::to_string_compact_sorted(value),
+            value.type_name()
         ))
     };
     let or_invalid = |ok: bool| if ok { Ok(()) } else { invalid() };
@@ -594,55 +594,6 @@ fn python_int(value: &Json) -> Option<i128> {
         Json::Bool(b) => Some(*b as i128),
         Json::Str(s) => py_int(s),
         _ => None,
-    }
-}
-
-fn py_type_name(value: &Json) -> &'static str {
-    match value {
-        Json::Null => "NoneType",
-        Json::Bool(_) => "bool",
-        Json::Int(_) | Json::BigInt(_) => "int",
-        Json::Float(_) => "float",
-        Json::Str(_) => "str",
-        Json::List(_) => "list",
-        Json::Dict(_) => "dict",
-    }
-}
-
-/// `json.dumps(value, sort_keys=True, separators=(",", ":"))`.
-fn compact_sorted(value: &Json) -> String {
-    let mut out = String::new();
-    write_compact(value, &mut out);
-    out
-}
-
-fn write_compact(value: &Json, out: &mut String) {
-    match value {
-        Json::List(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_compact(item, out);
-            }
-            out.push(']');
-        }
-        Json::Dict(items) => {
-            let mut sorted: Vec<_> = items.iter().collect();
-            sorted.sort_by(|a, b| a.0.cmp(&b.0));
-            out.push('{');
-            for (i, (k, v)) in sorted.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                pyjson::write_str(k, out);
-                out.push(':');
-                write_compact(v, out);
-            }
-            out.push('}');
-        }
-        scalar => pyjson::write_value(scalar, out),
     }
 }
 

@@ -12,7 +12,7 @@ mod write;
 
 pub use parse::{parse, JsonError};
 pub use repr::{py_float_repr, py_str_repr};
-pub use write::{to_string, write_float, write_str, write_value};
+pub use write::{to_string, to_string_compact_sorted, write_float, write_str, write_value};
 
 /// A parsed JSON value. Objects keep their key order, as Python dicts do.
 #[derive(Debug, Clone, PartialEq)]
@@ -33,6 +33,19 @@ impl Json {
         match self {
             Json::Dict(items) => items.iter().find(|(k, _)| k == key).map(|(_, v)| v),
             _ => None,
+        }
+    }
+
+    /// Python's type name of the value, as `type(x).__name__` gives it.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Json::Null => "NoneType",
+            Json::Bool(_) => "bool",
+            Json::Int(_) | Json::BigInt(_) => "int",
+            Json::Float(_) => "float",
+            Json::Str(_) => "str",
+            Json::List(_) => "list",
+            Json::Dict(_) => "dict",
         }
     }
 

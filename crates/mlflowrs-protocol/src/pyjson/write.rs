@@ -47,6 +47,44 @@ pub fn write_value(v: &Json, out: &mut String) {
     }
 }
 
+/// `json.dumps(value, sort_keys=True, separators=(",", ":"))`, as MLflow
+/// quotes a value in its validation messages.
+pub fn to_string_compact_sorted(value: &Json) -> String {
+    let mut out = String::new();
+    write_compact_sorted(value, &mut out);
+    out
+}
+
+fn write_compact_sorted(value: &Json, out: &mut String) {
+    match value {
+        Json::List(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_compact_sorted(item, out);
+            }
+            out.push(']');
+        }
+        Json::Dict(items) => {
+            let mut sorted: Vec<_> = items.iter().collect();
+            sorted.sort_by(|a, b| a.0.cmp(&b.0));
+            out.push('{');
+            for (i, (k, v)) in sorted.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_str(k, out);
+                out.push(':');
+                write_compact_sorted(v, out);
+            }
+            out.push('}');
+        }
+        scalar => write_value(scalar, out),
+    }
+}
+
 pub fn write_float(f: f64, out: &mut String) {
     if f.is_nan() {
         out.push_str("NaN");
