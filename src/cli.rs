@@ -35,6 +35,27 @@ pub enum Command {
     /// (the `mlflow` client works against it), as `mlflow server` does.
     #[command(disable_help_flag = true)]
     Server(ServerArgs),
+    /// MLflow's web UI, which `mlflowrs server` serves.
+    #[command(subcommand)]
+    Ui(UiCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UiCommand {
+    /// Download the pinned `mlflow` wheel (its prebuilt UI) into mlflowrs's
+    /// cache, checking its sha256, for `mlflowrs server` to serve.
+    Fetch(UiFetchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UiFetchArgs {
+    /// The Python package index (PEP 503 simple API) to download from.
+    #[arg(
+        long,
+        env = EnvVars::PIP_INDEX_URL,
+        default_value = "https://pypi.org/simple"
+    )]
+    pub index_url: String,
 }
 
 #[derive(Debug, Args)]
@@ -126,6 +147,22 @@ pub struct ServerArgs {
     /// the admin.
     #[arg(long, env = EnvVars::MLFLOW_AUTH_ADMIN_PASSWORD, hide_env_values = true)]
     pub auth_admin_password: Option<mlflowrs_tracking::auth::config::Secret>,
+    /// MLflow's web UI to serve: an `mlflow` wheel file, an `mlflow` package
+    /// directory or its `server/js/build` directory (default: the installed
+    /// `mlflow` of python3 on PATH, `$VIRTUAL_ENV` or `./.venv`, else the
+    /// wheel `mlflowrs ui fetch` cached).
+    #[arg(long, env = EnvVars::MLFLOWRS_UI_BUNDLE)]
+    pub ui_bundle: Option<PathBuf>,
+    /// Serve every route under this path prefix (e.g. /mlflow), as `mlflow
+    /// server --static-prefix`.
+    #[arg(long, env = EnvVars::MLFLOW_STATIC_PREFIX)]
+    pub static_prefix: Option<String>,
+    /// Most root fields one /graphql query may select (MLflow's limit).
+    #[arg(long, env = EnvVars::MLFLOW_SERVER_GRAPHQL_MAX_ROOT_FIELDS, default_value_t = 10)]
+    pub graphql_max_root_fields: usize,
+    /// Most aliases one /graphql selection set may hold (MLflow's limit).
+    #[arg(long, env = EnvVars::MLFLOW_SERVER_GRAPHQL_MAX_ALIASES, default_value_t = 10)]
+    pub graphql_max_aliases: usize,
 }
 
 #[derive(Debug, Args)]

@@ -1,12 +1,12 @@
 use clap::Parser;
 
-use mlflowrs::cli::{Cli, Command, ModelsCommand};
+use mlflowrs::cli::{Cli, Command, ModelsCommand, UiCommand};
 use mlflowrs::commands;
 use mlflowrs::docker::DockerError;
 use mlflowrs::resolve::ResolveError;
 use mlflowrs::settings::{
     HealthcheckSettings, ImageSettings, PredictSettings, ResolveSettings, ScoringServerSettings,
-    SettingsError, TrackingServerSettings,
+    SettingsError, TrackingServerSettings, UiFetchSettings,
 };
 
 fn main() -> std::process::ExitCode {
@@ -64,6 +64,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Server(args) => {
             let settings = TrackingServerSettings::from_args(&args)?;
             runtime()?.block_on(commands::tracking_server::run(settings))
+        }
+        Command::Ui(UiCommand::Fetch(args)) => {
+            let settings = UiFetchSettings::from_args(&args)?;
+            runtime()?.block_on(commands::ui_fetch::run(settings))
         }
     }
 }

@@ -37,6 +37,9 @@ impl Fixture {
             auth: auth(&dir),
             header_timeout: std::time::Duration::from_secs(30),
             model_version_source_regex: None,
+            ui: None,
+            static_prefix: String::new(),
+            graphql_limits: Default::default(),
         };
         let server = {
             let _guard = runtime.enter();

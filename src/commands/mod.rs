@@ -1,7 +1,7 @@
 //! The commands behind the CLI, one file each, each starting from its
 //! validated settings: `models serve` is `scoring_server`, `server` is
 //! `tracking_server`, `models build-docker` and `generate-dockerfile` are
-//! `docker`.
+//! `docker`; `ui fetch` is `ui_fetch`.
 
 pub mod docker;
 pub mod healthcheck;
@@ -9,3 +9,4 @@ pub mod predict;
 pub mod resolve;
 pub mod scoring_server;
 pub mod tracking_server;
+pub mod ui_fetch;

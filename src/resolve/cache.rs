@@ -25,11 +25,17 @@ impl Cache {
 
     /// `$XDG_CACHE_HOME/mlflowrs/models`, else `~/.cache/mlflowrs/models`.
     pub fn default_dir() -> PathBuf {
-        let base = std::env::var_os(EnvVars::XDG_CACHE_HOME)
+        Self::base_dir().join("models")
+    }
+
+    /// `$XDG_CACHE_HOME/mlflowrs`, else `~/.cache/mlflowrs`: the root of
+    /// every cache mlflowrs keeps.
+    pub fn base_dir() -> PathBuf {
+        std::env::var_os(EnvVars::XDG_CACHE_HOME)
             .map(PathBuf::from)
             .or_else(|| std::env::var_os(EnvVars::HOME).map(|h| PathBuf::from(h).join(".cache")))
-            .unwrap_or_else(std::env::temp_dir);
-        base.join("mlflowrs").join("models")
+            .unwrap_or_else(std::env::temp_dir)
+            .join("mlflowrs")
     }
 
     pub fn root(&self) -> &Path {

@@ -10,6 +10,7 @@ mod resolve;
 mod scoring_server;
 mod store;
 mod tracking_server;
+mod ui_fetch;
 
 use std::net::{SocketAddr, ToSocketAddrs};
 
@@ -21,6 +22,7 @@ pub use resolve::ResolveSettings;
 pub use scoring_server::{ModelSpec, ScoringServerSettings};
 pub use store::store_config;
 pub use tracking_server::TrackingServerSettings;
+pub use ui_fetch::UiFetchSettings;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {

@@ -1,16 +1,24 @@
 //! `mlflowrs server`: the tracking server's stores, limits and auth app.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use super::{listen_addr, SettingsError};
 use crate::cli::ServerArgs;
+use mlflowrs_env::EnvVars;
 
 /// `mlflowrs server`'s settings and listen address.
 #[derive(Debug, Clone)]
 pub struct TrackingServerSettings {
     pub tracking: mlflowrs_tracking::Settings,
     pub addr: SocketAddr,
+    /// `--ui-bundle`: the UI the user named, which must be there.
+    pub ui_bundle: Option<PathBuf>,
+    /// An active virtualenv, where an installed `mlflow` may hold the UI.
+    pub virtual_env: Option<PathBuf>,
+    /// Where `mlflowrs ui fetch` keeps the wheel.
+    pub ui_cache_dir: PathBuf,
 }
 
 impl TrackingServerSettings {
@@ -50,6 +58,7 @@ impl TrackingServerSettings {
                 })
             })
             .transpose()?;
+        let static_prefix = static_prefix(args.static_prefix.as_deref())?;
         let auth = match args.app_name.as_deref() {
             None => None,
             Some(_) => Some(
@@ -77,8 +86,49 @@ impl TrackingServerSettings {
                 auth,
                 header_timeout: Duration::from_secs(args.header_timeout),
                 model_version_source_regex,
+                ui: None,
+                static_prefix,
+                graphql_limits: mlflowrs_tracking::GraphqlLimits {
+                    max_root_fields: args.graphql_max_root_fields,
+                    max_aliases: args.graphql_max_aliases,
+                },
             },
             addr,
+            ui_bundle: args.ui_bundle.clone(),
+            virtual_env: std::env::var_os(EnvVars::VIRTUAL_ENV).map(PathBuf::from),
+            ui_cache_dir: super::ui_fetch::ui_cache_dir(),
         })
+    }
+}
+
+/// MLflow's checks of `--static-prefix`, with its messages.
+fn static_prefix(prefix: Option<&str>) -> Result<String, SettingsError> {
+    let Some(prefix) = prefix.filter(|p| !p.is_empty()) else {
+        return Ok(String::new());
+    };
+    let problem = if !prefix.starts_with('/') {
+        Some("--static-prefix must begin with a '/'.")
+    } else if prefix.ends_with('/') {
+        Some("--static-prefix should not end with a '/'.")
+    } else if prefix.contains(['{', '}']) {
+        Some("--static-prefix must not contain '{' or '}'.")
+    } else {
+        None
+    };
+    match problem {
+        Some(message) => Err(SettingsError::Invalid(message.to_string())),
+        None => Ok(prefix.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn static_prefix_follows_mlflow_rules() {
+        assert_eq!(super::static_prefix(None).unwrap(), "");
+        assert_eq!(super::static_prefix(Some("/mlflow")).unwrap(), "/mlflow");
+        for bad in ["mlflow", "/mlflow/", "/a{b}"] {
+            assert!(super::static_prefix(Some(bad)).is_err(), "{bad}");
+        }
     }
 }

@@ -83,6 +83,12 @@ impl Spawn {
     }
 
     /// The working directory (default: the repository root).
+    /// The path that answers 200 once the server is up.
+    pub fn ready(mut self, path: &'static str) -> Spawn {
+        self.ready = path;
+        self
+    }
+
     pub fn dir(mut self, dir: &Path) -> Spawn {
         self.dir = dir.to_path_buf();
         self

@@ -113,6 +113,14 @@ pub fn normalize(v: &mut Json, key: &str) {
                 items.sort_by_key(|i| i.to_string());
             }
         }
+        // GraphQL writes int64 as strings, under camelCase keys.
+        Json::String(s) => {
+            let lower = key.to_ascii_lowercase();
+            let is_time = lower.ends_with("time") || lower.ends_with("timestamp");
+            if is_time && s.parse::<f64>().is_ok_and(|t| t > 1.75e12) {
+                *v = Json::from("0");
+            }
+        }
         Json::Number(n) => {
             let is_time =
                 key.ends_with("time") || key.ends_with("timestamp") || key.ends_with("_ms");

@@ -137,6 +137,9 @@ impl EnvVars {
     /// `--serve-artifacts`: Serve the artifact proxy (/api/2.0/mlflow-artifacts/…); the default.
     pub const MLFLOWRS_SERVE_ARTIFACTS: &'static str = "MLFLOWRS_SERVE_ARTIFACTS";
 
+    /// `--ui-bundle`: MLflow's web UI to serve: an `mlflow` wheel file, an `mlflow` package directory or its `server/js/build` directory (default: the installed `mlflow` of python3 on PATH, `$VIRTUAL_ENV` or `./.venv`, else the wheel `mlflowrs ui fetch` cached).
+    pub const MLFLOWRS_UI_BUNDLE: &'static str = "MLFLOWRS_UI_BUNDLE";
+
     /// `--shutdown-timeout`: Seconds in-flight requests may take to finish after SIGTERM/SIGINT.
     pub const MLFLOWRS_SHUTDOWN_TIMEOUT: &'static str = "MLFLOWRS_SHUTDOWN_TIMEOUT";
 
@@ -177,6 +180,16 @@ impl EnvVars {
     /// `--registry-uri`: Model registry for `models:/` URIs (default: the tracking URI).
     pub const MLFLOW_REGISTRY_URI: &'static str = "MLFLOW_REGISTRY_URI";
 
+    /// `--graphql-max-aliases`: Most aliases one `/graphql` selection set may hold (MLflow's limit, default 10).
+    pub const MLFLOW_SERVER_GRAPHQL_MAX_ALIASES: &'static str = "MLFLOW_SERVER_GRAPHQL_MAX_ALIASES";
+
+    /// `--graphql-max-root-fields`: Most root fields one `/graphql` query may select (MLflow's limit, default 10).
+    pub const MLFLOW_SERVER_GRAPHQL_MAX_ROOT_FIELDS: &'static str =
+        "MLFLOW_SERVER_GRAPHQL_MAX_ROOT_FIELDS";
+
+    /// `--static-prefix`: Serve every route under this path prefix (e.g. `/mlflow`), as `mlflow server --static-prefix`.
+    pub const MLFLOW_STATIC_PREFIX: &'static str = "MLFLOW_STATIC_PREFIX";
+
     /// Endpoint of an S3-compatible server for `s3://` artifacts (as MLflow).
     pub const MLFLOW_S3_ENDPOINT_URL: &'static str = "MLFLOW_S3_ENDPOINT_URL";
 
@@ -207,6 +220,9 @@ impl EnvVars {
 
     /// `--ort-library`: Path of libonnxruntime (default: beside the binary, ./.venv, or python3's onnxruntime).
     pub const ORT_DYLIB_PATH: &'static str = "ORT_DYLIB_PATH";
+
+    /// `--index-url` of `mlflowrs ui fetch`: The Python package index to download MLflow's wheel from (default https://pypi.org/simple), as pip reads it.
+    pub const PIP_INDEX_URL: &'static str = "PIP_INDEX_URL";
 
     /// Where `python3` / `python` are looked for when no `--python` is given.
     pub const PATH: &'static str = "PATH";
@@ -264,6 +280,7 @@ pub const ALL: &[&str] = &[
     EnvVars::MLFLOWRS_SERVER_PORT,
     EnvVars::MLFLOWRS_SERVE_ARTIFACTS,
     EnvVars::MLFLOWRS_SHUTDOWN_TIMEOUT,
+    EnvVars::MLFLOWRS_UI_BUNDLE,
     EnvVars::MLFLOWRS_SPLIT,
     EnvVars::MLFLOWRS_SPLIT_HEADER,
     EnvVars::MLFLOWRS_WATCH_INTERVAL,
@@ -277,6 +294,9 @@ pub const ALL: &[&str] = &[
     EnvVars::MLFLOW_PORT,
     EnvVars::MLFLOW_REGISTRY_URI,
     EnvVars::MLFLOW_S3_ENDPOINT_URL,
+    EnvVars::MLFLOW_SERVER_GRAPHQL_MAX_ALIASES,
+    EnvVars::MLFLOW_SERVER_GRAPHQL_MAX_ROOT_FIELDS,
+    EnvVars::MLFLOW_STATIC_PREFIX,
     EnvVars::MLFLOW_S3_IGNORE_TLS,
     EnvVars::MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT,
     EnvVars::MLFLOW_TRACKING_INSECURE_TLS,
@@ -287,6 +307,7 @@ pub const ALL: &[&str] = &[
     EnvVars::MLFLOW_TRACKING_USERNAME,
     EnvVars::ORT_DYLIB_PATH,
     EnvVars::PATH,
+    EnvVars::PIP_INDEX_URL,
     EnvVars::VIRTUAL_ENV,
     EnvVars::XDG_CACHE_HOME,
 ];

@@ -158,9 +158,19 @@ fn content_type(name: &str) -> &'static str {
     if TEXT.contains(&ext) {
         return "text/plain";
     }
-    match ext.to_ascii_lowercase().as_str() {
+    python_mime_type(name).unwrap_or("application/octet-stream")
+}
+
+/// Python's `mimetypes.guess_type` for the extensions artifacts and MLflow's
+/// UI bundle use; `None` where Python has no answer.
+pub(crate) fn python_mime_type(name: &str) -> Option<&'static str> {
+    let ext = name.trim_start_matches('.').rsplit_once('.')?.1;
+    Some(match ext.to_ascii_lowercase().as_str() {
         "html" | "htm" => "text/html",
         "css" => "text/css",
+        "js" | "mjs" => "text/javascript",
+        "json" => "application/json",
+        "txt" => "text/plain",
         "png" => "image/png",
         "jpg" | "jpeg" | "jpe" => "image/jpeg",
         "gif" => "image/gif",
@@ -169,20 +179,24 @@ fn content_type(name: &str) -> &'static str {
         "webp" => "image/webp",
         "tif" | "tiff" => "image/tiff",
         "ico" => "image/vnd.microsoft.icon",
+        "woff" => "font/woff",
+        "woff2" => "font/woff2",
+        "ttf" => "font/ttf",
+        "eot" => "application/vnd.ms-fontobject",
+        "wasm" => "application/wasm",
         "pdf" => "application/pdf",
         "zip" => "application/zip",
         "tar" => "application/x-tar",
         "wav" => "audio/x-wav",
         "mp3" => "audio/mpeg",
         "mp4" => "video/mp4",
-        "mjs" => "text/javascript",
-        _ => "application/octet-stream",
-    }
+        _ => return None,
+    })
 }
 
 /// MLflow's `_content_disposition_attachment`: the name as werkzeug quotes
 /// a header value, with an RFC 5987 `filename*` when it is not ASCII.
-fn content_disposition(name: &str) -> String {
+pub(crate) fn content_disposition(disposition: &str, name: &str) -> String {
     fn quote(value: &str) -> String {
         let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
         if !value.is_empty() && value.chars().all(token) {
@@ -192,7 +206,7 @@ fn content_disposition(name: &str) -> String {
         }
     }
     if name.is_ascii() {
-        return format!("attachment; filename={}", quote(name));
+        return format!("{disposition}; filename={}", quote(name));
     }
     let fallback: String = name.chars().filter(char::is_ascii).collect();
     let fallback = if fallback.is_empty() {
@@ -209,7 +223,7 @@ fn content_disposition(name: &str) -> String {
         }
     }
     format!(
-        "attachment; filename={}; filename*=UTF-8''{encoded}",
+        "{disposition}; filename={}; filename*=UTF-8''{encoded}",
         quote(&fallback)
     )
 }
@@ -244,7 +258,10 @@ pub async fn download(root: &Path, rel: &str) -> Result<Response, MlflowError> {
         StatusCode::OK,
         [
             (header::CONTENT_TYPE, content_type(&name).to_string()),
-            (header::CONTENT_DISPOSITION, content_disposition(&name)),
+            (
+                header::CONTENT_DISPOSITION,
+                content_disposition("attachment", &name),
+            ),
             (header::CONTENT_LENGTH, meta.len().to_string()),
         ],
         Body::from_stream(chunks),

@@ -17,7 +17,15 @@ pub fn router(server: Arc<Server>) -> axum::Router {
 }
 
 async fn dispatch(State(server): State<Arc<Server>>, request: HttpRequest) -> Response {
+    let Some(request) = without_static_prefix(&server.settings.static_prefix, request) else {
+        return crate::responses::not_found_page();
+    };
     let artifact_proxy = crate::endpoints::artifact_proxy_path(request.uri().path()).is_some();
+    // MLflow lets notebooks frame its trace renderer.
+    let frameable = request
+        .uri()
+        .path()
+        .starts_with("/static-files/lib/notebook-trace-renderer/");
     let answer = if server.auth.is_some() {
         auth_gate::guarded(server, request).await
     } else {
@@ -45,11 +53,33 @@ async fn dispatch(State(server): State<Arc<Server>>, request: HttpRequest) -> Re
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    headers.insert(
-        header::X_FRAME_OPTIONS,
-        HeaderValue::from_static("SAMEORIGIN"),
-    );
+    if !frameable {
+        headers.insert(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("SAMEORIGIN"),
+        );
+    }
     response
+}
+
+/// `--static-prefix /mlflow`: MLflow registers every route under the
+/// prefix, so `/mlflow/api/...` is `/api/...` and anything outside it is
+/// not found.
+fn without_static_prefix(prefix: &str, mut request: HttpRequest) -> Option<HttpRequest> {
+    if prefix.is_empty() {
+        return Some(request);
+    }
+    let uri = request.uri();
+    let rest = uri.path().strip_prefix(prefix)?;
+    if !rest.starts_with('/') {
+        return None;
+    }
+    let path_and_query = match uri.query() {
+        Some(q) => format!("{rest}?{q}"),
+        None => rest.to_string(),
+    };
+    *request.uri_mut() = path_and_query.parse().ok()?;
+    Some(request)
 }
 
 /// The router's decisions in process, on a real SQLite store: no socket is
@@ -84,6 +114,9 @@ mod tests {
             auth,
             header_timeout: std::time::Duration::from_secs(30),
             model_version_source_regex: None,
+            ui: None,
+            static_prefix: String::new(),
+            graphql_limits: Default::default(),
         };
         let handle = tokio::runtime::Handle::current();
         let server = tokio::task::spawn_blocking(move || Server::open(settings, handle))

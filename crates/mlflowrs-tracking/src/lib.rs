@@ -14,6 +14,7 @@ pub mod db;
 mod endpoints;
 pub mod error;
 mod experiments;
+mod graphql;
 mod http;
 mod json;
 mod logged_model_artifacts;
@@ -31,8 +32,10 @@ mod runs;
 pub mod search;
 mod server;
 mod settings;
+mod ui_routes;
 
 pub use error::MlflowError;
+pub use graphql::Limits as GraphqlLimits;
 pub use http::router;
 pub use server::Server;
 pub use settings::{source_pattern, Settings};

@@ -12,6 +12,10 @@ pub(crate) fn flask_page(status: StatusCode) -> Response {
             "405 Method Not Allowed",
             "The method is not allowed for the requested URL.",
         ),
+        StatusCode::INTERNAL_SERVER_ERROR => (
+            "500 Internal Server Error",
+            "The server encountered an internal error and was unable to complete your request. Either the server is overloaded or there is an error in the application.",
+        ),
         StatusCode::BAD_REQUEST => (
             "400 Bad Request",
             "The browser (or proxy) sent a request that this server could not understand.",

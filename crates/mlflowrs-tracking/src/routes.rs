@@ -190,6 +190,25 @@ pub(crate) async fn route(
     } else {
         path
     };
+    if let Some(answer) = crate::ui_routes::route(&server, &method, &path).await {
+        return Ok(answer);
+    }
+    if path == "/graphql" {
+        let limit = server.settings.max_request_bytes;
+        let Ok(bytes) = axum::body::to_bytes(body, limit).await else {
+            return Ok(too_large(limit));
+        };
+        let caller = parts.extensions.get::<Arc<crate::auth::Caller>>().cloned();
+        return crate::graphql::route(
+            &server,
+            &method,
+            query.as_deref(),
+            &parts.headers,
+            &bytes,
+            caller,
+        )
+        .await;
+    }
     if let Some(answer) = crate::artifact_downloads::route(&server, &path, query.as_deref()).await {
         return answer;
     }

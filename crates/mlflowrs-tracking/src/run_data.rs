@@ -129,7 +129,15 @@ fn write_metrics(tx: &mut dyn Tx, run: &Run, metrics: &[Metric]) -> Result<(), M
     for m in metrics {
         validate_key(&m.key, "metric")?;
         let is_nan = m.value.is_nan();
-        let stored = if is_nan { 0.0 } else { m.value };
+        // MLflow's SQL store keeps NaN as 0 with is_nan set, and an
+        // infinity as the largest double of its sign.
+        let stored = if is_nan {
+            0.0
+        } else if m.value.is_infinite() {
+            f64::MAX.copysign(m.value)
+        } else {
+            m.value
+        };
         // Identical points are kept once (the primary key covers every column).
         let exists = tx.one(
             "SELECT 1 FROM metrics WHERE key = $1 AND timestamp = $2 AND step = $3 AND run_uuid = $4 AND value = $5 AND is_nan = $6",

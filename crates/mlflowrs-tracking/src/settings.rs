@@ -25,6 +25,13 @@ pub struct Settings {
     /// Sources a new model version may name (MLflow's
     /// MLFLOW_CREATE_MODEL_VERSION_SOURCE_VALIDATION_REGEX), searched anywhere in the source.
     pub model_version_source_regex: Option<regex::Regex>,
+    /// MLflow's web UI, served at `/` and `/static-files/` (`None`: a page
+    /// that says how to get it).
+    pub ui: Option<std::sync::Arc<mlflowrs_ui::Bundle>>,
+    /// MLflow's limits on a `/graphql` query's root fields and aliases.
+    pub graphql_limits: crate::graphql::Limits,
+    /// `--static-prefix`: every route lives under it (`/mlflow/health`).
+    pub static_prefix: String,
 }
 
 /// A model-version source pattern, compiled.

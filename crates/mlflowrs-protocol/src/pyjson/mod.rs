@@ -11,7 +11,7 @@ mod repr;
 mod write;
 
 pub use parse::{parse, JsonError};
-pub use repr::{py_float_repr, py_str_repr};
+pub use repr::{py_float_repr, py_repr, py_str_repr};
 pub use write::{to_string, to_string_compact_sorted, write_float, write_str, write_value};
 
 /// A parsed JSON value. Objects keep their key order, as Python dicts do.

@@ -145,3 +145,43 @@ mod tests {
         assert_eq!(py_str_repr("a\nb"), "'a\\nb'");
     }
 }
+
+/// `repr()` of the Python value a parsed JSON document becomes (dicts in
+/// their document order): `{'a': [1, 2.5, True, None]}`.
+pub fn py_repr(value: &super::Json) -> String {
+    use super::Json;
+    match value {
+        Json::Null => "None".into(),
+        Json::Bool(true) => "True".into(),
+        Json::Bool(false) => "False".into(),
+        Json::Int(i) => i.to_string(),
+        Json::BigInt(text) => text.clone(),
+        Json::Float(f) => py_float_repr(*f),
+        Json::Str(s) => py_str_repr(s),
+        Json::List(items) => format!(
+            "[{}]",
+            items.iter().map(py_repr).collect::<Vec<_>>().join(", ")
+        ),
+        Json::Dict(pairs) => format!(
+            "{{{}}}",
+            pairs
+                .iter()
+                .map(|(k, v)| format!("{}: {}", py_str_repr(k), py_repr(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+#[cfg(test)]
+mod py_repr_tests {
+    #[test]
+    fn a_document_prints_as_python_prints_its_value() {
+        let doc = super::super::parse(br#"{"runId": "it's", "extra": 1, "b": [true, null, 1.5]}"#)
+            .unwrap();
+        assert_eq!(
+            super::py_repr(&doc),
+            "{'runId': \"it's\", 'extra': 1, 'b': [True, None, 1.5]}"
+        );
+    }
+}

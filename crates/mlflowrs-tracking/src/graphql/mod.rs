@@ -1,0 +1,123 @@
+//! `/graphql`, as `mlflow server` answers it: the operations of MLflow's
+//! schema that its web UI sends (the experiment page's header and the run
+//! page read through it), parsed by a real GraphQL parser, checked against
+//! MLflow's query limits and schema, then run against the store.
+
+mod execute;
+mod introspection;
+mod limits;
+mod schema;
+mod suggest;
+mod validate;
+mod variables;
+
+use std::sync::Arc;
+
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::Response;
+use serde_json::{json, Map, Value as Json};
+
+use crate::auth::Caller;
+use crate::blocking::in_tx;
+use crate::error::MlflowError;
+use crate::request::Request;
+use crate::responses::{flask_page, json_response};
+use crate::Server;
+
+pub use limits::Limits;
+
+/// `GET|POST /graphql`. `caller` is the basic-auth caller who is not an
+/// admin: fields they may not read resolve to null.
+pub(crate) async fn route(
+    server: &Arc<Server>,
+    method: &Method,
+    query_string: Option<&str>,
+    headers: &HeaderMap,
+    body: &[u8],
+    caller: Option<Arc<Caller>>,
+) -> Result<Response, MlflowError> {
+    if *method != Method::GET && *method != Method::POST {
+        return Ok(flask_page(StatusCode::METHOD_NOT_ALLOWED));
+    }
+    // MLflow's content-type check first, then `get_json(silent=True)`:
+    // a body that is not a JSON object fails in the handler (a 500).
+    Request::parse(method, None, headers, body)?;
+    let Ok(Json::Object(request)) = serde_json::from_slice::<Json>(body) else {
+        return Ok(flask_page(StatusCode::INTERNAL_SERVER_ERROR));
+    };
+    let Some(Json::String(query)) = request.get("query") else {
+        return Ok(flask_page(StatusCode::INTERNAL_SERVER_ERROR));
+    };
+    let given = match request.get("variables") {
+        Some(Json::Object(v)) => v.clone(),
+        None | Some(Json::Null) => Map::new(),
+        // graphql-core's execute refuses it with a TypeError: Flask's 500.
+        Some(_) => return Ok(flask_page(StatusCode::INTERNAL_SERVER_ERROR)),
+    };
+    // The variables in document order, for Python's repr in messages.
+    let given_in_order = mlflowrs_protocol::pyjson::parse(body)
+        .ok()
+        .and_then(|doc| doc.get("variables").cloned());
+    let operation_name = request
+        .get("operationName")
+        .and_then(Json::as_str)
+        .map(str::to_string);
+    // graphql-core's syntax error escapes MLflow's handler: Flask's 500.
+    let Ok(document) = async_graphql_parser::parse_query(query) else {
+        return Ok(flask_page(StatusCode::INTERNAL_SERVER_ERROR));
+    };
+    if let Err(message) = limits::check(&document, &server.settings.graphql_limits) {
+        return Ok(answer(Json::Null, vec![message]));
+    }
+    let operation = match validate::select_operation(&document, operation_name.as_deref()) {
+        Ok(op) => op.clone(),
+        Err(message) => return Ok(answer(Json::Null, vec![message])),
+    };
+    let problems = validate::check(&operation, &document.fragments);
+    if !problems.is_empty() {
+        return Ok(answer(Json::Null, problems));
+    }
+    let variables = match variables::coerce(&operation, &given, given_in_order.as_ref()) {
+        Ok(v) => v,
+        Err(problems) => return Ok(answer(Json::Null, problems)),
+    };
+    let url_args = crate::request::url_pairs(query_string.unwrap_or(""));
+    let fragments = document.fragments;
+    let (data, errors) = {
+        let result = in_tx(server, move |tx, settings| {
+            let grants = caller.as_ref().map(|c| &c.grants);
+            let mut run = execute::Execution {
+                tx,
+                settings,
+                variables: &variables,
+                fragments: &fragments,
+                grants,
+                url_args: &url_args,
+                errors: Vec::new(),
+            };
+            let data = run.operation(&operation);
+            Ok(json!({"data": data, "errors": run.errors}))
+        })
+        .await?;
+        let errors = result["errors"]
+            .as_array()
+            .map(|e| {
+                e.iter()
+                    .filter_map(|m| m.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        (result["data"].clone(), errors)
+    };
+    Ok(answer(data, errors))
+}
+
+/// MLflow's shape: `{"data": …, "errors": [messages] | null}`, always 200.
+fn answer(data: Json, errors: Vec<String>) -> Response {
+    let errors = if errors.is_empty() {
+        Json::Null
+    } else {
+        Json::Array(errors.into_iter().map(Json::String).collect())
+    };
+    json_response(json!({"data": data, "errors": errors}))
+}
