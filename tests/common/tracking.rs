@@ -220,3 +220,15 @@ pub fn replay_recorded(script: &str, recorded: &str, server: &Running, dir: &Pat
     }
     failures
 }
+
+/// The test virtualenv's installed `mlflow` package, whose UI the servers
+/// under test serve (`--ui-bundle`).
+pub fn mlflow_package() -> PathBuf {
+    let lib = repo_root().join(".venv/lib");
+    std::fs::read_dir(&lib)
+        .expect("the test virtualenv (scripts/test.sh makes it)")
+        .flatten()
+        .map(|e| e.path().join("site-packages/mlflow"))
+        .find(|p| p.is_dir())
+        .expect("the test virtualenv holds mlflow")
+}

@@ -14,7 +14,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::common::tracking::{read_json, replay_recorded, run_python, Postgres};
+use crate::common::tracking::{mlflow_package, read_json, replay_recorded, run_python, Postgres};
 use crate::common::{build_request, free_port, raw_request, repo_root, Running, Spawn};
 
 const ADMIN_PASSWORD: &str = "admin-password-1";
@@ -35,10 +35,18 @@ fn auth_config(dir: &Path, default_permission: &str) -> String {
 
 fn start_auth(dir: &Path, default_permission: &str) -> Running {
     let config = auth_config(dir, default_permission);
+    let ui = mlflow_package();
     Spawn::server("sqlite:///mlflow.db")
         .dir(dir)
         .port(free_port())
-        .args(&["--app-name", "basic-auth", "--auth-config", &config])
+        .args(&[
+            "--app-name",
+            "basic-auth",
+            "--auth-config",
+            &config,
+            "--ui-bundle",
+            ui.to_str().unwrap(),
+        ])
         .start()
 }
 

@@ -11,20 +11,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::common::tracking::{python, replay_recorded};
+use crate::common::tracking::{mlflow_package, python, replay_recorded};
 use crate::common::{raw_request, repo_root, Spawn};
-
-/// The installed `mlflow` package of the test virtualenv: its UI.
-fn mlflow_package() -> PathBuf {
-    let lib = repo_root().join(".venv/lib");
-    let version = std::fs::read_dir(&lib)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| p.join("site-packages/mlflow").is_dir())
-        .expect("the test virtualenv holds mlflow");
-    version.join("site-packages/mlflow")
-}
 
 fn get(port: u16, path: &str) -> (u16, Vec<(String, String)>, Vec<u8>) {
     raw_request(
