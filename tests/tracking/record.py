@@ -13,6 +13,7 @@ them by a dotted path into the answer. The replay substitutes its own.
 """
 
 import base64
+import hashlib
 import json
 import os
 import socket
@@ -438,9 +439,13 @@ def substitute(value, env):
 
 
 def call(base, case, env):
+    """One case's answer. Optional case fields: `raw_path` (send the path
+    as written, e.g. `%2e%2e`, instead of percent-quoting it), `headers`
+    (more response headers to record, beside the three always recorded)
+    and `keep: "headers"` (a large body: its sha256 and length, not its text)."""
     path = substitute(case["path"], env)
     query = substitute(case.get("query"), env)
-    url = base + urllib.parse.quote(path, safe="/:@")
+    url = base + (path if case.get("raw_path") else urllib.parse.quote(path, safe="/:@"))
     if query:
         url += "?" + urllib.parse.urlencode(query, doseq=True)
     headers = {}
@@ -463,19 +468,25 @@ def call(base, case, env):
     except urllib.error.HTTPError as e:
         status, ctype, body, hdrs = e.code, e.headers.get("Content-Type", ""), e.read(), e.headers
     answer = {"status": status}
-    if ctype.startswith("application/json"):
+    if case.get("keep") == "headers":
+        answer["content_type"] = ctype.split(";")[0]
+        answer["sha256"] = hashlib.sha256(body).hexdigest()
+        answer["bytes"] = len(body)
+    elif ctype.startswith("application/json"):
         answer["json"] = json.loads(body) if body.strip() else None
     else:
         answer["content_type"] = ctype.split(";")[0]
         answer["text"] = body.decode("utf-8", "replace")
-    for name in ("Content-Disposition", "X-Content-Type-Options", "X-Frame-Options"):
+    for name in ("Content-Disposition", "X-Content-Type-Options", "X-Frame-Options", *case.get("headers", ())):
         if hdrs.get(name) is not None:
             answer.setdefault("headers", {})[name.lower()] = hdrs.get(name)
     return answer
 
 
-def replay(base, cases=None):
-    env = {}
+def replay(base, cases=None, env=None):
+    """Sends `cases` (default CASES) to `base`; `env` holds values known
+    beforehand (record_ui.py: the ids tests/ui/fill_store.py made)."""
+    env = dict(env or {})
     out = []
     for case in CASES if cases is None else cases:
         answer = call(base, case, env)

@@ -101,24 +101,35 @@ fn coerce_value(
         return Ok(Json::Null);
     }
     match &ty.base {
-        BaseType::List(item) => match value {
-            Json::Array(items) => {
-                let mut out = Vec::new();
-                for (i, v) in items.iter().enumerate() {
-                    let raw_item = match raw {
-                        Some(pyjson::Json::List(r)) => r.get(i),
-                        _ => None,
-                    };
-                    path.push(format!("[{i}]"));
-                    out.push(coerce_value(v, raw_item, item, path)?);
-                    path.pop();
-                }
-                Ok(Json::Array(out))
-            }
-            single => Ok(Json::Array(vec![coerce_value(single, raw, item, path)?])),
-        },
+        BaseType::List(item) => each_item(value, raw, path, |v, r, path| {
+            coerce_value(v, r, item, path)
+        }),
         BaseType::Named(name) => coerce_named(value, raw, name.as_str(), path),
     }
+}
+
+/// A list value item by item (`path` names each `[i]`); a single value
+/// is a list of one, as graphql-core coerces it.
+fn each_item(
+    value: &Json,
+    raw: Option<&pyjson::Json>,
+    path: &mut Vec<String>,
+    mut coerce: impl FnMut(&Json, Option<&pyjson::Json>, &mut Vec<String>) -> Result<Json, Problem>,
+) -> Result<Json, Problem> {
+    let Json::Array(items) = value else {
+        return Ok(Json::Array(vec![coerce(value, raw, path)?]));
+    };
+    let mut out = Vec::new();
+    for (i, v) in items.iter().enumerate() {
+        let raw_item = match raw {
+            Some(pyjson::Json::List(r)) => r.get(i),
+            _ => None,
+        };
+        path.push(format!("[{i}]"));
+        out.push(coerce(v, raw_item, path)?);
+        path.pop();
+    }
+    Ok(Json::Array(out))
 }
 
 fn problem(path: &[String], value: &Json, raw: Option<&pyjson::Json>, message: String) -> Problem {
@@ -246,22 +257,9 @@ fn coerce_kind(
                 shown_value()
             )),
         },
-        Kind::List(item) => match value {
-            Json::Array(items) => {
-                let mut out = Vec::new();
-                for (i, v) in items.iter().enumerate() {
-                    let raw_item = match raw {
-                        Some(pyjson::Json::List(r)) => r.get(i),
-                        _ => None,
-                    };
-                    path.push(format!("[{i}]"));
-                    out.push(coerce_kind(v, raw_item, *item, path)?);
-                    path.pop();
-                }
-                Ok(Json::Array(out))
-            }
-            single => Ok(Json::Array(vec![coerce_kind(single, raw, *item, path)?])),
-        },
+        Kind::List(item) => each_item(value, raw, path, |v, r, path| {
+            coerce_kind(v, r, *item, path)
+        }),
         _ => Ok(value.clone()),
     }
 }
