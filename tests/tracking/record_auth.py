@@ -12,7 +12,10 @@ Each case names its caller (`auth`: user and password, or a raw
 wrong, users made and changed by the admin and by users, experiments,
 runs and registered models created by one user and read, changed and
 deleted by another before and after a grant, searches filtered, roles,
-artifact uploads through the proxy, and paths no rule covers.
+artifact uploads through the proxy, paths no rule covers, and the web UI:
+`/`, `/static-files/*`, server-info and ui-telemetry with and without a
+login, and `/graphql` (the UI bundle's documents and the other root fields)
+as the owner, a reader, a stranger and the admin, model versions included.
 
     .venv/bin/python tests/tracking/record_auth.py                    # record (needs Flask-WTF)
     .venv/bin/python tests/tracking/record_auth.py --replay URL OUT   # the same calls, against any server
@@ -27,6 +30,7 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import record  # noqa: E402
+import record_ui  # noqa: E402  (the UI bundle's GraphQL documents)
 
 OUT = os.path.join(HERE, "recorded")
 ADMIN = ["admin", "admin-password-1"]
@@ -40,6 +44,25 @@ def c(name, who, method, path, body=None, query=None, **kw):
     case = record.c(name, method, path, body=body, query=query, **kw)
     if who is not None:
         case["auth"] = who
+    return case
+
+
+def graphql(name, who, operation, variables):
+    """One of the UI bundle's GraphQL documents, as the browser posts it."""
+    body = {"operationName": operation, "variables": variables, "query": record_ui.DOCS[operation]}
+    return c(name, who, "POST", "/graphql", body)
+
+
+def graphql_text(name, who, query):
+    return c(name, who, "POST", "/graphql", {"query": query})
+
+
+def page(name, who, path, keep=None):
+    """The UI's page or one of its files: status, type, caching, the challenge."""
+    case = c(name, who, "GET", path)
+    case["headers"] = ["Content-Type", "Cache-Control", "WWW-Authenticate"]
+    if keep:
+        case["keep"] = keep
     return case
 
 
@@ -114,6 +137,45 @@ CASES = [
     c("bob_searches_experiments_paged", BOB, "POST", "experiments/search", {"max_results": 1, "filter": "name LIKE '%-exp'"}),
     c("carol_searches_experiments", CAROL, "GET", "experiments/search", query={"max_results": "10"}),
     c("admin_searches_experiments", ADMIN, "POST", "experiments/search", {"max_results": 10, "filter": "name LIKE '%-exp'"}),
+    # the web UI before any grant: the page and its files, server-info, ui-telemetry, GraphQL per object
+    page("ui_page_no_credentials", None, "/"),
+    page("ui_page_wrong_password", ["alice", "not-the-password"], "/"),
+    page("ui_page_alice", ALICE, "/"),
+    page("ui_main_js_no_credentials", None, "/static-files/static/js/main.c2f5f8d4.js", keep="headers"),
+    page("ui_favicon_no_credentials", None, "/static-files/favicon.ico", keep="headers"),
+    page("ui_static_missing_no_credentials", None, "/static-files/static/js/nope.js"),
+    page("ui_root_favicon_no_credentials", None, "/favicon.ico"),
+    page("ui_static_prefix_only_no_credentials", None, "/staticx"),
+    c("ui_server_info_no_credentials", None, "GET", "/ajax-api/3.0/mlflow/server-info"),
+    c("ui_server_info_api_no_credentials", None, "GET", "/api/3.0/mlflow/server-info"),
+    c("ui_server_info_wrong_password", ["alice", "not-the-password"], "GET", "/ajax-api/3.0/mlflow/server-info"),
+    c("ui_telemetry_get_no_credentials", None, "GET", "/ajax-api/3.0/mlflow/ui-telemetry"),
+    c("ui_telemetry_get_alice", ALICE, "GET", "/ajax-api/3.0/mlflow/ui-telemetry"),
+    c("ui_telemetry_post_no_credentials", None, "POST", "/ajax-api/3.0/mlflow/ui-telemetry", {"records": [record_ui.TELEMETRY_RECORD]}),
+    c("ui_telemetry_post_alice", ALICE, "POST", "/ajax-api/3.0/mlflow/ui-telemetry", {"records": [record_ui.TELEMETRY_RECORD]}),
+    graphql("graphql_no_credentials", None, "MlflowGetExperimentQuery", {"input": {"experimentId": "${exp}"}}),
+    graphql("graphql_wrong_password", ["bob", "not-the-password"], "MlflowGetExperimentQuery", {"input": {"experimentId": "${exp}"}}),
+    graphql_text("graphql_echo_no_credentials", None, '{ test(inputString: "hi") { output } }'),
+    graphql_text("graphql_echo_carol", CAROL, '{ test(inputString: "hi") { output } }'),
+    graphql("graphql_alice_experiment", ALICE, "MlflowGetExperimentQuery", {"input": {"experimentId": "${exp}"}}),
+    graphql("graphql_bob_alices_experiment", BOB, "MlflowGetExperimentQuery", {"input": {"experimentId": "${exp}"}}),
+    graphql("graphql_bob_his_experiment", BOB, "MlflowGetExperimentQuery", {"input": {"experimentId": "${bexp}"}}),
+    graphql("graphql_bob_missing_experiment", BOB, "MlflowGetExperimentQuery", {"input": {"experimentId": "9999"}}),
+    graphql("graphql_admin_missing_experiment", ADMIN, "MlflowGetExperimentQuery", {"input": {"experimentId": "9999"}}),
+    graphql("graphql_alice_run", ALICE, "GetRun", {"data": {"runId": "${run}"}}),
+    graphql("graphql_bob_alices_run", BOB, "GetRun", {"data": {"runId": "${run}"}}),
+    graphql("graphql_carol_alices_run", CAROL, "GetRun", {"data": {"runId": "${run}"}}),
+    graphql("graphql_admin_alices_run", ADMIN, "GetRun", {"data": {"runId": "${run}"}}),
+    graphql("graphql_bob_his_run", BOB, "GetRun", {"data": {"runId": "${brun}"}}),
+    graphql("graphql_bob_missing_run", BOB, "GetRun", {"data": {"runId": "0123456789abcdef0123456789abcdef"}}),
+    graphql("graphql_admin_missing_run", ADMIN, "GetRun", {"data": {"runId": "0123456789abcdef0123456789abcdef"}}),
+    graphql("graphql_bob_search_runs_both", BOB, "SearchRuns", {"data": {"experimentIds": ["${exp}", "${bexp}"], "orderBy": ["attributes.run_name ASC"]}}),
+    graphql("graphql_bob_search_runs_alices", BOB, "SearchRuns", {"data": {"experimentIds": ["${exp}"]}}),
+    graphql("graphql_bob_bulk_interval_both", BOB, "GetMetricHistoryBulkInterval", {"data": {"endStep": None, "maxResults": 320, "metricKey": "m", "runIds": ["${brun}", "${run}"], "startStep": None}}),
+    graphql("graphql_bob_bulk_interval_his", BOB, "GetMetricHistoryBulkInterval", {"data": {"endStep": None, "maxResults": 320, "metricKey": "m", "runIds": ["${brun}"], "startStep": None}}),
+    graphql_text("graphql_bob_lists_alices_artifacts", BOB, '{ mlflowListArtifacts(input: {runId: "${run}"}) { rootUri files { path isDir fileSize } } }'),
+    graphql_text("graphql_bob_search_datasets_alices", BOB, 'mutation { mlflowSearchDatasets(input: {experimentIds: ["${exp}"]}) { datasetSummaries { name } } }'),
+    graphql_text("graphql_bob_two_roots", BOB, '{ mine: mlflowGetRun(input: {runId: "${brun}"}) { run { info { runName } } } hers: mlflowGetRun(input: {runId: "${run}"}) { run { info { runName } } } }'),
     # grants
     c("alice_grants_bob_edit", ALICE, "POST", V3 + "users/permissions/grant", {"username": "bob", "resource_type": "experiment", "resource_id": "${exp}", "permission": "EDIT"}),
     c("alice_grants_bob_again", ALICE, "POST", V3 + "users/permissions/grant", {"username": "bob", "resource_type": "experiment", "resource_id": "${exp}", "permission": "READ"}),
@@ -172,7 +234,19 @@ CASES = [
     c("bob_searches_models", BOB, "GET", "registered-models/search", query={"max_results": "10"}),
     c("carol_searches_models", CAROL, "GET", "registered-models/search", query={"max_results": "1"}),
     c("bob_searches_versions", BOB, "GET", "model-versions/search", query={"filter": "name='alice-model'"}),
+    # the web UI's GraphQL: model versions, kept or dropped per registered model
+    graphql_text("graphql_bob_search_model_versions", BOB, "{ mlflowSearchModelVersions(input: {filter: \"name = 'alice-model'\"}) { modelVersions { name version runId source status } nextPageToken } }"),
+    graphql_text("graphql_bob_search_all_model_versions", BOB, "{ mlflowSearchModelVersions(input: {}) { modelVersions { name version } } }"),
+    graphql_text("graphql_bob_search_model_versions_by_run", BOB, "{ mlflowSearchModelVersions(input: {filter: \"run_id = '${run}'\"}) { modelVersions { name version } } }"),
+    graphql_text("graphql_carol_search_all_model_versions", CAROL, "{ mlflowSearchModelVersions(input: {}) { modelVersions { name version } } }"),
+    graphql_text("graphql_admin_search_all_model_versions", ADMIN, "{ mlflowSearchModelVersions(input: {}) { modelVersions { name version } } }"),
+    graphql("graphql_bob_run_model_versions", BOB, "GetRun", {"data": {"runId": "${run}"}}),
+    graphql("graphql_carol_run_model_versions", CAROL, "GetRun", {"data": {"runId": "${run}"}}),
+    graphql("graphql_admin_run_model_versions", ADMIN, "GetRun", {"data": {"runId": "${run}"}}),
+    graphql("graphql_bob_search_runs_model_versions", BOB, "SearchRuns", {"data": {"experimentIds": ["${exp}"], "filter": 'attributes.run_id = "${run}"'}}),
     c("alice_grants_bob_model_edit", ALICE, "POST", V3 + "users/permissions/grant", {"username": "bob", "resource_type": "registered_model", "resource_id": "alice-model", "permission": "EDIT"}),
+    graphql("graphql_bob_run_model_versions_after_grant", BOB, "GetRun", {"data": {"runId": "${run}"}}),
+    graphql_text("graphql_bob_search_model_versions_after_grant", BOB, "{ mlflowSearchModelVersions(input: {}) { modelVersions { name version } } }"),
     c("bob_now_updates_model", BOB, "PATCH", "registered-models/update", {"name": "alice-model", "description": "shared"}),
     c("bob_now_versions_model", BOB, "POST", "model-versions/create", {"name": "alice-model", "source": "runs:/${run}/model", "run_id": "${run}"}),
     c("bob_still_cannot_delete_model", BOB, "DELETE", "registered-models/delete", {"name": "alice-model"}),
@@ -278,14 +352,23 @@ def start_server(workdir, default_permission):
         os.environ,
         MLFLOW_AUTH_CONFIG_PATH=write_config(workdir, default_permission),
         MLFLOW_FLASK_SERVER_SECRET_KEY="record-auth",
+        # ui-telemetry's answer must not depend on a config fetched from the internet
+        MLFLOW_DISABLE_TELEMETRY="true",
+        # mlflowrs serves no AI gateway: server-info as MLflow answers it with the gateway off.
+        MLFLOW_ENABLE_AI_GATEWAY="false",
     )
     return record.start_server(workdir, ["--app-name", "basic-auth"], env)
+
+
+def replay(base):
+    # GraphQL times are strings: "now" becomes "<now>" (record_ui.stable)
+    return record_ui.stabilize(record.replay(base, CASES))
 
 
 def main():
     if len(sys.argv) == 4 and sys.argv[1] == "--replay":
         with open(sys.argv[3], "w") as f:
-            json.dump({"cases": record.replay(sys.argv[2], CASES)}, f, indent=1)
+            json.dump({"cases": replay(sys.argv[2])}, f, indent=1)
         return
     import mlflow
 
@@ -293,7 +376,7 @@ def main():
         with tempfile.TemporaryDirectory() as d:
             proc, base = start_server(d, default)
             try:
-                cases = record.replay(base, CASES)
+                cases = replay(base)
             finally:
                 os.killpg(proc.pid, 15)
                 proc.wait()
