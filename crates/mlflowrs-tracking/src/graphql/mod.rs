@@ -18,7 +18,7 @@ use axum::response::Response;
 use serde_json::{json, Map, Value as Json};
 
 use crate::auth::Caller;
-use crate::blocking::in_tx;
+use crate::blocking::blocking;
 use crate::error::MlflowError;
 use crate::request::Request;
 use crate::responses::{flask_page, json_response};
@@ -84,34 +84,28 @@ pub(crate) async fn route(
     };
     let url_args = crate::request::url_pairs(query_string.unwrap_or(""));
     let fragments = document.fragments;
-    let (data, errors) = {
-        let result = in_tx(server, move |tx, settings| {
+    let server = server.clone();
+    let (data, errors) = blocking(move || {
+        server.db.transaction(|tx| {
             let admin = caller.as_ref().is_some_and(|c| c.user.is_admin);
-            let grants = caller.as_ref().filter(|c| !c.user.is_admin).map(|c| &c.grants);
             let mut run = execute::Execution {
                 tx,
-                settings,
+                settings: &server.settings,
                 variables: &variables,
                 fragments: &fragments,
-                grants,
+                grants: caller
+                    .as_ref()
+                    .filter(|c| !c.user.is_admin)
+                    .map(|c| &c.grants),
                 quiet_failures: admin,
                 url_args: &url_args,
                 errors: Vec::new(),
             };
             let data = run.operation(&operation);
-            Ok(json!({"data": data, "errors": run.errors}))
+            Ok((data, run.errors))
         })
-        .await?;
-        let errors = result["errors"]
-            .as_array()
-            .map(|e| {
-                e.iter()
-                    .filter_map(|m| m.as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default();
-        (result["data"].clone(), errors)
-    };
+    })
+    .await?;
     Ok(answer(data, errors))
 }
 
