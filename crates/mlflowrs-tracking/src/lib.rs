@@ -35,7 +35,6 @@ mod settings;
 mod ui_routes;
 
 pub use error::MlflowError;
-pub use graphql::Limits as GraphqlLimits;
 pub use http::router;
 pub use server::Server;
-pub use settings::{source_pattern, Settings};
+pub use settings::{source_pattern, GraphqlLimits, Settings};

@@ -29,7 +29,7 @@ pub struct Settings {
     /// that says how to get it).
     pub ui: Option<std::sync::Arc<mlflowrs_ui::Bundle>>,
     /// MLflow's limits on a `/graphql` query's root fields and aliases.
-    pub graphql_limits: crate::graphql::Limits,
+    pub graphql_limits: GraphqlLimits,
     /// `--static-prefix`: every route lives under it (`/mlflow/health`).
     pub static_prefix: String,
 }
@@ -46,5 +46,22 @@ impl Settings {
             "{}/{experiment_id}",
             self.default_artifact_root.trim_end_matches('/')
         )
+    }
+}
+
+/// The two limits MLflow lets operators raise (its environment variables
+/// `MLFLOW_SERVER_GRAPHQL_MAX_ROOT_FIELDS` / `_MAX_ALIASES`, default 10).
+#[derive(Debug, Clone, Copy)]
+pub struct GraphqlLimits {
+    pub max_root_fields: usize,
+    pub max_aliases: usize,
+}
+
+impl Default for GraphqlLimits {
+    fn default() -> GraphqlLimits {
+        GraphqlLimits {
+            max_root_fields: 10,
+            max_aliases: 10,
+        }
     }
 }

@@ -2,15 +2,10 @@
 //! REST handler its MLflow resolver calls, and the answer is projected
 //! through the selection set with graphene's rules (`schema.rs`).
 
-use std::collections::HashMap;
-
-use async_graphql_parser::types::{
-    FragmentDefinition, OperationDefinition, OperationType, Selection, SelectionSet,
-};
-use async_graphql_parser::Positioned;
-use async_graphql_value::{Name, Value};
+use async_graphql_parser::types::{OperationDefinition, OperationType, SelectionSet};
 use serde_json::{Map, Value as Json};
 
+use super::document::{fields, to_json, Fragments};
 use super::schema::{self, Field, Kind, Root};
 use super::variables;
 use crate::auth::permissions::{Action, Grants, Requirement};
@@ -18,8 +13,6 @@ use crate::db::Tx;
 use crate::error::MlflowError;
 use crate::request::Request;
 use crate::{artifacts, experiments, model_versions, run_data, runs, Settings};
-
-pub(super) type Fragments = HashMap<Name, Positioned<FragmentDefinition>>;
 
 pub(super) struct Execution<'a> {
     pub tx: &'a mut dyn Tx,
@@ -35,49 +28,6 @@ pub(super) struct Execution<'a> {
     /// resolver reads its sampling arguments there, not from its input.
     pub url_args: &'a [(String, String)],
     pub errors: Vec<String>,
-}
-
-/// The fields of a selection set, fragments spread in place. (MLflow's
-/// schema declares only `@component`, so `@skip` / `@include` never get
-/// this far: validation refuses them.)
-pub(super) fn fields<'s>(
-    set: &'s SelectionSet,
-    fragments: &'s Fragments,
-) -> Vec<&'s async_graphql_parser::types::Field> {
-    let mut out = Vec::new();
-    for item in &set.items {
-        match &item.node {
-            Selection::Field(field) => out.push(&field.node),
-            Selection::InlineFragment(inline) => {
-                out.extend(fields(&inline.node.selection_set.node, fragments))
-            }
-            Selection::FragmentSpread(spread) => {
-                if let Some(def) = fragments.get(&spread.node.fragment_name.node) {
-                    out.extend(fields(&def.node.selection_set.node, fragments));
-                }
-            }
-        }
-    }
-    out
-}
-
-/// A GraphQL value as JSON, variables substituted.
-pub(super) fn to_json(value: &Value, variables: &Map<String, Json>) -> Json {
-    match value {
-        Value::Variable(name) => variables.get(name.as_str()).cloned().unwrap_or(Json::Null),
-        Value::Null => Json::Null,
-        Value::Number(n) => serde_json::to_value(n).unwrap_or(Json::Null),
-        Value::String(s) => Json::String(s.clone()),
-        Value::Boolean(b) => Json::Bool(*b),
-        Value::Binary(_) => Json::Null,
-        Value::Enum(name) => Json::String(name.to_string()),
-        Value::List(items) => Json::Array(items.iter().map(|v| to_json(v, variables)).collect()),
-        Value::Object(map) => Json::Object(
-            map.iter()
-                .map(|(k, v)| (k.to_string(), to_json(v, variables)))
-                .collect(),
-        ),
-    }
 }
 
 impl Execution<'_> {

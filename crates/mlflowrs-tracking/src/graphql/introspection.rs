@@ -5,7 +5,7 @@
 use async_graphql_parser::types::SelectionSet;
 use serde_json::{json, Map, Value as Json};
 
-use super::execute::{fields, Fragments};
+use super::document::{fields, Fragments};
 use super::schema;
 
 /// What a type lists, under the introspection field that lists it.

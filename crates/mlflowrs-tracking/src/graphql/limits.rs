@@ -7,30 +7,14 @@ use std::collections::HashSet;
 use async_graphql_parser::types::{ExecutableDocument, Selection, SelectionSet};
 use async_graphql_value::Name;
 
-use super::execute::Fragments;
+use super::document::Fragments;
+use crate::settings::GraphqlLimits;
 
 const MAX_DEPTH: usize = 10;
 const MAX_SELECTIONS: usize = 1000;
 
-/// The two limits MLflow lets operators raise (its environment variables
-/// `MLFLOW_SERVER_GRAPHQL_MAX_ROOT_FIELDS` / `_MAX_ALIASES`, default 10).
-#[derive(Debug, Clone, Copy)]
-pub struct Limits {
-    pub max_root_fields: usize,
-    pub max_aliases: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Limits {
-        Limits {
-            max_root_fields: 10,
-            max_aliases: 10,
-        }
-    }
-}
-
 /// `check_query_safety`: the first limit exceeded, in MLflow's words.
-pub(super) fn check(document: &ExecutableDocument, limits: &Limits) -> Result<(), String> {
+pub(super) fn check(document: &ExecutableDocument, limits: &GraphqlLimits) -> Result<(), String> {
     let mut root_fields = 0;
     let mut max_aliases = 0;
     let mut total = 0;

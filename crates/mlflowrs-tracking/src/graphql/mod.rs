@@ -3,6 +3,7 @@
 //! page read through it), parsed by a real GraphQL parser, checked against
 //! MLflow's query limits and schema, then run against the store.
 
+mod document;
 mod execute;
 mod introspection;
 mod limits;
@@ -23,8 +24,6 @@ use crate::error::MlflowError;
 use crate::request::Request;
 use crate::responses::{flask_page, json_response};
 use crate::Server;
-
-pub use limits::Limits;
 
 /// `GET|POST /graphql`. `caller` is the basic-auth caller: fields a user
 /// may not read resolve to null; for an admin, MLflow's auth middleware

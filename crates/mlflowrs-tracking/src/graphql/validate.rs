@@ -6,7 +6,7 @@
 use async_graphql_parser::types::{ExecutableDocument, OperationDefinition, OperationType};
 use async_graphql_parser::Positioned;
 
-use super::execute::{fields, Fragments};
+use super::document::{fields, Fragments};
 use super::schema::{self, Kind};
 use super::suggest::did_you_mean;
 

@@ -7,7 +7,7 @@ use async_graphql_parser::types::{BaseType, OperationDefinition, Type};
 use mlflowrs_protocol::pyjson;
 use serde_json::{Map, Value as Json};
 
-use super::execute::to_json;
+use super::document::to_json;
 use super::schema::{self, Kind};
 use super::suggest::did_you_mean;
 
