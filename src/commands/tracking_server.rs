@@ -18,6 +18,7 @@ pub async fn run(settings: TrackingServerSettings) -> anyhow::Result<()> {
     } = settings;
     settings.ui = ui_bundle_to_serve(ui_bundle.as_deref(), virtual_env.as_deref(), &ui_cache_dir)?;
     let prefix = settings.static_prefix.clone();
+    let has_ui = settings.ui.is_some();
     let header_timeout = settings.header_timeout;
     let started = std::time::Instant::now();
     if settings.serve_artifacts {
@@ -42,7 +43,9 @@ pub async fn run(settings: TrackingServerSettings) -> anyhow::Result<()> {
         std::net::IpAddr::V6(ip) => format!("[{ip}]"),
         ip => ip.to_string(),
     };
-    tracing::info!("MLflow UI at http://{host}:{}{prefix}/", addr.port());
+    if has_ui {
+        tracing::info!("MLflow UI at http://{host}:{}{prefix}/", addr.port());
+    }
     crate::listener::serve(
         listener,
         mlflowrs_tracking::router(Arc::new(server)),

@@ -16,7 +16,10 @@ pub async fn run(settings: UiFetchSettings) -> anyhow::Result<()> {
             return Ok(());
         }
     }
-    let client = reqwest::Client::new();
+    let client = reqwest::Client::builder()
+        .connect_timeout(std::time::Duration::from_secs(30))
+        .timeout(std::time::Duration::from_secs(600))
+        .build()?;
     let page_url = reqwest::Url::parse(&settings.project_page)
         .with_context(|| format!("index page {}", settings.project_page))?;
     let page = client
@@ -41,10 +44,13 @@ pub async fn run(settings: UiFetchSettings) -> anyhow::Result<()> {
         .and_then(reqwest::Response::error_for_status)
         .with_context(|| format!("cannot download {url}"))?;
     let total = response.content_length();
-    let mut data = Vec::with_capacity(total.unwrap_or(0) as usize);
+    let mut data = Vec::with_capacity(total.unwrap_or(0).min(MAX_WHEEL_BYTES) as usize);
     let mut shown = 0;
     while let Some(chunk) = response.chunk().await.context("download interrupted")? {
         data.extend_from_slice(&chunk);
+        if data.len() as u64 > MAX_WHEEL_BYTES {
+            bail!("{url} is over {MAX_WHEEL_BYTES} bytes, not the {WHEEL_FILE} this build pins; nothing was cached");
+        }
         if let Some(total) = total.filter(|t| *t > 0) {
             let percent = data.len() as u64 * 100 / total;
             if percent >= shown + 10 || data.len() as u64 == total {
@@ -75,6 +81,9 @@ pub async fn run(settings: UiFetchSettings) -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+/// The pinned wheel is 12 MB; a download past this is not it.
+const MAX_WHEEL_BYTES: u64 = 64 << 20;
 
 /// The wheel's link on a PEP 503 page: `href="…/mlflow-3.17.2-py3-none-any.whl#sha256=…"`.
 fn wheel_link(page: &str) -> Option<String> {

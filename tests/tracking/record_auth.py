@@ -168,6 +168,11 @@ CASES = [
     graphql("graphql_admin_alices_run", ADMIN, "GetRun", {"data": {"runId": "${run}"}}),
     graphql("graphql_bob_his_run", BOB, "GetRun", {"data": {"runId": "${brun}"}}),
     graphql("graphql_bob_missing_run", BOB, "GetRun", {"data": {"runId": "0123456789abcdef0123456789abcdef"}}),
+    # A single value where the schema wants a list is a list of one: checked like one.
+    graphql_text("graphql_bob_search_runs_single_id", BOB, '{ mlflowSearchRuns(input: {experimentIds: "${exp}"}) { runs { info { runName } } } }'),
+    graphql_text("graphql_bob_datasets_single_id", BOB, 'mutation { mlflowSearchDatasets(input: {experimentIds: "${exp}"}) { datasetSummaries { name } } }'),
+    graphql_text("graphql_bob_bulk_interval_single_run", BOB, '{ mlflowGetMetricHistoryBulkInterval(input: {runIds: "${run}", metricKey: "m"}) { metrics { key } } }'),
+    c("graphql_bob_unknown_variable_type", BOB, "POST", "/graphql", {"query": "query Q($x: Foo) { mlflowSearchRuns(input: $x) { runs { info { runName } } } }", "variables": {"x": {"experimentIds": ["${exp}"]}}}),
     graphql("graphql_admin_missing_run", ADMIN, "GetRun", {"data": {"runId": "0123456789abcdef0123456789abcdef"}}),
     graphql("graphql_bob_search_runs_both", BOB, "SearchRuns", {"data": {"experimentIds": ["${exp}", "${bexp}"], "orderBy": ["attributes.run_name ASC"]}}),
     graphql("graphql_bob_search_runs_alices", BOB, "SearchRuns", {"data": {"experimentIds": ["${exp}"]}}),

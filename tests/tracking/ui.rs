@@ -265,7 +265,11 @@ fn ui_fetch_keeps_only_the_pinned_wheel() {
     let index = dir.path().join("index");
     std::fs::create_dir_all(index.join("simple/mlflow")).unwrap();
     std::fs::create_dir_all(index.join("other/mlflow")).unwrap();
-    std::fs::write(index.join("other/mlflow/index.html"), "<html>no wheels</html>").unwrap();
+    std::fs::write(
+        index.join("other/mlflow/index.html"),
+        "<html>no wheels</html>",
+    )
+    .unwrap();
     std::fs::write(
         index.join("simple/mlflow/index.html"),
         "<a href=\"../../files/mlflow-3.17.2-py3-none-any.whl#sha256=00\">mlflow-3.17.2-py3-none-any.whl</a>",
@@ -279,7 +283,13 @@ fn ui_fetch_keeps_only_the_pinned_wheel() {
     .unwrap();
     let port = crate::common::free_port();
     let mut http = Command::new(python())
-        .args(["-m", "http.server", &port.to_string(), "--bind", "127.0.0.1"])
+        .args([
+            "-m",
+            "http.server",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+        ])
         .current_dir(&index)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
@@ -287,7 +297,10 @@ fn ui_fetch_keeps_only_the_pinned_wheel() {
         .unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(std::time::Instant::now() < deadline, "http.server did not start");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "http.server did not start"
+        );
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     let cache = dir.path().join("cache");
@@ -301,13 +314,21 @@ fn ui_fetch_keeps_only_the_pinned_wheel() {
     let out = fetch(format!("http://127.0.0.1:{port}/simple"));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "{stderr}");
-    assert!(stderr.contains("sha256") && stderr.contains("nothing was cached"), "{stderr}");
-    assert!(!cache.join("mlflowrs/ui/mlflow-3.17.2-py3-none-any.whl").exists());
+    assert!(
+        stderr.contains("sha256") && stderr.contains("nothing was cached"),
+        "{stderr}"
+    );
+    assert!(!cache
+        .join("mlflowrs/ui/mlflow-3.17.2-py3-none-any.whl")
+        .exists());
 
     let out = fetch(format!("http://127.0.0.1:{port}/other/"));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
-    assert!(stderr.contains("does not list mlflow-3.17.2-py3-none-any.whl"), "{stderr}");
+    assert!(
+        stderr.contains("does not list mlflow-3.17.2-py3-none-any.whl"),
+        "{stderr}"
+    );
     let _ = http.kill();
     let _ = http.wait();
 }

@@ -63,10 +63,16 @@ impl Bundle {
             .into_iter()
             .find(|d| d.join("index.html").is_file())
             .ok_or_else(|| UiError::NoBundle(path.to_path_buf()))?;
-        // mlflow/server/js/build -> mlflow/version.py
-        let version = build
-            .ancestors()
-            .nth(3)
+        // mlflow/server/js/build -> mlflow/version.py, when the build is
+        // inside an mlflow package.
+        let in_package = build.ends_with(BUILD_IN_PACKAGE)
+            && build
+                .ancestors()
+                .nth(3)
+                .is_some_and(|p| p.ends_with("mlflow"));
+        let version = in_package
+            .then(|| build.ancestors().nth(3))
+            .flatten()
             .and_then(|package| std::fs::read_to_string(package.join("version.py")).ok())
             .and_then(|text| version_of(&text));
         Ok(Bundle {
@@ -150,22 +156,37 @@ impl Bundle {
             }
             Files::Wheel(wheel) => {
                 let index = *wheel.entries.get(rel)?;
-                if let Some(found) = wheel.inflated.lock().ok()?.get(&index) {
+                if let Some(found) = lock(&wheel.inflated).get(&index) {
                     return Some(found.clone());
                 }
-                let data = Bytes::from(inflate(&mut *wheel.archive.lock().ok()?, index)?);
-                wheel.inflated.lock().ok()?.insert(index, data.clone());
+                let data = Bytes::from(inflate(&mut lock(&wheel.archive), index)?);
+                lock(&wheel.inflated).insert(index, data.clone());
                 Some(data)
             }
         }
     }
 }
 
+/// A lock whose holder panicked still guards sound data here (a map that
+/// only grows, an archive reader that reopens each entry).
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The UI's largest file is under 5 MB; an entry that inflates past this
+/// is not MLflow's UI, whatever its header claims.
+const MAX_ENTRY_BYTES: u64 = 64 << 20;
+
 fn inflate(archive: &mut zip::ZipArchive<File>, index: usize) -> Option<Vec<u8>> {
-    let mut entry = archive.by_index(index).ok()?;
-    let mut data = Vec::with_capacity(entry.size() as usize);
-    entry.read_to_end(&mut data).ok()?;
-    Some(data)
+    let entry = archive.by_index(index).ok()?;
+    let mut data = Vec::with_capacity(entry.size().min(MAX_ENTRY_BYTES) as usize);
+    entry
+        .take(MAX_ENTRY_BYTES + 1)
+        .read_to_end(&mut data)
+        .ok()?;
+    (data.len() as u64 <= MAX_ENTRY_BYTES).then_some(data)
 }
 
 /// `posixpath.normpath` of a path inside the build, or `None` where

@@ -2,9 +2,11 @@
 //! installed `mlflow` (the Python on PATH, `$VIRTUAL_ENV`, `./.venv`),
 //! found without importing it; the wheel `mlflowrs ui fetch` cached.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use crate::{Bundle, UiError, WHEEL_FILE};
+use crate::pinned::WHEEL_FILE;
+use crate::{Bundle, UiError};
 
 /// How the bundle was found, for the start-up log.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,29 +85,52 @@ pub fn locate(
 
 /// The `mlflow` package directory this Python would import, found with
 /// `importlib.util.find_spec`, which locates a package without running it.
+/// The working directory is dropped from `sys.path` (`-c` puts it first),
+/// so a stray `./mlflow` folder is not taken for the package; a Python
+/// that does not answer within a few seconds is skipped.
 fn package_of(python: &str) -> Option<PathBuf> {
-    const FIND: &str = "import importlib.util as u; s = u.find_spec('mlflow'); print(s.submodule_search_locations[0] if s and s.submodule_search_locations else '')";
-    let out = std::process::Command::new(python)
+    const FIND: &str = "import sys; sys.path[:] = [p for p in sys.path if p not in ('', '.')]; import importlib.util as u; s = u.find_spec('mlflow'); print(s.submodule_search_locations[0] if s and s.submodule_search_locations else '')";
+    let mut child = std::process::Command::new(python)
         .args(["-c", FIND])
         .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
-        .output()
+        .spawn()
         .ok()?;
-    let text = String::from_utf8(out.stdout).ok()?;
+    let deadline = std::time::Instant::now() + PYTHON_TIMEOUT;
+    let status = loop {
+        match child.try_wait().ok()? {
+            Some(status) => break status,
+            None if std::time::Instant::now() > deadline => {
+                let _ = child.kill();
+                let _ = child.wait();
+                tracing::warn!(python, "{python} did not say where mlflow is installed within {PYTHON_TIMEOUT:?}; skipped");
+                return None;
+            }
+            None => std::thread::sleep(std::time::Duration::from_millis(20)),
+        }
+    };
+    let mut text = String::new();
+    child.stdout.take()?.read_to_string(&mut text).ok()?;
     let dir = text.trim();
-    (out.status.success() && !dir.is_empty()).then(|| PathBuf::from(dir))
+    (status.success() && !dir.is_empty()).then(|| PathBuf::from(dir))
 }
 
-/// `<venv>/lib/python3.X/site-packages/mlflow`.
+const PYTHON_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// `<venv>/lib/python3.X/site-packages/mlflow`, the newest Python's when
+/// there are several.
 fn package_in_venv(venv: &Path) -> Option<PathBuf> {
     let lib = std::fs::read_dir(venv.join("lib")).ok()?;
-    let mut found: Vec<PathBuf> = lib
-        .filter_map(Result::ok)
-        .map(|e| e.path().join("site-packages/mlflow"))
-        .filter(|p| p.is_dir())
-        .collect();
-    found.sort();
-    found.pop()
+    lib.filter_map(Result::ok)
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let minor: u32 = name.strip_prefix("python3.")?.parse().ok()?;
+            let package = e.path().join("site-packages/mlflow");
+            package.is_dir().then_some((minor, package))
+        })
+        .max_by_key(|(minor, _)| *minor)
+        .map(|(_, package)| package)
 }
 
 #[cfg(test)]

@@ -208,6 +208,39 @@ impl Grants {
         }
     }
 
+    /// May read the experiment.
+    pub fn reads_experiment(&self, id: &str) -> bool {
+        self.permission("experiment", id).allows(Action::Read)
+    }
+
+    /// May search the experiment's runs: read on it, and runs not denied.
+    pub fn searches_runs_of(&self, experiment: &str) -> bool {
+        self.reads_experiment(experiment)
+            && self.satisfies(&Requirement::on("run", "*", Action::NotDenied))
+    }
+
+    /// May read a run of the experiment: read on it, and on its runs.
+    pub fn reads_run_in(&self, experiment: &str) -> bool {
+        self.reads_experiment(experiment)
+            && self.satisfies(&Requirement::tier(
+                "run",
+                Action::Read,
+                ("experiment", experiment),
+            ))
+    }
+
+    /// May see the registered model's versions in a search: read on the
+    /// model, and versions not denied.
+    pub fn lists_versions_of(&self, model: &str) -> bool {
+        self.permission("registered_model", model)
+            .allows(Action::Read)
+            && self.satisfies(&Requirement::on(
+                "registered_model_version",
+                "*",
+                Action::NotDenied,
+            ))
+    }
+
     pub fn satisfies(&self, req: &Requirement) -> bool {
         if self.workspace_admin() {
             return true;

@@ -405,17 +405,12 @@ fn is_prompt_request(p: &Params) -> bool {
     })
 }
 
-pub(super) fn readable_experiment(grants: &Grants, id: &str) -> bool {
-    grants.permission("experiment", id).allows(Action::Read)
-}
-
 /// Unreadable experiments are dropped from the search before it runs.
 fn runs_search(grants: &Grants, p: &Params) -> Result<Decision, MlflowError> {
     let mut body = p.fields().clone();
     let Some(Json::Array(ids)) = body.get("experiment_ids").cloned() else {
         return Ok(Decision::Allow);
     };
-    let run_tier = Requirement::on("run", "*", Action::NotDenied);
     let kept: Vec<Json> = ids
         .into_iter()
         .filter(|id| {
@@ -423,7 +418,7 @@ fn runs_search(grants: &Grants, p: &Params) -> Result<Decision, MlflowError> {
                 .as_str()
                 .map(str::to_string)
                 .unwrap_or_else(|| id.to_string());
-            readable_experiment(grants, &id) && grants.satisfies(&run_tier)
+            grants.searches_runs_of(&id)
         })
         .collect();
     if kept.is_empty() {

@@ -4,7 +4,7 @@
 
 use serde_json::Value as Json;
 
-use super::policy::{readable_experiment, Filter};
+use super::policy::Filter;
 use crate::auth::permissions::{Action, Grants, Requirement};
 use crate::request::Request;
 use crate::search::{decode_page_token, encode_page_token};
@@ -30,7 +30,7 @@ pub fn filter(
         match kind {
             Filter::Experiments => item["experiment_id"]
                 .as_str()
-                .is_some_and(|id| readable_experiment(grants, id)),
+                .is_some_and(|id| grants.reads_experiment(id)),
             Filter::RegisteredModels => {
                 let name = item["name"].as_str().unwrap_or_default();
                 let prompt = item["tags"].as_array().is_some_and(|t| {
@@ -41,16 +41,12 @@ pub fn filter(
                 grants.permission(ns, name).allows(Action::Read)
             }
             Filter::ModelVersions => {
-                let name = item["name"].as_str().unwrap_or_default();
-                grants
-                    .permission("registered_model", name)
-                    .allows(Action::Read)
-                    && grants.satisfies(&version_tier)
+                grants.lists_versions_of(item["name"].as_str().unwrap_or_default())
             }
             Filter::LoggedModels => {
                 item["info"]["experiment_id"]
                     .as_str()
-                    .is_some_and(|id| readable_experiment(grants, id))
+                    .is_some_and(|id| grants.reads_experiment(id))
                     && grants.satisfies(&Requirement::on("logged_model", "*", Action::NotDenied))
             }
         }

@@ -5,10 +5,10 @@
 use async_graphql_parser::types::{OperationDefinition, OperationType, SelectionSet};
 use serde_json::{Map, Value as Json};
 
-use super::document::{fields, to_json, Fragments};
+use super::document::{fields, id_text, to_json, Fragments};
 use super::schema::{self, Field, Kind, Root};
-use super::variables;
-use crate::auth::permissions::{Action, Grants, Requirement};
+use super::{authorize, variables};
+use crate::auth::permissions::Grants;
 use crate::db::Tx;
 use crate::error::MlflowError;
 use crate::request::Request;
@@ -121,25 +121,10 @@ impl Execution<'_> {
                 "{resolver}() missing 1 required positional argument: 'input'"
             ));
         };
-        let fields = rest_fields(&input, root.input);
-        if !self.may_read(root.name, &fields)? {
-            return Ok(None);
-        }
-        let mut fields = fields;
+        let mut fields = rest_fields(&input, root.input);
         if let Some(grants) = self.grants {
-            if matches!(root.name, "mlflowSearchRuns" | "mlflowSearchDatasets") {
-                if let Some(Json::Array(ids)) = fields.get("experiment_ids") {
-                    let runs = root.name == "mlflowSearchRuns";
-                    let kept: Vec<Json> = ids
-                        .iter()
-                        .filter(|id| readable_experiment(grants, &id_text(id), runs))
-                        .cloned()
-                        .collect();
-                    if !ids.is_empty() && kept.is_empty() {
-                        return Ok(None);
-                    }
-                    fields.insert("experiment_ids".into(), Json::Array(kept));
-                }
+            if !authorize::admits(&mut *self.tx, grants, root.name, &mut fields) {
+                return Ok(None);
             }
         }
         let text = |key: &str| fields.get(key).map(id_text).unwrap_or_default();
@@ -178,7 +163,7 @@ impl Execution<'_> {
             }
             "mlflowSearchRuns" => runs::search(tx, &req),
             "mlflowSearchModelVersions" => model_versions::search_versions(tx, &req)
-                .map(|answer| readable_versions(self.grants, answer)),
+                .map(|answer| authorize::readable_versions(self.grants, answer)),
             "mlflowGetMetricHistoryBulkInterval" => {
                 // run_ids and metric_key from the input, the rest from the URL;
                 // no key matches no metric.
@@ -210,53 +195,6 @@ impl Execution<'_> {
             _ => return Ok(None),
         };
         answer.map(Some).map_err(|e| e.message.clone())
-    }
-
-    /// MLflow's GraphQL auth middleware: a field the caller may not read
-    /// resolves to null, without an error.
-    fn may_read(&mut self, root: &str, input: &Map<String, Json>) -> Result<bool, String> {
-        let Some(grants) = self.grants else {
-            return Ok(true);
-        };
-        let text = |key: &str| input.get(key).map(id_text).filter(|s| !s.is_empty());
-        Ok(match root {
-            "mlflowGetExperiment" => match text("experiment_id") {
-                Some(id) => grants.permission("experiment", &id).allows(Action::Read),
-                None => true,
-            },
-            "mlflowGetRun" | "mlflowListArtifacts" => {
-                match text("run_id").or_else(|| text("run_uuid")) {
-                    Some(id) => self.can_read_run(grants, &id),
-                    None => true,
-                }
-            }
-            "mlflowGetMetricHistoryBulkInterval" => match input.get("run_ids") {
-                Some(Json::Array(ids)) => {
-                    ids.iter().all(|id| self.can_read_run(grants, &id_text(id)))
-                }
-                _ => true,
-            },
-            _ => true,
-        })
-    }
-
-    fn can_read_run(&mut self, grants: &Grants, run_id: &str) -> bool {
-        let experiment = self
-            .tx
-            .one(
-                "SELECT experiment_id FROM runs WHERE run_uuid = $1",
-                &[run_id.into()],
-            )
-            .ok()
-            .flatten()
-            .map(|r| r.text(0));
-        match experiment {
-            Some(e) => {
-                grants.permission("experiment", &e).allows(Action::Read)
-                    && grants.satisfies(&Requirement::tier("run", Action::Read, ("experiment", &e)))
-            }
-            None => false,
-        }
     }
 
     /// `answer` through the selection set as `type_name`.
@@ -307,7 +245,7 @@ impl Execution<'_> {
                 match model_versions::search_versions(&mut *self.tx, &req) {
                     Err(_) if self.quiet_failures => Json::Null,
                     Ok(answer) => {
-                        let answer = readable_versions(self.grants, answer);
+                        let answer = authorize::readable_versions(self.grants, answer);
                         let items = answer["model_versions"]
                             .as_array()
                             .cloned()
@@ -418,6 +356,11 @@ fn rest_fields(input: &Json, spec: &[Field]) -> Map<String, Json> {
         for field in spec {
             match given.get(field.name) {
                 None | Some(Json::Null) => {}
+                // graphql-core makes a single value a list of one: the
+                // permission checks below then see every id.
+                Some(value) if matches!(field.kind, Kind::List(_)) && !value.is_array() => {
+                    out.insert(field.key.to_string(), Json::Array(vec![value.clone()]));
+                }
                 Some(value) => {
                     out.insert(field.key.to_string(), value.clone());
                 }
@@ -440,40 +383,6 @@ fn list_artifacts(
     let path = req.opt_str("path")?.unwrap_or_default();
     let run = runs::load(tx, &run_id)?;
     artifacts::listing(&settings.artifacts_destination, &run.artifact_uri, &path)
-}
-
-/// A model-version search answer without the versions the caller may not read.
-fn readable_versions(grants: Option<&Grants>, mut answer: Json) -> Json {
-    if let (Some(grants), Some(Json::Array(versions))) = (grants, answer.get_mut("model_versions"))
-    {
-        versions.retain(|v| readable_version(grants, v));
-    }
-    answer
-}
-
-fn readable_experiment(grants: &Grants, id: &str, runs: bool) -> bool {
-    grants.permission("experiment", id).allows(Action::Read)
-        && (!runs || grants.satisfies(&Requirement::on("run", "*", Action::NotDenied)))
-}
-
-fn readable_version(grants: &Grants, version: &Json) -> bool {
-    let name = version["name"].as_str().unwrap_or_default();
-    grants
-        .permission("registered_model", name)
-        .allows(Action::Read)
-        && grants.satisfies(&Requirement::on(
-            "registered_model_version",
-            "*",
-            Action::NotDenied,
-        ))
-}
-
-fn id_text(value: &Json) -> String {
-    match value {
-        Json::String(s) => s.clone(),
-        Json::Null => String::new(),
-        other => other.to_string(),
-    }
 }
 
 fn float_of(value: &Json) -> Option<f64> {

@@ -3,6 +3,7 @@
 //! page read through it), parsed by a real GraphQL parser, checked against
 //! MLflow's query limits and schema, then run against the store.
 
+mod authorize;
 mod document;
 mod execute;
 mod introspection;
@@ -24,6 +25,10 @@ use crate::error::MlflowError;
 use crate::request::Request;
 use crate::responses::{flask_page, json_response};
 use crate::Server;
+
+/// Brackets nested deeper than this are refused before parsing; MLflow's
+/// own limit on a query's depth (10) is far below it.
+const MAX_NESTING: usize = 256;
 
 /// `GET|POST /graphql`. `caller` is the basic-auth caller: fields a user
 /// may not read resolve to null; for an admin, MLflow's auth middleware
@@ -54,32 +59,44 @@ pub(crate) async fn route(
         // graphql-core's execute refuses it with a TypeError: Flask's 500.
         Some(_) => return Ok(flask_page(StatusCode::INTERNAL_SERVER_ERROR)),
     };
-    // The variables in document order, for Python's repr in messages.
-    let given_in_order = mlflowrs_protocol::pyjson::parse(body)
-        .ok()
-        .and_then(|doc| doc.get("variables").cloned());
+
     let operation_name = request
         .get("operationName")
         .and_then(Json::as_str)
         .map(str::to_string);
     // graphql-core's syntax error escapes MLflow's handler: Flask's 500.
+    // So does its parser's recursion error on absurd nesting, which must
+    // not reach this parser's recursion either.
+    if document::nesting_depth(query) > MAX_NESTING {
+        return Ok(flask_page(StatusCode::INTERNAL_SERVER_ERROR));
+    }
     let Ok(document) = async_graphql_parser::parse_query(query) else {
         return Ok(flask_page(StatusCode::INTERNAL_SERVER_ERROR));
     };
     if let Err(message) = limits::check(&document, &server.settings.graphql_limits) {
         return Ok(answer(Json::Null, vec![message]));
     }
-    let operation = match validate::select_operation(&document, operation_name.as_deref()) {
-        Ok(op) => op.clone(),
+    let (name, operation) = match validate::select_operation(&document, operation_name.as_deref()) {
+        Ok((name, op)) => (name.map(|n| n.to_string()), op.clone()),
         Err(message) => return Ok(answer(Json::Null, vec![message])),
     };
-    let problems = validate::check(&operation, &document.fragments);
+    let problems = validate::check(name.as_deref(), &operation, &document.fragments);
     if !problems.is_empty() {
         return Ok(answer(Json::Null, problems));
     }
-    let variables = match variables::coerce(&operation, &given, given_in_order.as_ref()) {
+    let variables = match variables::coerce(&operation, &given, None) {
         Ok(v) => v,
-        Err(problems) => return Ok(answer(Json::Null, problems)),
+        Err(_) => {
+            // Again with the variables in document order, so that the
+            // messages print them as Python would.
+            let in_order = mlflowrs_protocol::pyjson::parse(body)
+                .ok()
+                .and_then(|doc| doc.get("variables").cloned());
+            let problems = variables::coerce(&operation, &given, in_order.as_ref())
+                .err()
+                .unwrap_or_default();
+            return Ok(answer(Json::Null, problems));
+        }
     };
     let url_args = crate::request::url_pairs(query_string.unwrap_or(""));
     let fragments = document.fragments;
@@ -116,4 +133,30 @@ fn answer(data: Json, errors: Vec<String>) -> Response {
         Json::Array(errors.into_iter().map(Json::String).collect())
     };
     json_response(json!({"data": data, "errors": errors}))
+}
+
+#[cfg(test)]
+mod tests {
+    /// The deepest query let through parses on a thread with a small
+    /// stack (tokio's workers have 2 MiB).
+    #[test]
+    fn the_deepest_query_let_through_parses_on_a_small_stack() {
+        let depth = super::MAX_NESTING / 2;
+        let query = format!("{}x{}", "{ a ".repeat(depth), " }".repeat(depth));
+        assert!(super::document::nesting_depth(&query) <= super::MAX_NESTING);
+        let values = format!(
+            "{{ test(inputString: {}1{}) }}",
+            "[".repeat(250),
+            "]".repeat(250)
+        );
+        std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || {
+                let _ = async_graphql_parser::parse_query(&query);
+                let _ = async_graphql_parser::parse_query(&values);
+            })
+            .unwrap()
+            .join()
+            .expect("the parser overflowed its stack");
+    }
 }

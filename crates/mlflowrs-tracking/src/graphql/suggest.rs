@@ -23,11 +23,16 @@ fn suggestion_list<'o>(input: &str, options: &[&'o str]) -> Vec<&'o str> {
     let mut scored: Vec<(usize, &str)> = options
         .iter()
         .filter_map(|option| {
+            // graphql-core's early exit: lengths further apart than the
+            // threshold cannot be within it (and a huge input costs nothing).
+            if input.chars().count().abs_diff(option.chars().count()) > threshold {
+                return None;
+            }
             let distance = lexical_distance(input, option);
             (distance <= threshold).then_some((distance, *option))
         })
         .collect();
-    scored.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| natural_cmp(a.1, b.1)));
+    scored.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1)));
     scored.into_iter().map(|(_, o)| o).collect()
 }
 
@@ -63,11 +68,6 @@ fn lexical_distance(a: &str, b: &str) -> usize {
         }
     }
     rows[a.len()][b.len()]
-}
-
-/// graphql-core's `natural_comparison_key`: digit runs compare as numbers.
-fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
-    a.cmp(b)
 }
 
 #[cfg(test)]

@@ -1,34 +1,72 @@
 //! The checks graphql-core runs before executing, for what MLflow's
 //! schema holds, with its messages: the operation to run, fields that exist
 //! on their type, sub-selections where (and only where) a type has fields,
-//! known arguments and directives.
+//! known arguments and directives, variables defined and used, fragments
+//! known and without cycles.
 
-use async_graphql_parser::types::{ExecutableDocument, OperationDefinition, OperationType};
+use std::collections::HashMap;
+
+use async_graphql_parser::types::{
+    BaseType, ExecutableDocument, OperationDefinition, OperationType, Selection, SelectionSet,
+};
 use async_graphql_parser::Positioned;
+use async_graphql_value::Name;
 
 use super::document::{fields, Fragments};
 use super::schema::{self, Kind};
 use super::suggest::did_you_mean;
 
-/// graphql-core's `get_operation_ast` rules.
+/// graphql-core's `get_operation_ast` rules: the operation, and its name.
 pub(super) fn select_operation<'d>(
     document: &'d ExecutableDocument,
     name: Option<&str>,
-) -> Result<&'d OperationDefinition, String> {
+) -> Result<(Option<&'d Name>, &'d OperationDefinition), String> {
     let operations: Vec<_> = document.operations.iter().collect();
     match name {
         Some(name) => operations
             .iter()
             .find(|(n, _)| n.is_some_and(|n| n.as_str() == name))
-            .map(|(_, op)| &op.node)
+            .map(|(n, op)| (*n, &op.node))
             .ok_or_else(|| format!("Unknown operation named '{name}'.")),
-        None if operations.len() == 1 => Ok(&operations[0].1.node),
+        None if operations.len() == 1 => Ok((operations[0].0, &operations[0].1.node)),
         None => Err("Must provide operation name if query contains multiple operations.".into()),
     }
 }
 
-/// The validation errors of `operation`; none means it may run.
-pub(super) fn check(operation: &OperationDefinition, fragments: &Fragments) -> Vec<String> {
+/// The validation errors of `operation` (named `name` in the document);
+/// none means it may run. In graphql-core's order: what the operation's
+/// traversal finds, then its variables, then the fragments' cycles.
+pub(super) fn check(
+    name: Option<&str>,
+    operation: &OperationDefinition,
+    fragments: &Fragments,
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    for definition in &operation.variable_definitions {
+        let mut ty = &definition.node.var_type.node;
+        while let BaseType::List(inner) = &ty.base {
+            ty = inner;
+        }
+        if let BaseType::Named(name) = &ty.base {
+            let known = matches!(
+                name.as_str(),
+                "String" | "Int" | "Float" | "Boolean" | "ID" | "LongString"
+            ) || schema::input_object(name).is_some()
+                || schema::enum_values(name).is_some();
+            if !known {
+                problems.push(format!("Unknown type '{name}'."));
+            }
+        }
+    }
+    unknown_fragments(operation, fragments, &mut problems);
+    problems.extend(check_fields(operation, fragments));
+    variable_use(name, operation, fragments, &mut problems);
+    fragment_cycles(fragments, &mut problems);
+    problems
+}
+
+/// Fields, arguments and directives against MLflow's schema.
+fn check_fields(operation: &OperationDefinition, fragments: &Fragments) -> Vec<String> {
     let mut problems = Vec::new();
     for d in &operation.directives {
         directive(d, true, &mut problems);
@@ -86,6 +124,194 @@ pub(super) fn check(operation: &OperationDefinition, fragments: &Fragments) -> V
         );
     }
     problems
+}
+
+/// graphql-core's `KnownFragmentNamesRule`.
+fn unknown_fragments(
+    operation: &OperationDefinition,
+    fragments: &Fragments,
+    problems: &mut Vec<String>,
+) {
+    let mut names = Vec::new();
+    spreads_in(&operation.selection_set.node, &mut names);
+    let mut defs: Vec<_> = fragments.values().collect();
+    defs.sort_by_key(|d| (d.pos.line, d.pos.column));
+    for def in defs {
+        spreads_in(&def.node.selection_set.node, &mut names);
+    }
+    for name in names {
+        if !fragments.contains_key(name) {
+            problems.push(format!("Unknown fragment '{name}'."));
+        }
+    }
+}
+
+/// graphql-core's `NoFragmentCyclesRule`: fragments in document order,
+/// each followed depth first once, every cycle reported where it closes.
+fn fragment_cycles(fragments: &Fragments, problems: &mut Vec<String>) {
+    let mut defs: Vec<_> = fragments.iter().collect();
+    defs.sort_by_key(|(_, d)| (d.pos.line, d.pos.column));
+    let mut visited = std::collections::HashSet::new();
+    let mut path: Vec<&Name> = Vec::new();
+    let mut on_path: HashMap<&Name, usize> = HashMap::new();
+    for (name, _) in defs {
+        detect_cycle(
+            name,
+            fragments,
+            &mut visited,
+            &mut path,
+            &mut on_path,
+            problems,
+        );
+    }
+}
+
+fn detect_cycle<'d>(
+    name: &'d Name,
+    fragments: &'d Fragments,
+    visited: &mut std::collections::HashSet<&'d Name>,
+    path: &mut Vec<&'d Name>,
+    on_path: &mut HashMap<&'d Name, usize>,
+    problems: &mut Vec<String>,
+) {
+    if !visited.insert(name) {
+        return;
+    }
+    let Some(def) = fragments.get(name) else {
+        return;
+    };
+    let mut spreads = Vec::new();
+    spreads_in(&def.node.selection_set.node, &mut spreads);
+    if spreads.is_empty() {
+        return;
+    }
+    on_path.insert(name, path.len());
+    for spread in spreads {
+        let cycle_at = on_path.get(spread).copied();
+        path.push(spread);
+        match cycle_at {
+            None => detect_cycle(spread, fragments, visited, path, on_path, problems),
+            Some(at) => {
+                let via: Vec<String> = path[at..path.len() - 1]
+                    .iter()
+                    .map(|n| format!("'{n}'"))
+                    .collect();
+                problems.push(if via.is_empty() {
+                    format!("Cannot spread fragment '{spread}' within itself.")
+                } else {
+                    format!(
+                        "Cannot spread fragment '{spread}' within itself via {}.",
+                        via.join(", ")
+                    )
+                });
+            }
+        }
+        path.pop();
+    }
+    on_path.remove(name);
+}
+
+/// The fragments spread anywhere in a selection set, nested ones included.
+fn spreads_in<'d>(set: &'d SelectionSet, out: &mut Vec<&'d Name>) {
+    for item in &set.items {
+        match &item.node {
+            Selection::Field(f) => spreads_in(&f.node.selection_set.node, out),
+            Selection::InlineFragment(i) => spreads_in(&i.node.selection_set.node, out),
+            Selection::FragmentSpread(s) => out.push(&s.node.fragment_name.node),
+        }
+    }
+}
+
+/// graphql-core's `NoUndefinedVariablesRule` and `NoUnusedVariablesRule`:
+/// the variables the operation uses, in its fields and the fragments it
+/// spreads, against those it defines.
+fn variable_use(
+    name: Option<&str>,
+    operation: &OperationDefinition,
+    fragments: &Fragments,
+    problems: &mut Vec<String>,
+) {
+    let mut used = Vec::new();
+    let mut spread = std::collections::HashSet::new();
+    variables_in(
+        &operation.selection_set.node,
+        fragments,
+        &mut spread,
+        &mut used,
+    );
+    for d in &operation.directives {
+        for (_, v) in &d.node.arguments {
+            variables_of(&v.node, &mut used);
+        }
+    }
+    let defined: Vec<&str> = operation
+        .variable_definitions
+        .iter()
+        .map(|d| d.node.name.node.as_str())
+        .collect();
+    let in_operation = |what: &str| match name {
+        Some(op) => format!("{what} in operation '{op}'."),
+        None => format!("{what}."),
+    };
+    let mut reported = std::collections::HashSet::new();
+    for variable in &used {
+        if !defined.contains(&variable.as_str()) && reported.insert(variable.clone()) {
+            problems.push(match name {
+                Some(op) => format!("Variable '${variable}' is not defined by operation '{op}'."),
+                None => format!("Variable '${variable}' is not defined."),
+            });
+        }
+    }
+    for variable in defined {
+        if !used.iter().any(|u| u == variable) {
+            problems.push(in_operation(&format!(
+                "Variable '${variable}' is never used"
+            )));
+        }
+    }
+}
+
+fn variables_in<'d>(
+    set: &'d SelectionSet,
+    fragments: &'d Fragments,
+    spread: &mut std::collections::HashSet<&'d Name>,
+    out: &mut Vec<String>,
+) {
+    for item in &set.items {
+        for d in item.node.directives() {
+            for (_, v) in &d.node.arguments {
+                variables_of(&v.node, out);
+            }
+        }
+        match &item.node {
+            Selection::Field(f) => {
+                for (_, v) in &f.node.arguments {
+                    variables_of(&v.node, out);
+                }
+                variables_in(&f.node.selection_set.node, fragments, spread, out);
+            }
+            Selection::InlineFragment(i) => {
+                variables_in(&i.node.selection_set.node, fragments, spread, out)
+            }
+            Selection::FragmentSpread(s) => {
+                let name = &s.node.fragment_name.node;
+                if spread.insert(name) {
+                    if let Some(def) = fragments.get(name) {
+                        variables_in(&def.node.selection_set.node, fragments, spread, out);
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn variables_of(value: &async_graphql_value::Value, out: &mut Vec<String>) {
+    match value {
+        async_graphql_value::Value::Variable(name) => out.push(name.to_string()),
+        async_graphql_value::Value::List(items) => items.iter().for_each(|v| variables_of(v, out)),
+        async_graphql_value::Value::Object(map) => map.values().for_each(|v| variables_of(v, out)),
+        _ => {}
+    }
 }
 
 /// MLflow's schema declares one directive, `@component(name: String!)`
