@@ -1,6 +1,8 @@
-//! What both tracking fuzz targets drive: `mlflowrs server` on a real
+//! What the tracking fuzz targets drive: `mlflowrs server` on a real
 //! SQLite store in a temporary directory, its router and the runtime that
 //! runs it, and the reading of an input into a request.
+// Each target includes this file and uses part of it.
+#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -575,11 +575,20 @@ pub fn search(tx: &mut dyn Tx, req: &Request) -> Result<Json, MlflowError> {
         .map(Run::from_row)
         .filter(|r| stage.is_none_or(|s| r.lifecycle_stage == s))
         .collect();
-    fill(tx, &mut runs)?;
+    // A search on the runs' own columns only (the UI's runs table: newest
+    // first) needs the metrics, params and tags of the page's runs alone.
+    let on_columns = clauses.iter().all(|c| c.kind == "attribute")
+        && order.iter().all(|o| o.kind == "attribute");
+    if !on_columns {
+        fill(tx, &mut runs)?;
+    }
     let runs = search::filter_and_sort(runs, &clauses, &order, |a, b| {
         b.start_time.cmp(&a.start_time).then(a.id.cmp(&b.id))
     });
-    let (page, next) = search::paginate(runs, req.opt_str("page_token")?.as_deref(), max)?;
+    let (mut page, next) = search::paginate(runs, req.opt_str("page_token")?.as_deref(), max)?;
+    if on_columns {
+        fill(tx, &mut page)?;
+    }
     Ok(object(vec![
         (
             "runs",
