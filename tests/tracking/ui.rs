@@ -332,3 +332,45 @@ fn ui_fetch_keeps_only_the_pinned_wheel() {
     let _ = http.kill();
     let _ = http.wait();
 }
+
+/// `--graphql-max-root-fields` and `--graphql-max-aliases` move MLflow's
+/// limits: at the limit a query runs, one over it is refused with MLflow's
+/// message naming the configured value.
+#[test]
+fn graphql_limits_follow_their_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Spawn::server("sqlite:///mlflow.db")
+        .dir(dir.path())
+        .args(&[
+            "--graphql-max-root-fields",
+            "2",
+            "--graphql-max-aliases",
+            "3",
+        ])
+        .start();
+    let roots = |n: usize| {
+        let fields: Vec<String> = (0..n)
+            .map(|i| format!("a{i}: test(inputString: \"{i}\") {{ output }}"))
+            .collect();
+        serde_json::json!({"query": format!("{{ {} }}", fields.join(" "))})
+    };
+    let (status, answer) = server.call("POST", "/graphql", &roots(2));
+    assert_eq!(status, 200);
+    assert_eq!(answer["data"]["a1"]["output"], "1", "{answer}");
+    let (status, answer) = server.call("POST", "/graphql", &roots(3));
+    assert_eq!(status, 200);
+    assert_eq!(
+        answer["errors"][0],
+        "GraphQL queries should have at most 2 root fields, got 3 root fields. To increase the limit, set the MLFLOW_SERVER_GRAPHQL_MAX_ROOT_FIELDS environment variable."
+    );
+    let aliases = |n: usize| {
+        let outputs: Vec<String> = (0..n).map(|i| format!("o{i}: output")).collect();
+        serde_json::json!({"query": format!("{{ test(inputString: \"a\") {{ {} }} }}", outputs.join(" "))})
+    };
+    assert!(server.call("POST", "/graphql", &aliases(3)).1["errors"].is_null());
+    let (_, answer) = server.call("POST", "/graphql", &aliases(4));
+    assert_eq!(
+        answer["errors"][0],
+        "GraphQL queries should have at most 3 aliases, got 4 aliases. To increase the limit, set the MLFLOW_SERVER_GRAPHQL_MAX_ALIASES environment variable."
+    );
+}

@@ -28,6 +28,9 @@ pub(super) struct Execution<'a> {
     /// resolver reads its sampling arguments there, not from its input.
     pub url_args: &'a [(String, String)],
     pub errors: Vec<String>,
+    /// Experiments already read for `run.experiment`: a search's runs
+    /// mostly share one.
+    pub experiments: std::collections::HashMap<String, Result<Json, String>>,
 }
 
 impl Execution<'_> {
@@ -223,13 +226,26 @@ impl Execution<'_> {
         match spec.kind {
             Kind::RunExperiment => {
                 let id = id_text(&parent["info"]["experiment_id"]);
-                let req = Request {
-                    fields: Map::from_iter([("experiment_id".to_string(), Json::String(id))]),
+                let found = match self.experiments.get(&id) {
+                    Some(found) => found.clone(),
+                    None => {
+                        let req = Request {
+                            fields: Map::from_iter([(
+                                "experiment_id".to_string(),
+                                Json::String(id.clone()),
+                            )]),
+                        };
+                        let found = experiments::get(&mut *self.tx, &req)
+                            .map(|answer| answer["experiment"].clone())
+                            .map_err(|e| e.message);
+                        self.experiments.insert(id, found.clone());
+                        found
+                    }
                 };
-                match experiments::get(&mut *self.tx, &req) {
-                    Ok(answer) => self.project(&answer["experiment"], "MlflowExperiment", set),
-                    Err(e) => {
-                        self.errors.push(e.message.clone());
+                match found {
+                    Ok(experiment) => self.project(&experiment, "MlflowExperiment", set),
+                    Err(message) => {
+                        self.errors.push(message);
                         Json::Null
                     }
                 }

@@ -116,6 +116,7 @@ pub(crate) async fn route(
                 quiet_failures: admin,
                 url_args: &url_args,
                 errors: Vec::new(),
+                experiments: Default::default(),
             };
             let data = run.operation(&operation);
             Ok((data, run.errors))
