@@ -13,6 +13,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::error::MlflowError;
 use super::json::object;
+use super::responses::{content_disposition, python_mime_type};
 
 /// `rel` (a path as the client sent it, decoded once) joined under `root`,
 /// refusing anything that could leave it, as MLflow's `validate_path_is_safe`
@@ -159,73 +160,6 @@ fn content_type(name: &str) -> &'static str {
         return "text/plain";
     }
     python_mime_type(name).unwrap_or("application/octet-stream")
-}
-
-/// Python's `mimetypes.guess_type` for the extensions artifacts and MLflow's
-/// UI bundle use; `None` where Python has no answer.
-pub(crate) fn python_mime_type(name: &str) -> Option<&'static str> {
-    let ext = name.trim_start_matches('.').rsplit_once('.')?.1;
-    Some(match ext.to_ascii_lowercase().as_str() {
-        "html" | "htm" => "text/html",
-        "css" => "text/css",
-        "js" | "mjs" => "text/javascript",
-        "json" => "application/json",
-        "txt" => "text/plain",
-        "png" => "image/png",
-        "jpg" | "jpeg" | "jpe" => "image/jpeg",
-        "gif" => "image/gif",
-        "bmp" => "image/bmp",
-        "svg" => "image/svg+xml",
-        "webp" => "image/webp",
-        "tif" | "tiff" => "image/tiff",
-        "ico" => "image/vnd.microsoft.icon",
-        "woff" => "font/woff",
-        "woff2" => "font/woff2",
-        "ttf" => "font/ttf",
-        "eot" => "application/vnd.ms-fontobject",
-        "wasm" => "application/wasm",
-        "pdf" => "application/pdf",
-        "zip" => "application/zip",
-        "tar" => "application/x-tar",
-        "wav" => "audio/x-wav",
-        "mp3" => "audio/mpeg",
-        "mp4" => "video/mp4",
-        _ => return None,
-    })
-}
-
-/// MLflow's `_content_disposition_attachment`: the name as werkzeug quotes
-/// a header value, with an RFC 5987 `filename*` when it is not ASCII.
-pub(crate) fn content_disposition(disposition: &str, name: &str) -> String {
-    fn quote(value: &str) -> String {
-        let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
-        if !value.is_empty() && value.chars().all(token) {
-            value.to_string()
-        } else {
-            format!("\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\""))
-        }
-    }
-    if name.is_ascii() {
-        return format!("{disposition}; filename={}", quote(name));
-    }
-    let fallback: String = name.chars().filter(char::is_ascii).collect();
-    let fallback = if fallback.is_empty() {
-        "download".to_string()
-    } else {
-        fallback
-    };
-    let mut encoded = String::new();
-    for b in name.bytes() {
-        if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
-            encoded.push(b as char);
-        } else {
-            encoded.push_str(&format!("%{b:02X}"));
-        }
-    }
-    format!(
-        "{disposition}; filename={}; filename*=UTF-8''{encoded}",
-        quote(&fallback)
-    )
 }
 
 pub async fn download(root: &Path, rel: &str) -> Result<Response, MlflowError> {

@@ -8,9 +8,8 @@ use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use crate::artifacts::{content_disposition, python_mime_type};
 use crate::request::percent_decode_path;
-use crate::responses::{flask_page, json_response};
+use crate::responses::{content_disposition, flask_page, json_response, python_mime_type};
 use crate::Server;
 
 /// Flask's `max_age` for the hashed files under `/static-files/` (28 days).
