@@ -231,18 +231,37 @@ fn static_prefix_moves_every_route_under_it() {
 /// on every request and console message (tests/ui/browser.py).
 #[test]
 fn the_core_pages_work_in_a_real_browser() {
+    browser_passes(&[], "");
+}
+
+/// The same pages with every route under `--static-prefix`: the UI's
+/// relative URLs follow the page.
+#[test]
+fn the_core_pages_work_under_a_static_prefix() {
+    browser_passes(&["--static-prefix", "/mlflow"], "/mlflow");
+}
+
+fn browser_passes(args: &[&str], prefix: &str) {
     let dir = tempfile::tempdir().unwrap();
     let package = mlflow_package();
+    let ready: &'static str = if prefix.is_empty() {
+        "/health"
+    } else {
+        "/mlflow/health"
+    };
     let server = Spawn::server("sqlite:///mlflow.db")
         .dir(dir.path())
+        .ready(ready)
         .args(&["--ui-bundle", package.to_str().unwrap()])
+        .args(args)
         .start();
     let shots = dir.path().join("screenshots");
+    let url = format!("{}{prefix}", server.url());
     let out = Command::new(python())
         .current_dir(repo_root())
         .args([
             "tests/ui/browser.py",
-            &server.url(),
+            &url,
             shots.to_str().unwrap(),
             "--fill",
         ])
