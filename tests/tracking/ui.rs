@@ -231,18 +231,47 @@ fn static_prefix_moves_every_route_under_it() {
 /// on every request and console message (tests/ui/browser.py).
 #[test]
 fn the_core_pages_work_in_a_real_browser() {
-    browser_passes(&[], "");
+    let dir = tempfile::tempdir().unwrap();
+    browser_passes(dir.path(), &[], "", &[]);
 }
 
 /// The same pages with every route under `--static-prefix`: the UI's
 /// relative URLs follow the page.
 #[test]
 fn the_core_pages_work_under_a_static_prefix() {
-    browser_passes(&["--static-prefix", "/mlflow"], "/mlflow");
+    let dir = tempfile::tempdir().unwrap();
+    browser_passes(dir.path(), &["--static-prefix", "/mlflow"], "/mlflow", &[]);
 }
 
-fn browser_passes(args: &[&str], prefix: &str) {
+/// The same pages under `--app-name basic-auth`, the browser logged in as
+/// the admin (its requests carry the Authorization header, as a browser's
+/// do once the user has logged in).
+#[test]
+fn the_core_pages_work_under_basic_auth() {
     let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("auth.ini");
+    std::fs::write(
+        &config,
+        format!(
+            "[mlflow]\ndefault_permission = READ\ndatabase_uri = sqlite:///{}/basic_auth.db\nadmin_username = admin\nadmin_password = admin-password-1\n",
+            dir.path().display()
+        ),
+    )
+    .unwrap();
+    browser_passes(
+        dir.path(),
+        &[
+            "--app-name",
+            "basic-auth",
+            "--auth-config",
+            config.to_str().unwrap(),
+        ],
+        "",
+        &["--basic-auth", "admin:admin-password-1"],
+    );
+}
+
+fn browser_passes(dir: &Path, args: &[&str], prefix: &str, browser_args: &[&str]) {
     let package = mlflow_package();
     let ready: &'static str = if prefix.is_empty() {
         "/health"
@@ -250,12 +279,12 @@ fn browser_passes(args: &[&str], prefix: &str) {
         "/mlflow/health"
     };
     let server = Spawn::server("sqlite:///mlflow.db")
-        .dir(dir.path())
+        .dir(dir)
         .ready(ready)
         .args(&["--ui-bundle", package.to_str().unwrap()])
         .args(args)
         .start();
-    let shots = dir.path().join("screenshots");
+    let shots = dir.join("screenshots");
     let url = format!("{}{prefix}", server.url());
     let out = Command::new(python())
         .current_dir(repo_root())
@@ -265,6 +294,7 @@ fn browser_passes(args: &[&str], prefix: &str) {
             shots.to_str().unwrap(),
             "--fill",
         ])
+        .args(browser_args)
         .output()
         .unwrap();
     let text = format!(

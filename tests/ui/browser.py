@@ -22,6 +22,7 @@ Prints one PASS/FAIL line per page, exits 1 on any failure.
 """
 
 import argparse
+import base64
 import json
 import os
 import re
@@ -224,6 +225,9 @@ class UI:
         self.base = base.rstrip("/")
         self.shots = shots
         self.driver = make_driver()
+        if AUTH_HEADERS:
+            self.driver.execute_cdp_cmd("Network.enable", {})
+            self.driver.execute_cdp_cmd("Network.setExtraHTTPHeaders", {"headers": AUTH_HEADERS})
         self.page = None
         # Before any UI page: on a same-origin page (/health), pick the "Model
         # training" workflow (the sidebar toggle stores it so) and close the
@@ -337,10 +341,15 @@ def xpath_literal(s):
 # ---------------------------------------------------------------- REST ids
 
 
+# `--basic-auth USER:PASSWORD`: the Authorization header every request
+# carries (the browser's through DevTools, as a logged-in user's would).
+AUTH_HEADERS = {}
+
+
 def rest(base, path, body=None):
     url = base.rstrip("/") + "/api/2.0/mlflow/" + path
     data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    req = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json", **AUTH_HEADERS})
     with urllib.request.urlopen(req, timeout=30) as r:
         return json.loads(r.read())
 
@@ -638,8 +647,14 @@ def main(argv=None):
     ap.add_argument("--fill", action="store_true", help="fill the server with tests/ui/fill_store.py first")
     ap.add_argument("--ids", help="JSON file of ids printed by fill_store.py")
     ap.add_argument("--only", help="comma-separated check names")
+    ap.add_argument("--basic-auth", metavar="USER:PASSWORD", help="log in to a server run with --app-name basic-auth")
     args = ap.parse_args(argv)
     os.makedirs(args.screenshot_dir, exist_ok=True)
+    if args.basic_auth:
+        user, _, password = args.basic_auth.partition(":")
+        os.environ["MLFLOW_TRACKING_USERNAME"] = user
+        os.environ["MLFLOW_TRACKING_PASSWORD"] = password
+        AUTH_HEADERS["Authorization"] = "Basic " + base64.b64encode(args.basic_auth.encode()).decode()
     if args.fill:
         sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
         import fill_store
