@@ -29,10 +29,7 @@ pub(super) fn type_info(name: &str, set: &SelectionSet, fragments: &Fragments) -
             "INPUT_OBJECT",
             Members::InputFields(fields.iter().map(|f| f.name).collect()),
         )
-    } else if matches!(
-        name,
-        "String" | "Int" | "Float" | "Boolean" | "ID" | "LongString"
-    ) {
+    } else if schema::scalar(name).is_some() {
         ("SCALAR", Members::Nothing)
     } else {
         return Json::Null;

@@ -72,6 +72,18 @@ pub(super) fn input_object(name: &str) -> Option<&'static [Field]> {
     })
 }
 
+/// A scalar type's kind, by GraphQL name (MLflow's `LongString` included).
+pub(super) fn scalar(name: &str) -> Option<Kind> {
+    Some(match name {
+        "String" | "ID" => String,
+        "Int" => Int,
+        "Float" => Float,
+        "Boolean" => Boolean,
+        "LongString" => Long,
+        _ => return None,
+    })
+}
+
 /// An enum's values, by GraphQL name.
 pub(super) fn enum_values(name: &str) -> Option<&'static [&'static str]> {
     Some(match name {

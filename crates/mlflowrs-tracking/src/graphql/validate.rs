@@ -48,10 +48,8 @@ pub(super) fn check(
             ty = inner;
         }
         if let BaseType::Named(name) = &ty.base {
-            let known = matches!(
-                name.as_str(),
-                "String" | "Int" | "Float" | "Boolean" | "ID" | "LongString"
-            ) || schema::input_object(name).is_some()
+            let known = schema::scalar(name).is_some()
+                || schema::input_object(name).is_some()
                 || schema::enum_values(name).is_some();
             if !known {
                 problems.push(format!("Unknown type '{name}'."));

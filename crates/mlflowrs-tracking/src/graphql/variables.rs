@@ -181,13 +181,9 @@ fn coerce_named(
         }
         return Ok(Json::Object(out));
     }
-    let kind = match type_name {
-        "String" | "ID" => Kind::String,
-        "Int" => Kind::Int,
-        "Float" => Kind::Float,
-        "Boolean" => Kind::Boolean,
-        "LongString" => Kind::Long,
-        other => match schema::enum_values(other) {
+    let kind = match schema::scalar(type_name) {
+        Some(kind) => kind,
+        None => match schema::enum_values(type_name) {
             Some(values) => Kind::Enum(values),
             None => return Ok(value.clone()),
         },
