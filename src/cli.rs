@@ -38,6 +38,62 @@ pub enum Command {
     /// MLflow's web UI, which `mlflowrs server` serves.
     #[command(subcommand)]
     Ui(UiCommand),
+    /// Run an MLflow project (a directory, git repository or zip with an
+    /// MLproject file) as `mlflow run` does: a tracking run is created and
+    /// the entry point's command runs in the project's environment.
+    Run(RunArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The project: a local directory, a git repository URI, or a zip
+    /// archive; `URI#subdirectory` runs a project inside it.
+    pub uri: String,
+    /// Entry point within the project; an undeclared `x.py` or `x.sh` runs
+    /// that script.
+    #[arg(short = 'e', long, value_name = "NAME", default_value = "main")]
+    pub entry_point: String,
+    /// Version of a git project: a commit, branch or tag.
+    #[arg(short = 'v', long, value_name = "VERSION")]
+    pub version: Option<String>,
+    /// A parameter, `-P name=value` (repeatable); undeclared ones are passed
+    /// to the command as `--name value`.
+    #[arg(short = 'P', long = "param-list", value_name = "NAME=VALUE")]
+    pub param_list: Vec<String>,
+    /// A `docker run` argument, `-A name=value` or `-A flag` (repeatable).
+    #[arg(short = 'A', long = "docker-args", value_name = "NAME=VALUE")]
+    pub docker_args: Vec<String>,
+    /// Experiment to run in, created when missing.
+    #[arg(long, env = EnvVars::MLFLOW_EXPERIMENT_NAME)]
+    pub experiment_name: Option<String>,
+    /// Experiment id to run in.
+    #[arg(long, env = EnvVars::MLFLOW_EXPERIMENT_ID)]
+    pub experiment_id: Option<String>,
+    /// Execution backend: `local` or `kubernetes`.
+    #[arg(short = 'b', long, value_name = "BACKEND", default_value = "local")]
+    pub backend: String,
+    /// Backend configuration: a path ending in `.json`, or inline JSON.
+    #[arg(short = 'c', long, value_name = "FILE")]
+    pub backend_config: Option<String>,
+    /// Environment manager: `local`, `virtualenv`, `uv` or `conda`
+    /// (default: from the project's environment file).
+    #[arg(long)]
+    pub env_manager: Option<String>,
+    /// Parent directory of the per-run directory that remote `path`
+    /// parameters are downloaded into.
+    #[arg(long, env = EnvVars::MLFLOW_TMP_DIR)]
+    pub storage_dir: Option<PathBuf>,
+    /// Reuse this existing run instead of creating one (as MLflow's
+    /// asynchronous launches do); no tags or parameters are logged.
+    #[arg(long, value_name = "RUN_ID")]
+    pub run_id: Option<String>,
+    /// Name of the run.
+    #[arg(long, value_name = "RUN_NAME")]
+    pub run_name: Option<String>,
+    /// Docker projects: build an image from the project's image with the
+    /// project's files in it.
+    #[arg(long)]
+    pub build_image: bool,
 }
 
 #[derive(Debug, Subcommand)]

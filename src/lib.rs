@@ -8,6 +8,7 @@ pub mod commands;
 pub mod docker;
 pub mod listener;
 pub mod mlmodel;
+pub mod projects;
 pub mod resolve;
 pub mod scoring;
 pub mod serving;

@@ -19,6 +19,9 @@ fn main() -> std::process::ExitCode {
         // Colour codes only on a terminal: not in files, pipes or journald.
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
+    if let Command::Run(args) = &cli.command {
+        return run_project(args);
+    }
     match run(cli) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
@@ -26,6 +29,34 @@ fn main() -> std::process::ExitCode {
             std::process::ExitCode::from(exit_code(&e))
         }
     }
+}
+
+/// `mlflowrs run` answers as `mlflow run` does: click's usage block and
+/// exit 2 for a usage error, its own lines and exit codes otherwise.
+fn run_project(args: &mlflowrs::cli::RunArgs) -> std::process::ExitCode {
+    let settings = match mlflowrs::settings::RunSettings::from_args(args) {
+        Ok(s) => s,
+        Err(SettingsError::Usage { command, message }) => {
+            eprintln!("Usage: mlflowrs {command}\nTry 'mlflowrs run --help' for help.\n\nError: {message}");
+            return std::process::ExitCode::from(2);
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return std::process::ExitCode::from(1);
+        }
+    };
+    std::process::ExitCode::from(runtime.block_on(commands::run::run(settings)))
 }
 
 /// Settings are validated before anything starts; then the one runtime
@@ -69,6 +100,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let settings = UiFetchSettings::from_args(&args)?;
             runtime()?.block_on(commands::ui_fetch::run(settings))
         }
+        // Answered by run_project before the runtime starts.
+        Command::Run(_) => Ok(()),
     }
 }
 

@@ -7,6 +7,7 @@ mod image;
 mod model;
 mod predict;
 mod resolve;
+mod run;
 mod scoring_server;
 mod store;
 mod tracking_server;
@@ -19,6 +20,7 @@ pub use image::{ImageSettings, ImageTarget};
 pub use model::load_options;
 pub use predict::PredictSettings;
 pub use resolve::ResolveSettings;
+pub use run::{Backend, BackendConfig, RunSettings};
 pub use scoring_server::{ModelSpec, ScoringServerSettings};
 pub use store::store_config;
 pub use tracking_server::TrackingServerSettings;
@@ -28,6 +30,13 @@ pub use ui_fetch::UiFetchSettings;
 pub enum SettingsError {
     #[error("{0}")]
     Invalid(String),
+    /// A usage error of a command that mirrors an MLflow CLI command:
+    /// printed as click prints it, exit 2.
+    #[error("{message}")]
+    Usage {
+        command: &'static str,
+        message: String,
+    },
     #[error(transparent)]
     Uri(#[from] crate::resolve::ResolveError),
 }

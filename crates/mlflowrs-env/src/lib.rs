@@ -230,12 +230,64 @@ impl EnvVars {
     /// An active virtualenv: its Python runs Python models under `--env-manager local`, and its `onnxruntime` package supplies ONNX Runtime.
     pub const VIRTUAL_ENV: &'static str = "VIRTUAL_ENV";
 
+    /// `mlflowrs run -b kubernetes`: the tracking URI the Job's container gets instead of MLFLOW_TRACKING_URI (as MLflow).
+    pub const KUBE_MLFLOW_TRACKING_URI: &'static str = "KUBE_MLFLOW_TRACKING_URI";
+
+    /// The user a project run records (`mlflow.user`), first of LOGNAME, USER, LNAME, USERNAME, as Python's getpass.getuser().
+    pub const LOGNAME: &'static str = "LOGNAME";
+
+    /// The user a project run records when LOGNAME and USER are unset.
+    pub const LNAME: &'static str = "LNAME";
+
+    /// Where `mlflowrs run` keeps `virtualenv`/`uv` project environments (default ~/.mlflow/envs, MLflow's root and naming, so both tools reuse each other's).
+    pub const MLFLOW_ENV_ROOT: &'static str = "MLFLOW_ENV_ROOT";
+
+    /// `--experiment-id` of `mlflowrs run`: the experiment a project run goes to.
+    pub const MLFLOW_EXPERIMENT_ID: &'static str = "MLFLOW_EXPERIMENT_ID";
+
+    /// `--experiment-name` of `mlflowrs run`: the experiment a project run goes to, created when missing.
+    pub const MLFLOW_EXPERIMENT_NAME: &'static str = "MLFLOW_EXPERIMENT_NAME";
+
+    /// `--storage-dir` of `mlflowrs run`: parent of the per-run directory that downloads of `path` parameters go to.
+    pub const MLFLOW_TMP_DIR: &'static str = "MLFLOW_TMP_DIR";
+
+    /// The shell `mlflowrs run` runs a `.sh` entry point with (default bash), as MLflow.
+    pub const SHELL: &'static str = "SHELL";
+
+    /// The user a project run records when LOGNAME is unset.
+    pub const USER: &'static str = "USER";
+
+    /// The user a project run records when LOGNAME, USER and LNAME are unset.
+    pub const USERNAME: &'static str = "USERNAME";
+
+    /// Where conda is, when MLFLOW_CONDA_HOME is unset (`mlflowrs run` with conda environments, as MLflow).
+    pub const CONDA_EXE: &'static str = "CONDA_EXE";
+
+    /// The conda installation `mlflowrs run` uses for conda environments (its `bin/conda`), as MLflow.
+    pub const MLFLOW_CONDA_HOME: &'static str = "MLFLOW_CONDA_HOME";
+
+    /// The command that creates conda environments for `mlflowrs run` (default conda; e.g. mamba), as MLflow.
+    pub const MLFLOW_CONDA_CREATE_ENV_CMD: &'static str = "MLFLOW_CONDA_CREATE_ENV_CMD";
+
     /// Base of the default model cache (`$XDG_CACHE_HOME/mlflowrs/models`).
     pub const XDG_CACHE_HOME: &'static str = "XDG_CACHE_HOME";
 }
 
 /// Every variable in the registry, for the documentation check.
 pub const ALL: &[&str] = &[
+    EnvVars::MLFLOW_CONDA_CREATE_ENV_CMD,
+    EnvVars::MLFLOW_CONDA_HOME,
+    EnvVars::CONDA_EXE,
+    EnvVars::USERNAME,
+    EnvVars::USER,
+    EnvVars::SHELL,
+    EnvVars::MLFLOW_TMP_DIR,
+    EnvVars::MLFLOW_EXPERIMENT_NAME,
+    EnvVars::MLFLOW_EXPERIMENT_ID,
+    EnvVars::MLFLOW_ENV_ROOT,
+    EnvVars::LNAME,
+    EnvVars::LOGNAME,
+    EnvVars::KUBE_MLFLOW_TRACKING_URI,
     EnvVars::AWS_DEFAULT_REGION,
     EnvVars::AWS_REGION,
     EnvVars::HOME,
