@@ -90,6 +90,18 @@ impl TrackingClient {
     /// One REST call; MLflow's error answer becomes the exception the
     /// MLflow client would raise.
     async fn call(&self, method: &str, endpoint: &str, body: Json) -> Result<Json, ProjectError> {
+        self.call_or_code(method, endpoint, body)
+            .await?
+            .map_err(|(_, e)| e)
+    }
+
+    /// The call, with an error answer's `error_code` beside the error.
+    async fn call_or_code(
+        &self,
+        method: &str,
+        endpoint: &str,
+        body: Json,
+    ) -> Result<Result<Json, (String, ProjectError)>, ProjectError> {
         let path = format!("/api/2.0/mlflow/{endpoint}");
         let (status, text) = match self {
             TrackingClient::InProcess(router) => {
@@ -138,7 +150,7 @@ impl TrackingClient {
         };
         let parsed: Json = serde_json::from_str(&text).unwrap_or(Json::Null);
         if (200..300).contains(&status) {
-            return Ok(parsed);
+            return Ok(Ok(parsed));
         }
         let message = parsed
             .get("message")
@@ -149,35 +161,31 @@ impl TrackingClient {
             .get("error_code")
             .and_then(Json::as_str)
             .unwrap_or("INTERNAL_ERROR");
-        Err(match self {
+        let error = match self {
             TrackingClient::InProcess(_) => ProjectError::mlflow(message),
             TrackingClient::Remote { .. } => ProjectError::uncaught(
                 "mlflow.exceptions.RestException",
                 format!("{code}: {message}"),
             ),
-        })
+        };
+        Ok(Err((code.to_string(), error)))
     }
 
     /// `get_experiment_by_name`: `None` when there is none.
     pub async fn experiment_id_by_name(&self, name: &str) -> Result<Option<String>, ProjectError> {
         match self
-            .call(
+            .call_or_code(
                 "GET",
                 "experiments/get-by-name",
                 json!({ "experiment_name": name }),
             )
-            .await
+            .await?
         {
             Ok(v) => Ok(v["experiment"]["experiment_id"]
                 .as_str()
                 .map(str::to_string)),
-            Err(ProjectError::Uncaught { message, .. })
-                if message.contains("RESOURCE_DOES_NOT_EXIST")
-                    || message.contains("does not exist") =>
-            {
-                Ok(None)
-            }
-            Err(e) => Err(e),
+            Err((code, _)) if code == "RESOURCE_DOES_NOT_EXIST" => Ok(None),
+            Err((_, e)) => Err(e),
         }
     }
 

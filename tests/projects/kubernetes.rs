@@ -75,9 +75,21 @@ fn jobs_render_as_mlflow_renders_them() {
         ["MLFLOW_EXPERIMENT_ID", "7"]
     ]);
     let cases = [
-        ("job_template.yaml", "python train.py --alpha 0.5 --name 'a b' --quote 'it'\"'\"'s'", None),
-        ("job_template.yaml", "bash run.sh \"x y\" z\\ w", Some("http://in-cluster:5000")),
-        ("job_template_no_env.yaml", "python -c 'print(1)' --extra '' ", None),
+        (
+            "job_template.yaml",
+            "python train.py --alpha 0.5 --name 'a b' --quote 'it'\"'\"'s'",
+            None,
+        ),
+        (
+            "job_template.yaml",
+            "bash run.sh \"x y\" z\\ w",
+            Some("http://in-cluster:5000"),
+        ),
+        (
+            "job_template_no_env.yaml",
+            "python -c 'print(1)' --extra '' ",
+            None,
+        ),
     ];
     for (template, command, kube_uri) in cases {
         let case = json!({
@@ -91,6 +103,9 @@ fn jobs_render_as_mlflow_renders_them() {
         });
         let want = mlflow_rendering(&case);
         let got = mlflowrs_rendering(&case);
-        assert_eq!(got, want, "the Job for {template} / {command:?} differs from MLflow's");
+        assert_eq!(
+            got, want,
+            "the Job for {template} / {command:?} differs from MLflow's"
+        );
     }
 }
