@@ -73,7 +73,7 @@ fn load_backend_config(settings: &RunSettings) -> Result<serde_json::Value, Proj
                     format!("[Errno 2] {e}: '{}'", path.display()),
                 )
             })?;
-            serde_json::from_str(&text).map_err(|e| {
+            let parsed = mlflowrs_protocol::pyjson::parse(text.as_bytes()).map_err(|e| {
                 log::error(
                     log::PROJECTS,
                     &format!(
@@ -81,8 +81,12 @@ fn load_backend_config(settings: &RunSettings) -> Result<serde_json::Value, Proj
                         path.display()
                     ),
                 );
-                ProjectError::uncaught("json.decoder.JSONDecodeError", e.to_string())
-            })
+                ProjectError::uncaught("json.decoder.JSONDecodeError", e.message)
+            })?;
+            Ok(
+                serde_json::from_str(&mlflowrs_protocol::pyjson::to_string(&parsed))
+                    .unwrap_or_default(),
+            )
         }
     }
 }

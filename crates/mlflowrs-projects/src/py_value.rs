@@ -2,8 +2,6 @@
 //! two spellings MLflow observes: `str(v)` (a parameter's default, a
 //! command's value) and `repr(v)` (inside lists and dicts, in messages).
 
-use std::fmt::Write;
-
 #[derive(Debug, Clone, PartialEq)]
 pub enum PyValue {
     None,
@@ -102,80 +100,14 @@ impl PyValue {
     }
 }
 
-/// Python's `repr(float)`: the shortest digits that round-trip, in
-/// positional notation for exponents -4..16 and `1e-05` style otherwise.
+/// Python's `repr(float)` (the protocol crate's, which every answer uses).
 pub fn float_repr(f: f64) -> String {
-    if f.is_nan() {
-        return "nan".into();
-    }
-    if f.is_infinite() {
-        return if f > 0.0 { "inf".into() } else { "-inf".into() };
-    }
-    // Rust's `{:e}` gives the shortest round-trip digits: `1.5e-5`.
-    let sci = format!("{f:e}");
-    let (mantissa, exp) = sci.split_once('e').expect("{:e} has an exponent");
-    let exp: i32 = exp.parse().expect("an integer exponent");
-    let negative = mantissa.starts_with('-');
-    let digits: String = mantissa.chars().filter(|c| c.is_ascii_digit()).collect();
-    let sign = if negative { "-" } else { "" };
-    if !(-4..16).contains(&exp) {
-        let (first, rest) = digits.split_at(1);
-        let frac = if rest.is_empty() {
-            String::new()
-        } else {
-            format!(".{rest}")
-        };
-        let esign = if exp < 0 { '-' } else { '+' };
-        return format!("{sign}{first}{frac}e{esign}{:02}", exp.abs());
-    }
-    let point = exp + 1; // digits before the decimal point
-    let mut out = String::from(sign);
-    if point <= 0 {
-        out.push_str("0.");
-        out.push_str(&"0".repeat((-point) as usize));
-        out.push_str(&digits);
-    } else if (point as usize) >= digits.len() {
-        out.push_str(&digits);
-        out.push_str(&"0".repeat(point as usize - digits.len()));
-        out.push_str(".0");
-    } else {
-        let (int, frac) = digits.split_at(point as usize);
-        let _ = write!(out, "{int}.{frac}");
-    }
-    out
+    mlflowrs_protocol::pyjson::py_float_repr(f)
 }
 
-/// Python's `repr(str)`: single quotes unless the text holds a single
-/// quote and no double quote.
+/// Python's `repr(str)`.
 pub fn str_repr(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push(quote);
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c == quote => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
-            }
-            c if (0x80..0xa0).contains(&(c as u32)) => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push(quote);
-    out
+    mlflowrs_protocol::pyjson::py_str_repr(s)
 }
 
 #[cfg(test)]
