@@ -18,7 +18,12 @@ use mlflowrs_projects::ProjectError;
 use crate::resolve::store::HttpSettings;
 
 pub enum TrackingClient {
-    InProcess(axum::Router),
+    /// Opened on first use, as MLflow's client touches the store only then
+    /// (a run that fails before needing it leaves no database behind).
+    InProcess {
+        settings: Box<mlflowrs_tracking::Settings>,
+        router: tokio::sync::OnceCell<axum::Router>,
+    },
     Remote {
         base: String,
         client: reqwest::Client,
@@ -71,12 +76,10 @@ impl TrackingClient {
                         max_aliases: 10,
                     },
                 };
-                let server =
-                    mlflowrs_tracking::Server::open(settings, tokio::runtime::Handle::current())
-                        .map_err(|e| ProjectError::mlflow(e.to_string()))?;
-                Ok(TrackingClient::InProcess(mlflowrs_tracking::router(
-                    Arc::new(server),
-                )))
+                Ok(TrackingClient::InProcess {
+                    settings: Box::new(settings),
+                    router: tokio::sync::OnceCell::new(),
+                })
             }
             "" | "file" => Err(ProjectError::mlflow(format!(
                 "the tracking URI {tracking_uri} is a file store (./mlruns), which mlflowrs run does not write: set MLFLOW_TRACKING_URI to sqlite:///mlflow.db, a postgresql:// database or an http(s):// tracking server (`mlflow migrate-filestore` moves an mlruns directory into SQLite)"
@@ -104,7 +107,17 @@ impl TrackingClient {
     ) -> Result<Result<Json, (String, ProjectError)>, ProjectError> {
         let path = format!("/api/2.0/mlflow/{endpoint}");
         let (status, text) = match self {
-            TrackingClient::InProcess(router) => {
+            TrackingClient::InProcess { settings, router } => {
+                let router = router
+                    .get_or_try_init(|| async {
+                        mlflowrs_tracking::Server::open(
+                            (**settings).clone(),
+                            tokio::runtime::Handle::current(),
+                        )
+                        .map(|server| mlflowrs_tracking::router(Arc::new(server)))
+                        .map_err(|e| ProjectError::mlflow(e.to_string()))
+                    })
+                    .await?;
                 let (uri, payload) = if method == "GET" {
                     (format!("{path}?{}", query_string(&body)), Body::empty())
                 } else {
@@ -162,7 +175,7 @@ impl TrackingClient {
             .and_then(Json::as_str)
             .unwrap_or("INTERNAL_ERROR");
         let error = match self {
-            TrackingClient::InProcess(_) => ProjectError::mlflow(message),
+            TrackingClient::InProcess { .. } => ProjectError::mlflow(message),
             TrackingClient::Remote { .. } => ProjectError::uncaught(
                 "mlflow.exceptions.RestException",
                 format!("{code}: {message}"),

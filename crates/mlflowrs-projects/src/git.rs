@@ -19,11 +19,25 @@ pub fn git(dir: &Path, args: &[&str]) -> Result<String, String> {
     if out.status.success() {
         Ok(String::from_utf8_lossy(&out.stdout).trim_end().to_string())
     } else {
+        // GitPython keeps git's messages, not its progress lines.
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let messages: Vec<&str> = stderr
+            .lines()
+            .filter(|l| {
+                ["fatal:", "error:", "warning:"]
+                    .iter()
+                    .any(|p| l.starts_with(p))
+            })
+            .collect();
+        let shown = if messages.is_empty() {
+            stderr.trim_end().to_string()
+        } else {
+            messages.join("\n")
+        };
         Err(format!(
-            "Cmd('git') failed due to: exit code({})\n  cmdline: git {}\n  stderr: '{}'",
+            "Cmd('git') failed due to: exit code({})\n  cmdline: git {}\n  stderr: '{shown}'",
             out.status.code().unwrap_or(-1),
             args.join(" "),
-            String::from_utf8_lossy(&out.stderr).trim_end()
         ))
     }
 }

@@ -205,8 +205,12 @@ fn fetch_git(uri: &str, version: Option<&str>, dst: &Path) -> Result<(), Project
     git::git(dst, &["remote", "add", "origin", uri]).map_err(git_error)?;
     match version {
         Some(v) => {
-            let fetched = git::git(dst, &["fetch", "-q", "--tags", "--depth=1", "origin", v])
-                .and_then(|_| git::git(dst, &["checkout", "-q", v]));
+            // GitPython's command line, so a failure reads as MLflow's.
+            let fetched = git::git(
+                dst,
+                &["fetch", "-v", "--depth=1", "--tags", "--", "origin", v],
+            )
+            .and_then(|_| git::git(dst, &["checkout", "-q", v]));
             if let Err(e) = fetched {
                 return Err(ProjectError::execution(format!(
                     "Unable to checkout version '{v}' of git repo {uri}- please ensure that the version exists in the repo. Error: {e}"
@@ -226,7 +230,8 @@ fn fetch_git(uri: &str, version: Option<&str>, dst: &Path) -> Result<(), Project
                     "Failed to find HEAD branch. Output of `git remote show origin`:\n{shown}"
                 )));
             };
-            git::git(dst, &["fetch", "-q", "--depth=1", "origin", &branch]).map_err(git_error)?;
+            git::git(dst, &["fetch", "-v", "--depth=1", "--", "origin", &branch])
+                .map_err(git_error)?;
             log::info(log::UTILS, &format!("Fetched '{branch}' branch"));
             git::git(
                 dst,
