@@ -105,11 +105,7 @@ impl MarkedEventReceiver for Builder {
             return;
         }
         match ev {
-            Event::DocumentEnd => {
-                if self.root.is_some() {
-                    self.done = true;
-                }
-            }
+            Event::DocumentEnd if self.root.is_some() => self.done = true,
             Event::Alias(id) => match self.anchors.get(&id).cloned() {
                 Some(v) => self.push_value(v, 0),
                 None => self.error = Some("found undefined alias".into()),
