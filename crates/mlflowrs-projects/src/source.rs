@@ -80,16 +80,38 @@ fn is_zip_uri(uri: &str) -> bool {
     uri.len() > 4 && uri.ends_with(".zip")
 }
 
-/// `tempfile.mkdtemp()`: a directory kept after the run, as MLflow keeps it.
+/// `tempfile.mkdtemp()`: `tmp` and 8 characters of Python's alphabet, in
+/// `parent` or the temporary directory (`TMPDIR`), kept after the run as
+/// MLflow keeps it.
 pub fn mkdtemp(parent: Option<&Path>) -> Result<PathBuf, ProjectError> {
-    let mut b = tempfile::Builder::new();
-    b.prefix("tmp");
-    let dir = match parent {
-        Some(p) => b.tempdir_in(p),
-        None => b.tempdir(),
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789_";
+    let base = parent.map_or_else(std::env::temp_dir, Path::to_path_buf);
+    let fail = |e: std::io::Error| {
+        ProjectError::uncaught(
+            "OSError",
+            format!("temporary directory in {}: {e}", base.display()),
+        )
+    };
+    let mut random = std::fs::File::open("/dev/urandom").map_err(fail)?;
+    for _ in 0..100 {
+        let mut bytes = [0u8; 8];
+        random.read_exact(&mut bytes).map_err(fail)?;
+        let name: String = bytes
+            .iter()
+            .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
+            .collect();
+        let dir = base.join(format!("tmp{name}"));
+        match std::fs::create_dir(&dir) {
+            Ok(()) => {
+                use std::os::unix::fs::PermissionsExt;
+                let _ = std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700));
+                return Ok(dir);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(fail(e)),
+        }
     }
-    .map_err(|e| ProjectError::uncaught("OSError", format!("temporary directory: {e}")))?;
-    Ok(dir.keep())
+    Err(fail(std::io::Error::other("no free name")))
 }
 
 /// Fetches (or finds) the project and returns where it runs.
