@@ -28,7 +28,10 @@ pub async fn run(settings: RunSettings) -> u8 {
         Err(Outcome::Failed(ProjectError::Uncaught { exception, message })) => {
             // MLflow lets this escape as a traceback; its last line is kept
             // so scripts that grep for it still find it.
-            eprintln!("mlflowrs run failed where mlflow run raises an uncaught exception:");
+            // MLflow lets this escape as a Python traceback. Its header and
+            // last line are kept, so what scripts look for is still there.
+            eprintln!("Traceback (most recent call last):");
+            eprintln!("  (mlflowrs run: mlflow run raises this exception at this point)");
             eprintln!("{exception}: {message}");
             1
         }
@@ -89,6 +92,32 @@ fn load_backend_config(settings: &RunSettings) -> Result<serde_json::Value, Proj
             )
         }
     }
+}
+
+/// MLflow's `before_run_validations` for `-b databricks`, so a misuse is
+/// reported as MLflow reports it before saying the backend is not supported.
+fn databricks_checks(settings: &RunSettings) -> Result<(), ProjectError> {
+    let has_existing_cluster =
+        match &settings.backend_config {
+            None => return Err(ProjectError::execution(
+                "Backend spec must be provided when launching MLflow project runs on Databricks.",
+            )),
+            Some(BackendConfig::Inline(v)) => v.get("existing_cluster_id").is_some(),
+            Some(BackendConfig::File(p)) => p.to_string_lossy().contains("existing_cluster_id"),
+        };
+    if has_existing_cluster {
+        return Err(ProjectError::mlflow("MLflow Project runs on Databricks must provide a *new cluster* specification. Project execution against existing clusters is not currently supported. For more information, see https://mlflow.org/docs/latest/projects.html#run-an-mlflow-project-on-databricks"));
+    }
+    let scheme = mlflowrs_projects::spec::url_scheme(&settings.tracking_uri).to_ascii_lowercase();
+    let remote = settings.tracking_uri == "databricks"
+        || matches!(scheme.as_str(), "databricks" | "http" | "https");
+    if !remote {
+        return Err(ProjectError::execution(format!(
+            "When running on Databricks, the MLflow tracking URI must be of the form 'databricks' or 'databricks://profile', or a remote HTTP URI accessible to both the current client and code running on Databricks. Got local tracking URI {}. Please specify a valid tracking URI via mlflow.set_tracking_uri or by setting the MLFLOW_TRACKING_URI environment variable.",
+            settings.tracking_uri
+        )));
+    }
+    Ok(())
 }
 
 /// MLflow's `_resolve_experiment_id`.
@@ -196,6 +225,7 @@ async fn execute(settings: &RunSettings) -> Result<(), Outcome> {
         }
     }
     if settings.backend == Backend::Databricks {
+        databricks_checks(settings)?;
         return Err(ProjectError::mlflow(
             "mlflowrs run does not run projects on Databricks: use `mlflow run -b databricks`",
         )

@@ -60,12 +60,8 @@ pub async fn run(
     client
         .set_tag(&run.run_id, "mlflow.project.backend", "kubernetes")
         .await?;
-    let ProjectEnv::Docker(docker_env) = &project.env else {
-        return Err(ProjectError::execution(
-            "Project with docker environment must specify the docker image to use via an 'image' field under the 'docker_env' field.",
-        )
-        .into());
-    };
+    // MLflow's validate_docker_env: the name first, then the image, read
+    // from a docker_env that is None for other projects.
     let name = project
         .name
         .as_ref()
@@ -76,6 +72,13 @@ pub async fn run(
                 "Project name in MLProject must be specified when using docker for image tagging.",
             )
         })?;
+    let ProjectEnv::Docker(docker_env) = &project.env else {
+        return Err(ProjectError::uncaught(
+            "AttributeError",
+            "'NoneType' object has no attribute 'get'",
+        )
+        .into());
+    };
     docker_backend::connect().await?;
     let config = parse_config(backend_config)?;
     let (tag, image_id) = docker_backend::build_or_find(

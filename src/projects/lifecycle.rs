@@ -85,11 +85,11 @@ pub async fn finish(
                 log::PROJECTS,
                 &format!("=== Run (ID '{run_id}') succeeded ==="),
             );
-            client.end_run_unless_ended(run_id, "FINISHED").await?;
+            client.end_run_after_command(run_id, "FINISHED").await?;
             Ok(())
         }
         child::Exit::Failure => {
-            client.end_run_unless_ended(run_id, "FAILED").await?;
+            client.end_run_after_command(run_id, "FAILED").await?;
             Err(ProjectError::execution(format!("Run (ID '{run_id}') failed")).into())
         }
         child::Exit::Interrupted => {
@@ -97,7 +97,7 @@ pub async fn finish(
                 log::PROJECTS,
                 &format!("=== Run (ID '{run_id}') interrupted, cancelling run ==="),
             );
-            client.end_run_unless_ended(run_id, "FAILED").await?;
+            client.end_run_after_command(run_id, "FAILED").await?;
             Err(Outcome::Interrupted)
         }
     }

@@ -321,16 +321,16 @@ impl TrackingClient {
         .map(|_| ())
     }
 
-    /// MLflow's `_maybe_set_run_terminated`: a run the child already ended keeps its status.
-    pub async fn end_run_unless_ended(
+    /// MLflow's `_maybe_set_run_terminated`. It means to keep a status the
+    /// command set itself, but in MLflow 3.17.2 `RunStatus.is_terminated`
+    /// is handed the status as a string and never matches, so the run always
+    /// ends with the command's outcome: so does it here.
+    pub async fn end_run_after_command(
         &self,
         run_id: &str,
         status: &str,
     ) -> Result<(), ProjectError> {
-        let current = self.run_status(run_id).await?;
-        if matches!(current.as_str(), "FINISHED" | "FAILED" | "KILLED") {
-            return Ok(());
-        }
+        self.run_status(run_id).await?;
         self.end_run(run_id, status).await
     }
 }

@@ -112,9 +112,19 @@ impl RunSettings {
             Some(c) if c.ends_with(".json") && c.len() > 5 && !c.ends_with("/.json") => {
                 Some(BackendConfig::File(PathBuf::from(c)))
             }
-            Some(c) => Some(BackendConfig::Inline(serde_json::from_str(c).map_err(
-                |e| usage(format!("Invalid backend config JSON. Parse error: {e}")),
-            )?)),
+            // Python's json.loads, so a parse error reads as MLflow's does.
+            Some(c) => {
+                let parsed = mlflowrs_protocol::pyjson::parse(c.as_bytes()).map_err(|e| {
+                    usage(format!(
+                        "Invalid backend config JSON. Parse error: {}",
+                        e.message
+                    ))
+                })?;
+                let text = mlflowrs_protocol::pyjson::to_string(&parsed);
+                Some(BackendConfig::Inline(
+                    serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+                ))
+            }
         };
         let backend = match args.backend.as_str() {
             "local" => Backend::Local,

@@ -103,15 +103,10 @@ fn replacement(field: &str, params: &[(String, String)]) -> Result<String, Forma
             message: crate::py_value::str_repr(key),
         });
     };
-    if key_end < name.len() {
-        return Err(FormatError {
-            exception: "ValueError",
-            message: format!("the field {name:?} indexes or reads an attribute of a string parameter, which mlflowrs does not evaluate"),
-        });
-    }
+    let value = lookup(value, &name[key_end..])?;
     let value = match conversion {
-        None | Some("s") => value.clone(),
-        Some("r") | Some("a") => crate::py_value::str_repr(value),
+        None | Some("s") => value,
+        Some("r") | Some("a") => crate::py_value::str_repr(&value),
         Some(c) => {
             return Err(FormatError {
                 exception: "ValueError",
@@ -123,6 +118,51 @@ fn replacement(field: &str, params: &[(String, String)]) -> Result<String, Forma
         None | Some("") => Ok(value),
         Some(spec) => apply_spec(&value, spec),
     }
+}
+
+/// `.attr` and `[index]` after a field name, applied to a string value as
+/// Python applies them: an integer index picks a character.
+fn lookup(value: &str, mut rest: &str) -> Result<String, FormatError> {
+    let mut current = value.to_string();
+    while !rest.is_empty() {
+        if let Some(after) = rest.strip_prefix('.') {
+            let end = after.find(['.', '[']).unwrap_or(after.len());
+            return Err(FormatError {
+                exception: "AttributeError",
+                message: format!("'str' object has no attribute '{}'", &after[..end]),
+            });
+        }
+        let Some(after) = rest.strip_prefix('[') else {
+            return Err(FormatError {
+                exception: "ValueError",
+                message: "Only '.' or '[' may follow ']' in format field specifier".into(),
+            });
+        };
+        let Some(close) = after.find(']') else {
+            return Err(FormatError {
+                exception: "ValueError",
+                message: "Missing ']' in format string".into(),
+            });
+        };
+        let key = &after[..close];
+        rest = &after[close + 1..];
+        if key.is_empty() || !key.chars().all(|c| c.is_ascii_digit()) {
+            return Err(FormatError {
+                exception: "TypeError",
+                message: "string indices must be integers, not 'str'".into(),
+            });
+        }
+        let index: usize = key.parse().unwrap_or(usize::MAX);
+        current = current
+            .chars()
+            .nth(index)
+            .map(String::from)
+            .ok_or_else(|| FormatError {
+                exception: "IndexError",
+                message: "string index out of range".into(),
+            })?;
+    }
+    Ok(current)
 }
 
 /// `[[fill]align][width]` (and an optional trailing `s`) on a string.
@@ -178,6 +218,13 @@ mod tests {
         let p = vec![("a".to_string(), "1".to_string())];
         assert_eq!(format("x {a} {{a}} }}", &p).unwrap(), "x 1 {a} }");
         assert_eq!(format("{a:>3}|{a!r}", &p).unwrap(), "  1|'1'");
+        let q = vec![("x".to_string(), "ab".to_string())];
+        assert_eq!(format("{x!r} {x:>6} {x[0]}", &q).unwrap(), "'ab'     ab a");
+        assert_eq!(format("{x[5]}", &q).unwrap_err().exception, "IndexError");
+        assert_eq!(
+            format("{x.upper}", &q).unwrap_err().exception,
+            "AttributeError"
+        );
         assert_eq!(format("{b}", &p).unwrap_err().message, "'b'");
         assert_eq!(format("{}", &p).unwrap_err().exception, "IndexError");
         assert_eq!(format("a } b", &p).unwrap_err().exception, "ValueError");

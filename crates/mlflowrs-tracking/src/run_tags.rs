@@ -20,6 +20,11 @@ pub(super) fn write_tag(
             "Tag value exceeds the maximum length of {MAX_TAG_VALUE} characters"
         )));
     }
+    // MLflow routes the run-name tag through `update_run_info`, which
+    // ignores an empty name: the run keeps its name and its tag.
+    if key == "mlflow.runName" && value.is_empty() {
+        return Ok(());
+    }
     tx.execute(
         "DELETE FROM tags WHERE run_uuid = $1 AND key = $2",
         &[Value::from(run), Value::from(key)],
