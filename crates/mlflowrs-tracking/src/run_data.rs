@@ -8,7 +8,7 @@ use super::db::{Tx, Value};
 use super::error::{missing, MlflowError};
 use super::json::new_id;
 use super::request::{invalid_value, json_f64, Request};
-use super::run_tags::{validate_key, write_tag};
+use super::run_tags::{truncated, validate_key_length, validate_name, write_tag};
 use super::runs::{load_active, Run};
 
 const MAX_PARAM_VALUE: usize = 6000;
@@ -30,15 +30,16 @@ fn write_params(
     batch: bool,
 ) -> Result<(), MlflowError> {
     let mut changed = Vec::new();
-    for (key, value) in params {
-        validate_key(key, "param")?;
-        if value.chars().count() > MAX_PARAM_VALUE {
-            return Err(MlflowError::invalid_parameter(format!(
-                "Param value '{}' had length {}, which exceeded length limit of {MAX_PARAM_VALUE}",
-                value.chars().take(250).collect::<String>(),
-                value.chars().count()
-            )));
-        }
+    for (idx, (key, value)) in params.iter().enumerate() {
+        // MLflow's `_validate_param`, with the path a batch names.
+        let path = if batch {
+            format!("params[{idx}].key")
+        } else {
+            "key".to_string()
+        };
+        validate_name(key, &path)?;
+        validate_key_length("Param key", key)?;
+        let value = &truncated(value, MAX_PARAM_VALUE, "Param value").to_string();
         match tx.one(
             "SELECT value FROM params WHERE run_uuid = $1 AND key = $2",
             &[Value::from(run), Value::from(key)],
@@ -121,13 +122,23 @@ pub fn log_metric(tx: &mut dyn Tx, req: &Request) -> Result<Json, MlflowError> {
     let id = req.run_id()?;
     let metric = metric_from(&Json::Object(req.fields.clone()))?;
     let run = load_active(tx, &id)?;
-    write_metrics(tx, &run, &[metric])?;
+    write_metrics(tx, &run, &[metric], false)?;
     Ok(json!({}))
 }
 
-fn write_metrics(tx: &mut dyn Tx, run: &Run, metrics: &[Metric]) -> Result<(), MlflowError> {
-    for m in metrics {
-        validate_key(&m.key, "metric")?;
+fn write_metrics(
+    tx: &mut dyn Tx,
+    run: &Run,
+    metrics: &[Metric],
+    batch: bool,
+) -> Result<(), MlflowError> {
+    for (idx, m) in metrics.iter().enumerate() {
+        let path = if batch {
+            format!("metrics[{idx}].name")
+        } else {
+            "name".to_string()
+        };
+        validate_name(&m.key, &path)?;
         let is_nan = m.value.is_nan();
         // MLflow's SQL store keeps NaN as 0 with is_nan set, and an
         // infinity as the largest double of its sign.
@@ -188,7 +199,7 @@ pub fn set_tag(tx: &mut dyn Tx, req: &Request) -> Result<Json, MlflowError> {
     let key = req.str("key")?;
     let value = req.opt_str("value")?.unwrap_or_default();
     load_active(tx, &id)?;
-    write_tag(tx, &id, &key, &value)?;
+    write_tag(tx, &id, "key", &key, &value)?;
     Ok(json!({}))
 }
 
@@ -236,9 +247,9 @@ pub fn log_batch(tx: &mut dyn Tx, req: &Request) -> Result<Json, MlflowError> {
         .collect::<Result<Vec<_>, _>>()?;
     let run = load_active(tx, &id)?;
     write_params(tx, &id, &params, true)?;
-    write_metrics(tx, &run, &metrics)?;
-    for (k, v) in &tags {
-        write_tag(tx, &id, k, v)?;
+    write_metrics(tx, &run, &metrics, true)?;
+    for (idx, (k, v)) in tags.iter().enumerate() {
+        write_tag(tx, &id, &format!("tags[{idx}].key"), k, v)?;
     }
     Ok(json!({}))
 }
@@ -390,6 +401,7 @@ pub fn log_model(tx: &mut dyn Tx, req: &Request) -> Result<Json, MlflowError> {
     write_tag(
         tx,
         &id,
+        "key",
         "mlflow.log-model.history",
         &serde_json::to_string(&history).unwrap_or_default(),
     )?;

@@ -316,7 +316,7 @@ pub fn create(tx: &mut dyn Tx, req: &Request) -> Result<Json, MlflowError> {
         all_tags.push(("mlflow.runName".into(), name.clone()));
     }
     for (k, v) in &all_tags {
-        write_tag(tx, &id, k, v)?;
+        write_tag(tx, &id, "key", k, v)?;
     }
     let mut run = load(tx, &id)?;
     run.tags
@@ -356,7 +356,7 @@ pub fn update(tx: &mut dyn Tx, req: &Request) -> Result<Json, MlflowError> {
         )?;
     }
     if let Some(name) = req.opt_str("run_name")?.filter(|s| !s.is_empty()) {
-        write_tag(tx, &id, "mlflow.runName", &name)?;
+        write_tag(tx, &id, "key", "mlflow.runName", &name)?;
     }
     let run = load(tx, &id)?;
     Ok(json!({"run_info": run.info_json()}))
