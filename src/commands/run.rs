@@ -70,12 +70,7 @@ fn load_backend_config(settings: &RunSettings) -> Result<serde_json::Value, Proj
         None => Ok(serde_json::json!({})),
         Some(BackendConfig::Inline(v)) => Ok(v.clone()),
         Some(BackendConfig::File(path)) => {
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                ProjectError::uncaught(
-                    "FileNotFoundError",
-                    format!("[Errno 2] {e}: '{}'", path.display()),
-                )
-            })?;
+            let text = std::fs::read_to_string(path).map_err(|e| ProjectError::os(&e, path))?;
             let parsed = mlflowrs_protocol::pyjson::parse(text.as_bytes()).map_err(|e| {
                 log::error(
                     log::PROJECTS,

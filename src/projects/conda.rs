@@ -52,8 +52,7 @@ pub fn activate_command(conda_yaml: &Path) -> Result<String, ProjectError> {
             creator.display()
         )));
     }
-    let text = std::fs::read_to_string(conda_yaml)
-        .map_err(|e| ProjectError::uncaught("OSError", format!("{}: {e}", conda_yaml.display())))?;
+    let text = std::fs::read_to_string(conda_yaml).map_err(|e| ProjectError::os(&e, conda_yaml))?;
     let name = format!(
         "mlflow-{}",
         mlflowrs_projects::python_env::sha1_hex(text.as_bytes())

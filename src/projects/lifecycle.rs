@@ -55,8 +55,7 @@ pub fn run_env(run_id: &str, tracking_uri: &str, experiment_id: &str) -> Vec<(St
 /// the filled template.
 pub fn entry_command(settings: &RunSettings, project: &Project) -> Result<String, ProjectError> {
     if let Some(dir) = &settings.storage_dir {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| ProjectError::uncaught("OSError", format!("{}: {e}", dir.display())))?;
+        std::fs::create_dir_all(dir).map_err(|e| ProjectError::os(&e, dir))?;
     }
     let storage: PathBuf = source::mkdtemp(settings.storage_dir.as_deref())?;
     log::info(

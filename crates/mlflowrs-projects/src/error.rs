@@ -33,4 +33,25 @@ impl ProjectError {
             message: message.into(),
         }
     }
+
+    /// An I/O failure on `path` as Python raises it:
+    /// `FileNotFoundError: [Errno 2] No such file or directory: 'x.json'`.
+    pub fn os(e: &std::io::Error, path: &std::path::Path) -> ProjectError {
+        let exception = match e.kind() {
+            std::io::ErrorKind::NotFound => "FileNotFoundError",
+            std::io::ErrorKind::PermissionDenied => "PermissionError",
+            std::io::ErrorKind::IsADirectory => "IsADirectoryError",
+            _ => "OSError",
+        };
+        let text = e.to_string();
+        let text = text.split(" (os error").next().unwrap_or(&text);
+        let errno = e.raw_os_error().unwrap_or(0);
+        ProjectError::uncaught(
+            exception,
+            format!(
+                "[Errno {errno}] {text}: {}",
+                crate::py_value::str_repr(&path.to_string_lossy())
+            ),
+        )
+    }
 }

@@ -37,7 +37,7 @@ pub fn parse_config(config: &serde_json::Value) -> Result<KubeConfig, ProjectErr
         )));
     }
     let yaml = std::fs::read_to_string(&path)
-        .map_err(|e| ProjectError::uncaught("OSError", format!("{path}: {e}")))?;
+        .map_err(|e| ProjectError::os(&e, std::path::Path::new(&path)))?;
     let job_template = crate::yaml11::load(&yaml)
         .map_err(|e| ProjectError::uncaught("yaml.YAMLError", format!("{path}: {e}")))?;
     let Some(repository_uri) = obj.get("repository-uri").map(text) else {

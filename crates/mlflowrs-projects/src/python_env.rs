@@ -55,8 +55,7 @@ fn string_list(v: Option<&PyValue>, field: &str) -> Result<Vec<String>, ProjectE
 }
 
 fn read_yaml(path: &Path) -> Result<PyValue, ProjectError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| ProjectError::uncaught("OSError", format!("{}: {e}", path.display())))?;
+    let text = std::fs::read_to_string(path).map_err(|e| ProjectError::os(&e, path))?;
     crate::yaml11::load(&text).map_err(|e| {
         ProjectError::uncaught(
             "yaml.YAMLError",

@@ -133,7 +133,7 @@ pub fn fetch(
         if zip {
             let bytes = if local {
                 std::fs::read(parse_file_uri(&parsed))
-                    .map_err(|e| ProjectError::uncaught("OSError", format!("{parsed}: {e}")))?
+                    .map_err(|e| ProjectError::os(&e, Path::new(&parsed)))?
             } else {
                 downloader.get(&parsed).map_err(|e| {
                     ProjectError::execution(format!("Unable to retrieve ZIP file. Reason: {e}"))
@@ -195,9 +195,7 @@ fn unzip(bytes: &[u8], dst: &Path) -> Result<(), ProjectError> {
             continue;
         };
         let target = dst.join(rel);
-        let io = |e: std::io::Error| {
-            ProjectError::uncaught("OSError", format!("{}: {e}", target.display()))
-        };
+        let io = |e: std::io::Error| ProjectError::os(&e, &target);
         if entry.is_dir() {
             std::fs::create_dir_all(&target).map_err(io)?;
             continue;

@@ -80,9 +80,7 @@ pub fn load_project(dir: &Path) -> Result<Project, ProjectError> {
     let doc = match find_mlproject(dir) {
         None => PyValue::Dict(Vec::new()),
         Some(path) => {
-            let text = std::fs::read_to_string(&path).map_err(|e| {
-                ProjectError::uncaught("OSError", format!("{}: {e}", path.display()))
-            })?;
+            let text = std::fs::read_to_string(&path).map_err(|e| ProjectError::os(&e, &path))?;
             crate::yaml11::load(&text).map_err(|e| {
                 ProjectError::uncaught(
                     "yaml.YAMLError",
@@ -502,9 +500,7 @@ fn path_value(
         }
         None => {
             let dir = storage_dir.join(format!("param_{position}"));
-            std::fs::create_dir(&dir).map_err(|e| {
-                ProjectError::uncaught("OSError", format!("{}: {e}", dir.display()))
-            })?;
+            std::fs::create_dir(&dir).map_err(|e| ProjectError::os(&e, &dir))?;
             resolver.download(value, &dir)
         }
     }
