@@ -43,7 +43,9 @@ impl TrackingClient {
     /// The client for `tracking_uri` (as MLflow reads MLFLOW_TRACKING_URI).
     pub fn open(tracking_uri: &str) -> Result<TrackingClient, ProjectError> {
         let scheme = mlflowrs_projects::spec::url_scheme(tracking_uri).to_ascii_lowercase();
-        match scheme.as_str() {
+        // SQLAlchemy's `dialect+driver`: postgresql+psycopg2:// is PostgreSQL.
+        let dialect = scheme.split('+').next().unwrap_or("");
+        match dialect {
             "http" | "https" => {
                 let http = HttpSettings::from_env();
                 let client = http
@@ -110,10 +112,14 @@ impl TrackingClient {
             TrackingClient::InProcess { settings, router } => {
                 let router = router
                     .get_or_try_init(|| async {
-                        mlflowrs_tracking::Server::open(
-                            (**settings).clone(),
-                            tokio::runtime::Handle::current(),
-                        )
+                        // The store's calls block (`Db` runs on blocking threads).
+                        let settings = (**settings).clone();
+                        let handle = tokio::runtime::Handle::current();
+                        tokio::task::spawn_blocking(move || {
+                            mlflowrs_tracking::Server::open(settings, handle)
+                        })
+                        .await
+                        .map_err(|e| ProjectError::mlflow(e.to_string()))?
                         .map(|server| mlflowrs_tracking::router(Arc::new(server)))
                         .map_err(|e| ProjectError::mlflow(e.to_string()))
                     })
