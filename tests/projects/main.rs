@@ -7,3 +7,4 @@ mod common;
 
 mod example_loop;
 mod kubernetes;
+mod postgres;
