@@ -77,18 +77,27 @@ fn attribute_error(on: &PyValue, attr: &str) -> ProjectError {
 
 /// Reads the project at `dir` as MLflow does.
 pub fn load_project(dir: &Path) -> Result<Project, ProjectError> {
-    let doc = match find_mlproject(dir) {
-        None => PyValue::Dict(Vec::new()),
+    match find_mlproject(dir) {
+        None => project_from(PyValue::Dict(Vec::new()), dir),
         Some(path) => {
             let text = std::fs::read_to_string(&path).map_err(|e| ProjectError::os(&e, &path))?;
-            crate::yaml11::load(&text).map_err(|e| {
-                ProjectError::uncaught(
-                    "yaml.YAMLError",
-                    format!("{} is not valid YAML: {e}", path.display()),
-                )
-            })?
+            parse_project(&text, dir)
         }
-    };
+    }
+}
+
+/// The project an MLproject file's text describes, its files in `dir`.
+pub fn parse_project(text: &str, dir: &Path) -> Result<Project, ProjectError> {
+    let doc = crate::yaml11::load(text).map_err(|e| {
+        ProjectError::uncaught(
+            "yaml.YAMLError",
+            format!("the MLproject file is not valid YAML: {e}"),
+        )
+    })?;
+    project_from(doc, dir)
+}
+
+fn project_from(doc: PyValue, dir: &Path) -> Result<Project, ProjectError> {
     let PyValue::Dict(entries) = &doc else {
         return Err(attribute_error(&doc, "keys"));
     };
