@@ -274,6 +274,8 @@ fn apply_docker_arg(
         "hostname" | "h" => body.hostname = Some(need()?),
         "entrypoint" => body.entrypoint = Some(vec![need()?]),
         "privileged" => host.privileged = Some(true),
+        "init" => host.init = Some(true),
+        "rm" => {}
         "t" | "tty" => body.tty = Some(true),
         "i" | "interactive" => {}
         "add-host" => host.extra_hosts.get_or_insert_with(Vec::new).push(need()?),
@@ -292,7 +294,7 @@ fn apply_docker_arg(
         }
         other => {
             return Err(ProjectError::execution(format!(
-                "-A {other}: mlflowrs runs containers through the Docker Engine API and knows these docker run flags: network, gpus, memory (m), shm-size, cpus, user (u), workdir (w), hostname (h), entrypoint, privileged, t, i, add-host, cap-add, security-opt, ipc, pid, env (e), volume (v), label (l)"
+                "-A {other}: mlflowrs runs containers through the Docker Engine API and knows these docker run flags: network, gpus, memory (m), shm-size, cpus, user (u), workdir (w), hostname (h), entrypoint, privileged, init, rm, t, i, add-host, cap-add, security-opt, ipc, pid, env (e), volume (v), label (l)"
             )))
         }
     }

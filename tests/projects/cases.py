@@ -7,6 +7,9 @@ Placeholders in args and env values: {R} (that directory), {exp:NAME} and
 {run:NAME} (ids made by setup steps), {sha:v1|dev|main} (commits of the git
 fixture, deterministic).
 
+Experiment names are unique across cases: with --tracking *-server, the cases
+a worker runs share its servers.
+
 Setup steps (run by the harness with the real mlflow library, identically for
 both sides): ("experiment", name), ("deleted_experiment", name), ("run", name)
 (a run in experiment 0), ("git", {remote: url, bare: bool}), ("zip", src_dir,
@@ -47,6 +50,9 @@ class Case:
 
 
 LOCAL = ["--env-manager", "local"]
+# Served from a local bare repository through url.insteadOf (differential.py).
+GIT = "https://git.example.com/gitproj.git"
+GIT_CREDS = "https://user:secret@git.example.com/gitproj.git"
 SQLITE_ONLY = ("sqlite",)
 OK = {"exit": 0, "runs": 1, "status": "FINISHED"}
 
@@ -85,13 +91,17 @@ CASES = [
          "missing params in declaration order", expect=err()),
     Case("params-braces", ["fx/basic", "-e", "braces", *LOCAL],
          "str.format: {{ }} escapes, repeated and dashed placeholders", expect=ok()),
-    Case("params-format-spec", ["fx/basic", "-e", "format_spec", "-P", "x=hello world", *LOCAL],
+    Case("params-format-spec", ["fx/basic", "-e", "format_spec", *LOCAL],
          "str.format: !r conversion, :>6 spec, [0] index on the quoted value", expect=ok()),
+    Case("params-format-spec-breaks-quoting", ["fx/basic", "-e", "format_spec", "-P",
+                                               "x=hello world", *LOCAL],
+         "{x[0]} of a quoted value is a lone quote: bash fails, run FAILED",
+         expect=err(runs=1, status="FAILED")),
     Case("params-undeclared-placeholder", ["fx/basic", "-e", "undeclared_placeholder", *LOCAL],
          "a {placeholder} with no declared param: KeyError after the run exists",
          expect=err(runs=1, status="RUNNING")),
     Case("params-long-value", ["fx/basic", "-P", "alpha=" + "x" * 6001, *LOCAL],
-         "a param value over MLflow's 6000-character limit", expect={"exit": 1}),
+         "a param value over MLflow's 6000-character limit (logged truncated)", expect=ok()),
 
     # ----------------------------------------------------------- entry points
     Case("entry-declared-wins-over-script", ["fx/basic", "-e", "echo.py", *LOCAL],
@@ -206,12 +216,12 @@ CASES = [
     # ------------------------------------------------------------ experiments
     Case("experiment-name-new", ["fx/basic", "-P", "alpha=1", "--experiment-name", "new-exp",
                                  *LOCAL], "creates the experiment", expect=ok()),
-    Case("experiment-name-existing", ["fx/basic", "-P", "alpha=1", "--experiment-name", "existing",
+    Case("experiment-name-existing", ["fx/basic", "-P", "alpha=1", "--experiment-name", "by-name",
                                       *LOCAL], "an existing experiment by name",
-         setup=[("experiment", "existing")], expect=ok()),
+         setup=[("experiment", "by-name")], expect=ok()),
     Case("experiment-id-existing", ["fx/basic", "-P", "alpha=1", "--experiment-id",
-                                    "{exp:existing}", *LOCAL], "an existing experiment by id",
-         setup=[("experiment", "existing")], expect=ok()),
+                                    "{exp:by-id}", *LOCAL], "an existing experiment by id",
+         setup=[("experiment", "by-id")], expect=ok()),
     Case("experiment-id-bad", ["fx/basic", "-P", "alpha=1", "--experiment-id", "12345", *LOCAL],
          "an unknown experiment id: create_run fails", expect=err()),
     Case("experiment-id-not-a-number", ["fx/basic", "-P", "alpha=1", "--experiment-id", "abc",
@@ -230,7 +240,7 @@ CASES = [
     Case("experiment-name-env", ["fx/basic", "-P", "alpha=1", *LOCAL], "MLFLOW_EXPERIMENT_NAME",
          env={"MLFLOW_EXPERIMENT_NAME": "from-env"}, expect=ok()),
     Case("experiment-id-env", ["fx/basic", "-P", "alpha=1", *LOCAL], "MLFLOW_EXPERIMENT_ID",
-         setup=[("experiment", "existing")], env={"MLFLOW_EXPERIMENT_ID": "{exp:existing}"},
+         setup=[("experiment", "by-env-id")], env={"MLFLOW_EXPERIMENT_ID": "{exp:by-env-id}"},
          expect=ok()),
 
     # ------------------------------------------------------------ CLI errors
@@ -313,25 +323,31 @@ CASES = [
          "a uri that is no local path is fetched as git", tags={"git"}, expect=err()),
 
     # -------------------------------------------------------------------- git
-    Case("git-bare-head", ["file://{R}/gitproj.git#sub", *LOCAL],
+    Case("git-url-head", [GIT + "#sub", *LOCAL],
          "a git URL without -v: the HEAD branch, cloned into a mkdtemp", tags={"git"},
          setup=[("git",)], expect=ok(stdout=["version-two"])),
-    Case("git-bare-sha", ["file://{R}/gitproj.git#sub", "-v", "{sha:v1}", *LOCAL],
+    Case("git-url-sha", [GIT + "#sub", "-v", "{sha:v1}", *LOCAL],
          "-v <commit sha>", tags={"git"}, setup=[("git",)], expect=ok(stdout=["version-one"])),
-    Case("git-bare-branch", ["file://{R}/gitproj.git#sub", "-v", "dev", *LOCAL],
+    Case("git-url-branch", [GIT + "#sub", "-v", "dev", *LOCAL],
          "-v <branch>: the branch tag", tags={"git"}, setup=[("git",)],
          expect=ok(stdout=["version-dev"])),
-    Case("git-bare-tag", ["file://{R}/gitproj.git#sub", "-v", "v1", *LOCAL], "-v <tag>",
+    Case("git-url-tag", [GIT + "#sub", "-v", "v1", *LOCAL], "-v <tag>",
          tags={"git"}, setup=[("git",)], expect=ok(stdout=["version-one"])),
-    Case("git-bare-bad-version", ["file://{R}/gitproj.git#sub", "-v", "nosuch", *LOCAL],
+    Case("git-url-credentials", [GIT_CREDS + "#sub", *LOCAL],
+         "credentials in the URL: kept in source.name, stripped from repoURL", tags={"git"},
+         setup=[("git",)], expect=ok(stdout=["version-two"])),
+    Case("git-url-bad-version", [GIT + "#sub", "-v", "nosuch", *LOCAL],
          "Unable to checkout version", tags={"git"}, setup=[("git",)], expect=err()),
-    Case("git-bare-missing-subdir", ["file://{R}/gitproj.git#nosub", *LOCAL],
+    Case("git-url-missing-subdir", [GIT + "#nosub", *LOCAL],
          "a missing subdir of a fetched repo", tags={"git"}, setup=[("git",)], expect=err()),
-    Case("git-bare-no-subdir", ["file://{R}/gitproj.git", *LOCAL],
+    Case("git-url-no-subdir", [GIT, *LOCAL],
          "the repo root has no MLproject: main is unknown", tags={"git"}, setup=[("git",)],
          expect=err()),
-    Case("git-bare-as-path", ["{R}/gitproj.git#sub", *LOCAL],
-         "a bare repo given as a local path is a local dir", tags={"git"}, setup=[("git",)],
+    Case("git-file-url-is-local", ["file://{R}/gitproj.git#sub", *LOCAL],
+         "a file:// URL of an existing bare repo is a local directory, not cloned",
+         tags={"git"}, setup=[("git",)], expect=err()),
+    Case("git-bare-path-is-local", ["{R}/gitproj.git#sub", *LOCAL],
+         "a bare repo given as a path is a local directory", tags={"git"}, setup=[("git",)],
          expect=err()),
     Case("git-working-copy", ["fx/gitproj/sub", *LOCAL],
          "a local git working copy: commit and repoURL (credentials stripped), file://...#sub",
@@ -346,9 +362,13 @@ CASES = [
                 ("write", "fx/gitproj/sub/MLproject",
                  "entry_points:\n  main:\n    command: python echo.py dirty\n")],
          expect=ok(stdout=["dirty"])),
-    Case("git-working-copy-version", ["fx/gitproj#sub", "-v", "v1", *LOCAL],
-         "-v on a local working copy checks out in place", tags={"git"},
-         setup=[("git", {"bare": False})], expect=ok(stdout=["version-one"])),
+    Case("git-working-copy-version", ["{R}/fx/gitproj#sub", "-v", "v1", *LOCAL],
+         "-v on a local working copy (no remote) fetches from itself and checks out in place",
+         tags={"git"}, setup=[("git", {"bare": False})], expect=ok(stdout=["version-one"])),
+    Case("git-working-copy-version-relative", ["fx/gitproj#sub", "-v", "v1", *LOCAL],
+         "the same with a relative path: origin is that relative path, which git resolves "
+         "from inside the repo, and fails", tags={"git"}, setup=[("git", {"bare": False})],
+         expect=err()),
 
     # -------------------------------------------------------------------- zip
     Case("zip-flat", ["basic.zip", "-P", "alpha=1", *LOCAL], "a local zip archive",
@@ -379,15 +399,16 @@ CASES = [
     Case("child-logs-metrics", ["fx/tracked", "-e", "log_metrics", *LOCAL],
          "the child logs metrics/param/tag via mlflow.start_run()", expect=ok()),
     Case("child-set-terminated-failed", ["fx/tracked", "-e", "set_terminated", *LOCAL],
-         "the child marks the run FAILED and exits 0: stays FAILED",
-         expect={"exit": 0, "runs": 1, "status": "FAILED"}),
+         "the child marks the run FAILED and exits 0: mlflow overwrites it with FINISHED",
+         expect={"exit": 0, "runs": 1, "status": "FINISHED"}),
     Case("child-end-run-killed", ["fx/tracked", "-e", "end_run_killed", *LOCAL],
-         "start_run()/end_run('KILLED')", expect={"exit": 0, "runs": 1, "status": "KILLED"}),
+         "start_run()/end_run('KILLED'), exit 0: overwritten with FINISHED",
+         expect={"exit": 0, "runs": 1, "status": "FINISHED"}),
     Case("child-raise-in-run", ["fx/tracked", "-e", "raise_in_run", *LOCAL],
          "an exception inside `with start_run()`", expect=err(runs=1, status="FAILED")),
     Case("child-finish-then-fail", ["fx/tracked", "-e", "finish_then_fail", *LOCAL],
-         "the child ends FINISHED then exits 4: the tool exits 1, the run stays FINISHED",
-         expect=err(runs=1, status="FINISHED")),
+         "the child ends FINISHED then exits 4: the tool exits 1, the run becomes FAILED",
+         expect=err(runs=1, status="FAILED")),
 
     # ---------------------------------------------------------- env managers
     Case("env-manager-auto-conda-absent", ["fx/condaproj", "-e", "echo.py"],
@@ -413,8 +434,16 @@ CASES = [
          "docker_env with --build-image", tags={"docker"}, env={"COPIED_VAR": "copied"},
          normalize_image_id=True, expect=ok()),
     Case("docker-missing-host-variable", ["fx/docker", *LOCAL],
-         "an environment name not set on the host", tags={"docker"},
+         "a host variable not set, with a [NAME, value] pair in the list: TypeError",
+         tags={"docker"},
          expect=err(runs=1, status="RUNNING")),
+    Case("docker-missing-host-variable-names-only", ["fx/docker_strenv", *LOCAL],
+         "an unset host variable when environment lists only names: the intended message",
+         tags={"docker"}, env={"COPIED_VAR": "c"}, expect=err(runs=1, status="RUNNING")),
+    Case("docker-sh-script", ["fx/docker", "-e", "run.sh", "-P", "a=1", "-A", "network=none",
+                              *LOCAL],
+         "an undeclared .sh entry point in the image: `$SHELL run.sh` inside the container",
+         tags={"docker"}, env={"COPIED_VAR": "c"}, expect=ok()),
     Case("docker-env-manager-ignored", ["fx/docker", "--env-manager", "virtualenv",
                                         "-A", "network=none"],
          "docker_env ignores --env-manager", tags={"docker"}, env={"COPIED_VAR": "c"},
@@ -431,3 +460,11 @@ CASES = [
          "kubernetes with a missing job template", tags={"docker"},
          expect=err(runs=1, status="RUNNING")),
 ]
+
+# Cases where mlflowrs differs from mlflow run on purpose (docs/compatibility.md,
+# "Projects"): reported, not failed.
+KNOWN_DIFFERENCES = {
+    "git-working-copy-version": "a local working copy run at a version is cloned into a "
+    "temporary directory (the command's cwd), never checked out in place",
+    "git-working-copy-version-relative": "the same, with a relative path",
+}

@@ -5,6 +5,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod differential;
 mod example_loop;
 mod kubernetes;
 mod postgres;

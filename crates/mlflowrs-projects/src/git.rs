@@ -21,19 +21,20 @@ pub fn git(dir: &Path, args: &[&str]) -> Result<String, String> {
     } else {
         // GitPython keeps git's messages, not its progress lines.
         let stderr = String::from_utf8_lossy(&out.stderr);
-        let messages: Vec<&str> = stderr
+        let progress = [
+            "Looking up ",
+            "Connecting to ",
+            "From ",
+            " * ",
+            "POST ",
+            "remote: ",
+        ];
+        let shown = stderr
+            .trim_end()
             .lines()
-            .filter(|l| {
-                ["fatal:", "error:", "warning:"]
-                    .iter()
-                    .any(|p| l.starts_with(p))
-            })
-            .collect();
-        let shown = if messages.is_empty() {
-            stderr.trim_end().to_string()
-        } else {
-            messages.join("\n")
-        };
+            .filter(|l| !progress.iter().any(|p| l.starts_with(p)))
+            .collect::<Vec<_>>()
+            .join("\n");
         Err(format!(
             "Cmd('git') failed due to: exit code({})\n  cmdline: git {}\n  stderr: '{shown}'",
             out.status.code().unwrap_or(-1),

@@ -20,7 +20,6 @@ pub struct KubeConfig {
 pub fn parse_config(config: &serde_json::Value) -> Result<KubeConfig, ProjectError> {
     let obj = config
         .as_object()
-        .filter(|o| !o.is_empty())
         .ok_or_else(|| ProjectError::execution("Backend_config file not found."))?;
     let text = |v: &serde_json::Value| match v {
         serde_json::Value::String(s) => s.clone(),
