@@ -316,15 +316,40 @@ impl TrackingClient {
             .to_string())
     }
 
-    /// `set_terminated(run_id, status)`.
+    /// `set_terminated(run_id, status)`. Against a tracking server the
+    /// MLflow client then prints the run's and experiment's UI links on
+    /// stdout (unless MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT): so does this.
     pub async fn end_run(&self, run_id: &str, status: &str) -> Result<(), ProjectError> {
         self.call(
             "POST",
             "runs/update",
             json!({ "run_id": run_id, "status": status, "end_time": now_ms() }),
         )
-        .await
-        .map(|_| ())
+        .await?;
+        let TrackingClient::Remote { base, .. } = self else {
+            return Ok(());
+        };
+        let suppressed =
+            std::env::var(mlflowrs_env::EnvVars::MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT)
+                .is_ok_and(|v| matches!(v.to_ascii_lowercase().as_str(), "true" | "1"));
+        if suppressed {
+            return Ok(());
+        }
+        let run = self
+            .call("GET", "runs/get", json!({ "run_id": run_id }))
+            .await?;
+        let info = &run["run"]["info"];
+        let experiment = info["experiment_id"].as_str().unwrap_or_default();
+        let name = info["run_name"].as_str().unwrap_or_default();
+        let experiment_url = format!("{base}/#/experiments/{experiment}");
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        let _ = write!(
+            out,
+            "\u{1f3c3} View run {name} at: {experiment_url}/runs/{run_id}\n\u{1f9ea} View experiment at: {experiment_url}\n"
+        );
+        let _ = out.flush();
+        Ok(())
     }
 
     /// MLflow's `_maybe_set_run_terminated`. It means to keep a status the

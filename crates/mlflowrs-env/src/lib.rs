@@ -269,12 +269,17 @@ impl EnvVars {
     /// The command that creates conda environments for `mlflowrs run` (default conda; e.g. mamba), as MLflow.
     pub const MLFLOW_CONDA_CREATE_ENV_CMD: &'static str = "MLFLOW_CONDA_CREATE_ENV_CMD";
 
+    /// `true`: `mlflowrs run` does not print the run's and experiment's UI links after a run tracked on a server (as the MLflow client).
+    pub const MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT: &'static str =
+        "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT";
+
     /// Base of the default model cache (`$XDG_CACHE_HOME/mlflowrs/models`).
     pub const XDG_CACHE_HOME: &'static str = "XDG_CACHE_HOME";
 }
 
 /// Every variable in the registry, for the documentation check.
 pub const ALL: &[&str] = &[
+    EnvVars::MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT,
     EnvVars::MLFLOW_CONDA_CREATE_ENV_CMD,
     EnvVars::MLFLOW_CONDA_HOME,
     EnvVars::CONDA_EXE,
