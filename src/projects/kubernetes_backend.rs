@@ -22,30 +22,10 @@ use crate::settings::RunSettings;
 
 /// `%Y-%m-%d-%H-%M-%S-%f` of now (UTC), the Job name's suffix.
 fn job_timestamp() -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    let secs = now.as_secs() as i64;
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}-{:02}-{:02}-{:02}-{:06}",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
-        now.subsec_micros()
-    )
+    let (y, m, d, h, mi, s, us) = log::utc_now();
+    format!("{y:04}-{m:02}-{d:02}-{h:02}-{mi:02}-{s:02}-{us:06}")
 }
 
-#[allow(clippy::too_many_arguments)]
 pub async fn run(
     settings: &RunSettings,
     client: &TrackingClient,

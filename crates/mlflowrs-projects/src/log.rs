@@ -31,12 +31,12 @@ fn line(level: &str, logger: &str, message: &str) {
     let _ = writeln!(err, "{} {level} {logger}: {message}", timestamp());
 }
 
-/// `%Y/%m/%d %H:%M:%S` in UTC.
-fn timestamp() -> String {
-    let secs = SystemTime::now()
+/// Now in UTC as (year, month, day, hour, minute, second, microsecond).
+pub fn utc_now() -> (i64, i64, i64, i64, i64, i64, u32) {
+    let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
+        .unwrap_or_default();
+    let secs = now.as_secs() as i64;
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     // Howard Hinnant's civil-from-days.
     let z = days + 719_468;
@@ -48,10 +48,19 @@ fn timestamp() -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}/{m:02}/{d:02} {:02}:{:02}:{:02}",
+    (
+        y,
+        m,
+        d,
         rem / 3600,
         rem % 3600 / 60,
-        rem % 60
+        rem % 60,
+        now.subsec_micros(),
     )
+}
+
+/// `%Y/%m/%d %H:%M:%S` in UTC.
+fn timestamp() -> String {
+    let (y, m, d, h, mi, s, _) = utc_now();
+    format!("{y:04}/{m:02}/{d:02} {h:02}:{mi:02}:{s:02}")
 }
