@@ -75,6 +75,21 @@ pub fn image_uri(repository: &str, work_dir: &Path) -> String {
     }
 }
 
+/// The project's name, which tags its images: MLflow's `validate_docker_env`
+/// refuses a project without one.
+pub fn image_name(project: &Project) -> Result<String, ProjectError> {
+    project
+        .name
+        .as_ref()
+        .filter(|n| n.truthy())
+        .map(|n| n.py_str())
+        .ok_or_else(|| {
+            ProjectError::execution(
+                "Project name in MLProject must be specified when using docker for image tagging.",
+            )
+        })
+}
+
 /// MLflow's `validate_docker_env`, `validate_docker_installation` and
 /// `build_docker_image`, with the image tags set on the run.
 pub async fn prepare_image(
@@ -85,16 +100,7 @@ pub async fn prepare_image(
     docker_env: &DockerEnv,
     work_dir: &Path,
 ) -> Result<Image, ProjectError> {
-    let name = project
-        .name
-        .as_ref()
-        .filter(|n| n.truthy())
-        .map(|n| n.py_str())
-        .ok_or_else(|| {
-            ProjectError::execution(
-                "Project name in MLProject must be specified when using docker for image tagging.",
-            )
-        })?;
+    let name = image_name(project)?;
     let (uri, id) = build_or_find(settings.build_image, &name, &docker_env.image, work_dir).await?;
     client
         .set_tag(&run.run_id, "mlflow.docker.image.uri", &uri)

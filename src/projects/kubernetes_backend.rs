@@ -42,16 +42,7 @@ pub async fn run(
         .await?;
     // MLflow's validate_docker_env: the name first, then the image, read
     // from a docker_env that is None for other projects.
-    let name = project
-        .name
-        .as_ref()
-        .filter(|n| n.truthy())
-        .map(|n| n.py_str())
-        .ok_or_else(|| {
-            ProjectError::execution(
-                "Project name in MLProject must be specified when using docker for image tagging.",
-            )
-        })?;
+    let name = docker_backend::image_name(project)?;
     let ProjectEnv::Docker(docker_env) = &project.env else {
         return Err(ProjectError::uncaught(
             "AttributeError",
