@@ -1,0 +1,1 @@
+//! mlflowrs-lightgbm (being written).

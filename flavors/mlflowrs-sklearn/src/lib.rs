@@ -1,0 +1,1 @@
+//! mlflowrs-sklearn (being written).

@@ -1,0 +1,1 @@
+//! mlflowrs-skops (being written).

@@ -1,0 +1,1 @@
+//! mlflowrs-xgboost (being written).
