@@ -2,10 +2,11 @@
 //! Dockerfile, `rootfs/` (copied to `/` in the image) and `model/`.
 //!
 //! Native flavors get an image `FROM scratch`: the mlflowrs binary, the
-//! shared libraries it and ONNX Runtime load (from `ldd`), ONNX Runtime, CA
-//! certificates, a non-root user and the model. Python models get the
-//! binary and the model's requirements (installed here, with pip, for the
-//! base image's Python) on a Python base image.
+//! shared libraries it (and, for ONNX models, ONNX Runtime) loads (from
+//! `ldd`), CA certificates, a non-root user and the model. scikit-learn,
+//! XGBoost and LightGBM models that mlflowrs evaluates itself need no more.
+//! Python models get the binary and the model's requirements (installed
+//! here, with pip, for the base image's Python) on a Python base image.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -54,17 +55,33 @@ pub fn write(opts: &ContextOptions, out: &Path) -> Result<ContextInfo, DockerErr
     copy_dir(&opts.model_dir, &out.join("model"))?;
     let exe = std::env::current_exe().map_err(|e| io("finding the mlflowrs binary", e))?;
     place(&exe, &rootfs, BIN_PATH)?;
-    let native = mlmodel.flavor("onnx").is_some();
-    let info = if native {
-        let ort =
-            mlflowrs_onnx_ort::library::find(opts.ort_library.as_deref(), opts.python.as_deref())
-                .map_err(|e| DockerError::Context(e.to_string()))?;
-        let ort_name = ort
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "libonnxruntime.so".into());
-        place(&ort, &rootfs, &format!("{ORT_DIR}/{ort_name}"))?;
-        for lib in needed_libraries(&[exe.as_path(), ort.as_path()])? {
+    let native = if mlmodel.flavor("onnx").is_some() {
+        Some("onnx")
+    } else {
+        native_tabular(&mlmodel)
+    };
+    let info = if let Some(flavor) = native {
+        let mut env = vec![
+            "SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt".to_string(),
+            "HOME=/tmp".into(),
+        ];
+        let mut elf_files = vec![exe.clone()];
+        if flavor == "onnx" {
+            let ort = mlflowrs_onnx_ort::library::find(
+                opts.ort_library.as_deref(),
+                opts.python.as_deref(),
+            )
+            .map_err(|e| DockerError::Context(e.to_string()))?;
+            let ort_name = ort
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "libonnxruntime.so".into());
+            place(&ort, &rootfs, &format!("{ORT_DIR}/{ort_name}"))?;
+            env.insert(0, format!("ORT_DYLIB_PATH={ORT_DIR}/{ort_name}"));
+            elf_files.push(ort);
+        }
+        let elf_refs: Vec<&Path> = elf_files.iter().map(PathBuf::as_path).collect();
+        for lib in needed_libraries(&elf_refs)? {
             let at = lib.to_string_lossy().into_owned();
             place(&lib, &rootfs, &at)?;
         }
@@ -85,21 +102,9 @@ pub fn write(opts: &ContextOptions, out: &Path) -> Result<ContextInfo, DockerErr
         std::fs::create_dir_all(&tmp).map_err(|e| io("tmp", e))?;
         set_mode(&tmp, 0o1777)?;
         let base = opts.base_image.clone().unwrap_or_else(|| "scratch".into());
-        write_file(
-            &out.join("Dockerfile"),
-            &dockerfile(
-                &base,
-                &[
-                    format!("ORT_DYLIB_PATH={ORT_DIR}/{ort_name}"),
-                    "SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt".into(),
-                    "HOME=/tmp".into(),
-                ],
-                opts,
-                "onnx",
-            ),
-        )?;
+        write_file(&out.join("Dockerfile"), &dockerfile(&base, &env, opts, flavor))?;
         ContextInfo {
-            flavor: "onnx",
+            flavor,
             base_image: base,
         }
     } else if mlmodel.flavor("python_function").is_some() {
@@ -157,6 +162,20 @@ fn dockerfile(base: &str, env: &[String], opts: &ContextOptions, flavor: &str) -
         .replace("{{base}}", base)
         .replace("{{env}}", &env.join(" "))
         .replace("{{labels}}", &labels.join(" \\\n      "))
+}
+
+/// The tabular flavor (`sklearn`, `xgboost`, `lightgbm`) when mlflowrs
+/// evaluates this model itself, so its image needs no Python. Loading it is
+/// the only sure test; what fails to load natively gets the Python image,
+/// with the reason logged as `models serve` logs it.
+fn native_tabular(mlmodel: &MlModel) -> Option<&'static str> {
+    match crate::serving::model_load::load_tabular(mlmodel)? {
+        Ok(_) => crate::serving::model_load::tabular_flavor(mlmodel),
+        Err(e) => {
+            tracing::warn!(reason = %e, "the image gets Python: mlflowrs cannot evaluate this model natively");
+            None
+        }
+    }
 }
 
 /// MLflow's choice: `python:<python_env.yaml's version>-slim`.

@@ -13,6 +13,7 @@ mod parquet_input;
 pub mod parse;
 mod precast;
 mod sentence_transformers_pyfunc;
+mod tabular_pyfunc;
 
 use std::sync::Arc;
 
@@ -45,7 +46,13 @@ enum Wrapper {
     Onnx,
     /// `mlflow.sentence_transformers`: sentences in, a bare array out.
     SentenceTransformers,
+    /// `mlflow.sklearn`, `mlflow.xgboost`, `mlflow.lightgbm`: the DataFrame
+    /// to the estimator's `predict`, its array answered bare.
+    Tabular,
 }
+
+/// The flavors whose pyfunc wrapper hands a DataFrame to an estimator.
+pub const TABULAR_FLAVORS: [&str; 3] = ["sklearn", "xgboost", "lightgbm"];
 
 enum Body<'a> {
     Json(&'a [u8]),
@@ -57,6 +64,10 @@ impl Scorer {
     pub fn new(model: MlModel, flavor: Arc<dyn Flavor>) -> Scorer {
         let wrapper = if model.flavor("sentence_transformers").is_some() {
             Wrapper::SentenceTransformers
+        } else if model.flavor("onnx").is_none()
+            && TABULAR_FLAVORS.iter().any(|f| model.flavor(f).is_some())
+        {
+            Wrapper::Tabular
         } else {
             Wrapper::Onnx
         };
@@ -139,6 +150,23 @@ impl Scorer {
                     unified_llm: parsed.unified_llm,
                     bare: true,
                     normalize: sentence_transformers_pyfunc::normalize_requested(&params)?,
+                },
+            });
+        }
+        if self.wrapper == Wrapper::Tabular {
+            return Ok(Prepared {
+                feeds: tabular_pyfunc::feeds(enforced).map_err(|e| {
+                    if e.stack_trace.is_some() {
+                        e
+                    } else {
+                        prefixed(e)
+                    }
+                })?,
+                answer: Answer {
+                    frame_rows: None,
+                    unified_llm: parsed.unified_llm,
+                    bare: true,
+                    normalize: false,
                 },
             });
         }

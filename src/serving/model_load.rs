@@ -11,7 +11,7 @@ use crate::mlmodel::{ColType, MlModel, MlModelError, Schema};
 pub enum LoadError {
     #[error(transparent)]
     MlModel(#[from] MlModelError),
-    #[error("model at {path} has no flavor mlflowrs can serve (its flavors: {flavors}); mlflowrs serves 'onnx' natively and any 'python_function' model through Python")]
+    #[error("model at {path} has no flavor mlflowrs can serve (its flavors: {flavors}); mlflowrs serves 'onnx', 'sklearn', 'xgboost' and 'lightgbm' natively and any 'python_function' model through Python")]
     NoFlavor { path: PathBuf, flavors: String },
     #[error("the onnx flavor in {path} has no 'data' file name")]
     NoOnnxData { path: PathBuf },
@@ -33,6 +33,20 @@ pub enum LoadError {
     Python(#[from] mlflowrs_pyfunc::PyfuncError),
     #[error("{path}: graph inputs or outputs {names} are not tensors (sequences or maps, e.g. skl2onnx's ZipMap); mlflowrs's ONNX Runtime backend serves tensors only (convert with zipmap=False)")]
     NotTensors { path: PathBuf, names: String },
+    /// What mlflowrs does not evaluate itself (an estimator, objective or
+    /// format outside what is implemented): served through Python instead.
+    #[error("{flavor} model not served natively: {reason}")]
+    NotNative {
+        flavor: &'static str,
+        reason: String,
+    },
+    /// A model file mlflowrs reads natively but found corrupt or hostile.
+    #[error("the {flavor} model file {path} cannot be loaded: {reason}")]
+    BadNativeModel {
+        flavor: &'static str,
+        path: PathBuf,
+        reason: String,
+    },
     #[error("{native}; serving it through Python instead failed: {python}")]
     Fallback {
         native: String,
@@ -120,6 +134,8 @@ pub fn load(dir: &Path, opts: &LoadOptions) -> Result<LoadedModel, LoadError> {
             ("sentence_transformers", load_candle(&mlmodel, opts))
         } else if let Some(onnx) = mlmodel.flavor("onnx") {
             ("onnx", load_onnx(&mlmodel, onnx, dir, opts))
+        } else if let Some(flavor) = tabular_flavor(&mlmodel) {
+            (flavor, load_tabular_flavor(&mlmodel, flavor))
         } else if mlmodel.flavor("python_function").is_some() {
             return load_python(mlmodel, opts);
         } else {
@@ -158,7 +174,9 @@ impl LoadError {
     /// Failures of a native backend that mlflow's own loader does not share.
     fn python_can_serve(&self) -> bool {
         match self {
-            LoadError::UnsupportedColumn { .. } | LoadError::NotTensors { .. } => true,
+            LoadError::UnsupportedColumn { .. }
+            | LoadError::NotTensors { .. }
+            | LoadError::NotNative { .. } => true,
             #[cfg(feature = "candle")]
             LoadError::Candle(
                 mlflowrs_sentence_transformers_candle::CandleError::Unsupported { .. },
@@ -262,6 +280,83 @@ fn load_ort(
         });
     }
     Ok(Arc::new(model))
+}
+
+/// The flavor whose model mlflowrs evaluates natively, when the MLmodel has
+/// one of `sklearn`, `xgboost`, `lightgbm` (and no `onnx`, served first).
+pub fn tabular_flavor(mlmodel: &MlModel) -> Option<&'static str> {
+    if mlmodel.flavor("onnx").is_some() {
+        return None;
+    }
+    crate::scoring::TABULAR_FLAVORS
+        .into_iter()
+        .find(|f| mlmodel.flavor(f).is_some())
+}
+
+/// Loads a scikit-learn, XGBoost or LightGBM model natively; `None` when
+/// the model has none of those flavors.
+pub fn load_tabular(mlmodel: &MlModel) -> Option<Result<Arc<dyn Flavor>, LoadError>> {
+    let flavor = tabular_flavor(mlmodel)?;
+    Some(load_tabular_flavor(mlmodel, flavor))
+}
+
+fn load_tabular_flavor(mlmodel: &MlModel, flavor: &'static str) -> Result<Arc<dyn Flavor>, LoadError> {
+    check_signature(mlmodel, &mlmodel.root)?;
+    let conf = mlmodel.flavor(flavor).cloned().unwrap_or_default();
+    let text = |key: &str| conf.get(key).and_then(|v| v.as_str());
+    let not_native = |reason: String| LoadError::NotNative { flavor, reason };
+    let file_of = |key: &str| {
+        text(key)
+            .map(|f| mlmodel.root.join(f))
+            .ok_or_else(|| not_native(format!("its MLmodel names no model file ('{key}')")))
+    };
+    match flavor {
+        "sklearn" => {
+            let format = text("serialization_format").unwrap_or("pickle");
+            if format != "skops" {
+                return Err(not_native(format!(
+                    "it is saved in the '{format}' format, which runs code when loaded; mlflowrs reads only the skops format natively"
+                )));
+            }
+            let file = file_of("pickled_model")?;
+            let predict_fn = mlmodel
+                .flavor("python_function")
+                .and_then(|f| f.get("predict_fn"))
+                .and_then(|v| v.as_str())
+                .unwrap_or("predict");
+            mlflowrs_sklearn::SklearnModel::load(&file, predict_fn)
+                .map(|m| Arc::new(m) as Arc<dyn Flavor>)
+                .map_err(|e| native_error(flavor, &file, e.is_unsupported(), e.to_string()))
+        }
+        "xgboost" => {
+            let file = file_of("data")?;
+            let model_class = text("model_class").unwrap_or("xgboost.core.Booster");
+            mlflowrs_xgboost::XgbModel::load(&file, model_class)
+                .map(|m| Arc::new(m) as Arc<dyn Flavor>)
+                .map_err(|e| native_error(flavor, &file, e.is_unsupported(), e.to_string()))
+        }
+        _ => {
+            let file = file_of("data")?;
+            let model_class = text("model_class").unwrap_or("lightgbm.basic.Booster");
+            mlflowrs_lightgbm::LgbModel::load(&file, model_class)
+                .map(|m| Arc::new(m) as Arc<dyn Flavor>)
+                .map_err(|e| native_error(flavor, &file, e.is_unsupported(), e.to_string()))
+        }
+    }
+}
+
+/// A flavor crate's load failure: not implemented (the Python fallback
+/// serves it) or a bad file (start-up fails).
+fn native_error(flavor: &'static str, file: &Path, unsupported: bool, reason: String) -> LoadError {
+    if unsupported {
+        LoadError::NotNative { flavor, reason }
+    } else {
+        LoadError::BadNativeModel {
+            flavor,
+            path: file.to_path_buf(),
+            reason,
+        }
+    }
 }
 
 fn load_python(mlmodel: MlModel, opts: &LoadOptions) -> Result<LoadedModel, LoadError> {

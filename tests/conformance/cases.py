@@ -504,6 +504,56 @@ def custom_params_cases():
     ] + csv_parquet_garbage()
 
 
+def pipeline_cases():
+    """sk_pipeline: the iris columns plus a string column `site` that a
+    OneHotEncoder reads (unknown categories ignored) and an imputer that
+    fills missing numbers."""
+    cols = COLS + ["site"]
+    split = lambda c, data: {"dataframe_split": {"columns": c, "data": data}}
+    csv = lambda rows, c=cols: ",".join(c) + "\n" + "".join(rows)
+    return [
+        post("split", split(cols, [ROW + ["north"], ROW2 + ["east"], ROW3 + ["south"]])),
+        post("split_unknown_category", split(cols, [ROW + ["west"]])),
+        post("split_site_number", split(cols, [ROW + [7]])),
+        post("split_site_null", split(cols, [ROW + [None]])),
+        post("split_null_number", split(cols, [[None, 3.5, 1.4, 0.2, "north"]])),
+        post("split_nan_tokens", '{"dataframe_split": {"columns": %s, "data": [[NaN, 3.0, 1.0, 0.2, "east"]]}}' % json.dumps(cols)),
+        post("split_missing_site", split(COLS, [ROW])),
+        post("split_bad_number", split(cols, [["x", 3.5, 1.4, 0.2, "north"]])),
+        post("split_reordered", split(cols[::-1], [(ROW + ["north"])[::-1]])),
+        post("split_zero_rows", split(cols, [])),
+        post("records", {"dataframe_records": [dict(zip(cols, ROW + ["north"])), dict(zip(cols, ROW2 + ["south"]))]}),
+        post("inputs_dict_lists", {"inputs": {c: [v] for c, v in zip(cols, ROW + ["east"])}}),
+        post("instances_objects", {"instances": [dict(zip(cols, ROW + ["east"]))]}),
+        post("csv", csv(["5.1,3.5,1.4,0.2,north\n", "6.7,3.0,5.2,2.3,south\n"]), CSV),
+        post("csv_missing_value", csv([",3.5,1.4,0.2,north\n"]), CSV),
+        post("parquet_rows", parquet(pd.DataFrame([ROW + ["north"], ROW2 + ["east"]], columns=cols)), PARQUET),
+        post("rows_10k_split", headers=JSON, body_gen=repeat('{"dataframe_split": {"columns": %s, "data": [' % json.dumps(cols), json.dumps(ROW2 + ["south"]), 10000, "]}}")),
+    ]
+
+
+def nosig_cases():
+    """sk_ridge_nosig: no signature, so the request's own shape and dtypes
+    reach the estimator."""
+    return [
+        post("inputs_rows", {"inputs": [ROW, ROW2]}),
+        post("instances_rows", {"instances": [ROW]}),
+        post("inputs_one_row_flat", {"inputs": ROW}),
+        post("inputs_three_features", {"inputs": [ROW[:3]]}),
+        post("inputs_strings", {"inputs": [["a", "b", "c", "d"]]}),
+        post("inputs_null", {"inputs": [[None, 3.5, 1.4, 0.2]]}),
+        post("inputs_ints", {"inputs": [[5, 3, 1, 0]]}),
+        post("inputs_zero_rows", {"inputs": []}),
+        post("inputs_dict", {"inputs": {"a": [1.0], "b": [2.0]}}),
+        post("split_named", {"dataframe_split": {"columns": COLS, "data": [ROW, ROW2]}}),
+        post("split_unnamed", {"dataframe_split": {"data": [ROW]}}),
+        post("split_five_columns", {"dataframe_split": {"data": [ROW + [1.0]]}}),
+        post("records", {"dataframe_records": [dict(zip(COLS, ROW))]}),
+        post("csv", ",".join(COLS) + "\n5.1,3.5,1.4,0.2\n", CSV),
+        post("rows_10k_inputs", headers=JSON, body_gen=repeat('{"inputs": [', json.dumps(ROW2), 10000, "]}")),
+    ]
+
+
 OK_BODY = {
     "iris_unnamed": {"inputs": [ROW]},
     "iris_named": {"inputs": {"input": [ROW]}},
@@ -514,7 +564,13 @@ OK_BODY = {
     "py_sklearn_clf": {"dataframe_split": {"columns": COLS, "data": [ROW]}},
     "py_tree_int": {"dataframe_split": {"columns": ["a", "b"], "data": [[3, 0.5]]}},
     "py_custom_params": {"dataframe_split": {"columns": ["x", "text"], "data": [[1.5, "a"]]}},
+    "sk_pipeline": {"dataframe_split": {"columns": COLS + ["site"], "data": [ROW + ["north"]]}},
+    "sk_ridge_nosig": {"inputs": [ROW]},
 }
+# The natively served tabular models read the iris columns.
+OK_BODY.update({name: {"dataframe_split": {"columns": COLS, "data": [ROW]}} for name in ["py_sklearn_pickle", "py_sklearn_knn"]})
+NATIVE_IRIS = ["sk_forest_clf", "sk_gb_proba", "sk_hgb_nan", "xgb_booster", "xgb_classifier", "lgb_booster", "lgb_classifier"]
+OK_BODY.update({name: {"dataframe_split": {"columns": COLS, "data": [ROW]}} for name in NATIVE_IRIS})
 
 FIXTURES = {
     "iris_unnamed": lambda: tensor_cases(False, "float_input")
@@ -528,6 +584,12 @@ FIXTURES = {
     "py_sklearn_clf": iris_column_cases,
     "py_tree_int": mixed_cases,
     "py_custom_params": custom_params_cases,
+    "py_sklearn_pickle": lambda: [c for c in iris_column_cases() if c["name"] in CLF_CASES],
+    "py_sklearn_knn": lambda: [c for c in iris_column_cases() if c["name"] in CLF_CASES],
+    # Native tabular models (flavors/mlflowrs-sklearn, -xgboost, -lightgbm).
+    **{name: iris_column_cases for name in NATIVE_IRIS},
+    "sk_pipeline": pipeline_cases,
+    "sk_ridge_nosig": nosig_cases,
 }
 
 

@@ -233,8 +233,169 @@ def py_custom_params():
     print("wrote py_custom_params")
 
 
+# ------------------------------------------- natively served tabular models
+# mlflowrs serves these without Python (flavors/mlflowrs-sklearn,
+# -xgboost, -lightgbm); the answers must be mlflow's byte for byte.
+
+def trusted(model):
+    """The types skops will not load unless told to (what a user lists in
+    skops_trusted_types after MLflow's error names them)."""
+    import skops.io
+
+    return skops.io.get_untrusted_types(data=skops.io.dumps(model)) or None
+
+
+def iris_frame():
+    return pd.DataFrame(X.astype(np.float64), columns=COLS)
+
+
+def sk_forest_clf():
+    """RandomForestClassifier (30 trees) on iris, string class labels."""
+    import mlflow.sklearn
+    from sklearn.ensemble import RandomForestClassifier
+
+    df = iris_frame()
+    labels = np.array(["setosa", "versicolor", "virginica"])[y]
+    model = RandomForestClassifier(n_estimators=30, max_depth=6, random_state=0).fit(df, labels)
+    mlflow.sklearn.save_model(model, str(fresh("sk_forest_clf")), input_example=df.iloc[:2], skops_trusted_types=trusted(model))
+    print("wrote sk_forest_clf")
+
+
+def sk_gb_proba():
+    """GradientBoostingClassifier on iris served with pyfunc_predict_fn='predict_proba'."""
+    import mlflow.sklearn
+    from sklearn.ensemble import GradientBoostingClassifier
+
+    df = iris_frame()
+    model = GradientBoostingClassifier(n_estimators=10, max_depth=2, random_state=0).fit(df, y)
+    mlflow.sklearn.save_model(
+        model, str(fresh("sk_gb_proba")), input_example=df.iloc[:2], skops_trusted_types=trusted(model),
+        pyfunc_predict_fn="predict_proba",
+    )
+    print("wrote sk_gb_proba")
+
+
+def sk_hgb_nan():
+    """HistGradientBoostingRegressor trained with missing values in every column."""
+    import mlflow.sklearn
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    df = iris_frame()
+    rng = np.random.default_rng(1)
+    holes = df.mask(rng.random(df.shape) < 0.15)
+    model = HistGradientBoostingRegressor(max_iter=40, random_state=0).fit(holes, df["petal_width"] * 2 + y)
+    mlflow.sklearn.save_model(model, str(fresh("sk_hgb_nan")), input_example=df.iloc[:2], skops_trusted_types=trusted(model))
+    print("wrote sk_hgb_nan")
+
+
+def sk_pipeline():
+    """Pipeline: ColumnTransformer (SimpleImputer + StandardScaler on the
+    numbers, OneHotEncoder on a string column) -> LogisticRegression."""
+    import mlflow.sklearn
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    df = iris_frame()
+    rng = np.random.default_rng(2)
+    df["site"] = rng.choice(["north", "south", "east"], len(df))
+    numbers = Pipeline([("impute", SimpleImputer()), ("scale", StandardScaler())])
+    model = Pipeline([
+        ("columns", ColumnTransformer([("num", numbers, COLS), ("cat", OneHotEncoder(handle_unknown="ignore"), ["site"])])),
+        ("clf", LogisticRegression(max_iter=1000, random_state=0)),
+    ]).fit(df, y)
+    mlflow.sklearn.save_model(model, str(fresh("sk_pipeline")), input_example=df.iloc[:2], skops_trusted_types=trusted(model))
+    print("wrote sk_pipeline")
+
+
+def xgb_booster():
+    """xgboost.train binary:logistic booster (50 trees) with missing values."""
+    import mlflow.xgboost
+    import xgboost as xgb
+
+    df = iris_frame()
+    rng = np.random.default_rng(3)
+    holes = df.mask(rng.random(df.shape) < 0.1)
+    booster = xgb.train({"objective": "binary:logistic", "max_depth": 4, "seed": 0}, xgb.DMatrix(holes, (y == 2).astype(int)), 50)
+    mlflow.xgboost.save_model(booster, str(fresh("xgb_booster")), input_example=df.iloc[:2])
+    print("wrote xgb_booster")
+
+
+def xgb_classifier():
+    """XGBClassifier (multi:softprob, 30 rounds) on iris; pyfunc answers labels."""
+    import mlflow.xgboost
+    import xgboost as xgb
+
+    df = iris_frame()
+    model = xgb.XGBClassifier(n_estimators=30, max_depth=3, random_state=0).fit(df, y)
+    mlflow.xgboost.save_model(model, str(fresh("xgb_classifier")), input_example=df.iloc[:2])
+    print("wrote xgb_classifier")
+
+
+def lgb_booster():
+    """lightgbm.train multiclass booster (30 rounds); pyfunc answers [N, 3] probabilities."""
+    import lightgbm as lgb
+    import mlflow.lightgbm
+
+    df = iris_frame()
+    booster = lgb.train({"objective": "multiclass", "num_class": 3, "verbose": -1, "seed": 0}, lgb.Dataset(df, y), 30)
+    mlflow.lightgbm.save_model(booster, str(fresh("lgb_booster")), input_example=df.iloc[:2])
+    print("wrote lgb_booster")
+
+
+def lgb_classifier():
+    """LGBMClassifier (binary, string labels, 40 rounds) with missing values."""
+    import lightgbm as lgb
+    import mlflow.lightgbm
+
+    df = iris_frame()
+    rng = np.random.default_rng(4)
+    holes = df.mask(rng.random(df.shape) < 0.1)
+    labels = np.where(y == 0, "setosa", "other")
+    model = lgb.LGBMClassifier(n_estimators=40, random_state=0, verbose=-1).fit(holes, labels)
+    mlflow.lightgbm.save_model(model, str(fresh("lgb_classifier")), input_example=df.iloc[:2])
+    print("wrote lgb_classifier")
+
+
+def sk_ridge_nosig():
+    """Ridge fitted on a plain array and saved without an example: no
+    signature, so requests reach the estimator unconverted."""
+    import mlflow.sklearn
+    from sklearn.linear_model import Ridge
+
+    model = Ridge(alpha=0.5).fit(X.astype(np.float64), y.astype(np.float64))
+    mlflow.sklearn.save_model(model, str(fresh("sk_ridge_nosig")))
+    print("wrote sk_ridge_nosig")
+
+
+def py_sklearn_pickle():
+    """The py_sklearn_clf classifier saved with cloudpickle: a format that
+    runs code when loaded, so mlflowrs serves it through Python."""
+    import mlflow.sklearn
+
+    df = iris_frame()
+    model = LogisticRegression(max_iter=1000, random_state=0).fit(df, y)
+    mlflow.sklearn.save_model(model, str(fresh("py_sklearn_pickle")), input_example=df.iloc[:2], serialization_format="cloudpickle")
+    print("wrote py_sklearn_pickle")
+
+
+def py_sklearn_knn():
+    """KNeighborsClassifier in the skops format: an estimator mlflowrs does
+    not evaluate natively, so it is served through Python."""
+    import mlflow.sklearn
+    from sklearn.neighbors import KNeighborsClassifier
+
+    df = iris_frame()
+    model = KNeighborsClassifier(n_neighbors=5).fit(df, y)
+    mlflow.sklearn.save_model(model, str(fresh("py_sklearn_knn")), input_example=df.iloc[:2], skops_trusted_types=trusted(model))
+    print("wrote py_sklearn_knn")
+
+
 ALL = (iris_unnamed, iris_named, multi_input, iris_columns, iris_columns_clf, mixed_columns,
-       py_sklearn_clf, py_tree_int, py_custom_params)
+       py_sklearn_clf, py_tree_int, py_custom_params,
+       sk_forest_clf, sk_gb_proba, sk_hgb_nan, sk_pipeline, xgb_booster, xgb_classifier, lgb_booster, lgb_classifier,
+       sk_ridge_nosig, py_sklearn_pickle, py_sklearn_knn)
 
 if __name__ == "__main__":
     import sys

@@ -143,3 +143,40 @@ fn tract_backend_answers_as_mlflow_without_onnx_runtime() {
         },
     );
 }
+
+/// The scikit-learn, XGBoost and LightGBM fixtures answer as mlflow does
+/// with no Python in reach: `--python` names an interpreter that does not
+/// exist, so a model that fell back to Python could not start, and the
+/// server has no child process.
+#[test]
+fn tabular_fixtures_are_served_natively_without_python() {
+    let files: Vec<PathBuf> = recorded_files()
+        .into_iter()
+        .filter(|f| {
+            let stem = f.file_stem().unwrap().to_string_lossy().into_owned();
+            ["sk_", "xgb_", "lgb_"].iter().any(|p| stem.starts_with(p))
+        })
+        .collect();
+    assert!(files.len() >= 9, "tabular fixtures missing: {files:?}");
+    replay_all(
+        &files,
+        &[
+            "--env-manager",
+            "local",
+            "--python",
+            "/nonexistent/mlflowrs-test/python3",
+        ],
+        &[],
+        &[],
+        900,
+        |server| {
+            let pid = server.child.id();
+            let children =
+                std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
+            assert!(
+                children.trim().is_empty(),
+                "the server started child processes: {children}"
+            );
+        },
+    );
+}

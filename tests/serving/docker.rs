@@ -144,7 +144,7 @@ fn a_python_model_image_on_a_python_base_answers_as_serve_does() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    let model = "tests/conformance/models/py_sklearn_clf";
+    let model = "tests/conformance/models/py_sklearn_pickle";
     let body = br#"{"dataframe_split": {"columns": ["sepal_length", "sepal_width", "petal_length", "petal_width"], "data": [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]]}}"#;
     let image = tag("python");
     let python = repo_root().join(".venv/bin/python");

@@ -38,7 +38,7 @@ fn fault_models() -> &'static Path {
 }
 
 fn sklearn_model() -> PathBuf {
-    repo_root().join("tests/conformance/models/py_sklearn_clf")
+    repo_root().join("tests/conformance/models/py_sklearn_pickle")
 }
 
 /// Pids of the python workers under a server (its direct children).
@@ -517,4 +517,30 @@ fn an_onnx_model_with_zipmap_is_served_through_python_as_mlflow_answers() {
         String::from_utf8_lossy(&want)
     );
     assert!(String::from_utf8_lossy(&answer).contains("output_probability"));
+}
+
+/// What mlflowrs does not evaluate natively (an estimator outside the
+/// native set, a model saved with cloudpickle) is served through Python
+/// workers, and the log names the exact reason.
+#[test]
+fn sklearn_models_outside_the_native_set_fall_back_to_python_with_the_reason() {
+    for (model, reason) in [
+        ("py_sklearn_knn", "KNeighborsClassifier"),
+        ("py_sklearn_pickle", "'cloudpickle' format"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("stderr.log");
+        let server = Spawn::serve(&repo_root().join("tests/conformance/models").join(model))
+            .args(&["-w", "1"])
+            .log("info")
+            .stderr_to(&log)
+            .start();
+        let workers = wait_for_workers(&server, 1, Duration::from_secs(60));
+        assert_eq!(workers.len(), 1, "{model}: one Python worker");
+        let text = std::fs::read_to_string(&log).unwrap();
+        assert!(
+            text.contains("serving this model through the Python fallback") && text.contains(reason),
+            "{model}: the log does not give the reason '{reason}':\n{text}"
+        );
+    }
 }
