@@ -1,1 +1,36 @@
-//! mlflowrs-sklearn (being written).
+//! scikit-learn models saved by `mlflow.sklearn` (skops format), evaluated
+//! natively with the answers MLflow's pyfunc wrapper (`_SklearnModelWrapper`)
+//! gives.
+//!
+//! * [`SklearnModel::load`] / [`SklearnModel::load_with`] read a `model.skops`
+//!   archive, refuse anything outside the registry ([`registry`]) with
+//!   [`SklearnError::Unsupported`], and build the estimator tree.
+//! * [`SklearnModel`] implements [`mlflowrs_flavor_api::Flavor`]: feeds are
+//!   mapped to a pandas-like [`Table`] and passed to the estimator's
+//!   `predict`/`predict_proba`/`predict_log_proba`.
+//!
+//! Estimators implement the traits of [`estimator`]; the classes served are
+//! listed in [`registry::Registry::global`].
+
+mod blas;
+pub mod classes;
+pub mod compose;
+pub mod error;
+pub mod estimator;
+mod input;
+pub mod linear;
+mod model;
+pub mod nprepr;
+mod npfn;
+pub mod pipeline;
+pub mod preprocessing;
+pub mod pyrepr;
+pub mod registry;
+pub mod table;
+mod trees;
+pub mod validate;
+
+pub use error::{EvalError, SklearnError};
+pub use estimator::{Estimator, Method, Predictor, Transformer};
+pub use model::{check_serialization_format, LoadOptions, SklearnModel};
+pub use table::{Column, Matrix, Table};

@@ -1,0 +1,418 @@
+//! Turns the core's feeds into the row-major double matrix LightGBM's
+//! predictor sees, with the checks and casts of the Python package:
+//!
+//! * DataFrame input (one 1-D feed per column) goes through
+//!   `lightgbm.basic._data_from_pandas`: empty frames and pandas-categorical
+//!   models are refused, string columns are refused with LightGBM's message,
+//!   and every numeric/bool column becomes float (`np.result_type(..., float32)`
+//!   is float32 only when every column is exactly representable in it, so the
+//!   values equal their f64 conversion either way).
+//! * A plain array (one feed named "") goes through `Booster.predict`'s numpy
+//!   path, which casts anything but float32/float64 to *float32* (so int64
+//!   values above 2^24 round), or for the scikit-learn estimators first
+//!   through `sklearn.utils.validation.validate_data`.
+//!
+//! Then, as `RowPairFunctionFromDenseMatrix` does, values with
+//! `|v| <= kZeroThreshold` become 0.0, and LightGBM's feature-count check applies.
+
+use mlflowrs_flavor_api::{FlavorError, Named, Tensor, TensorData};
+
+use crate::tree::ZERO_THRESHOLD;
+
+/// Who receives the input in Python.
+#[derive(Debug, Clone)]
+pub(crate) enum Frontend {
+    /// `lightgbm.Booster.predict`.
+    Booster,
+    /// `LGBMModel.predict` of a scikit-learn estimator (`LGBMClassifier`, ...).
+    Sklearn { class: String, n_features_in: usize },
+}
+
+/// What the model needs to know to lay the input out.
+pub(crate) struct Layout<'a> {
+    pub num_features: usize,
+    pub disable_shape_check: bool,
+    /// `Booster.pandas_categorical` is a non-empty list: LightGBM refuses
+    /// every DataFrame without category columns, and JSON input has none.
+    pub pandas_categorical_mismatch: bool,
+    pub frontend: &'a Frontend,
+}
+
+/// The input as LightGBM's predictor buffer holds it.
+pub(crate) struct Matrix {
+    pub rows: usize,
+    /// Row-major, `num_features` columns.
+    pub data: Vec<f64>,
+}
+
+fn err(msg: impl Into<String>) -> FlavorError {
+    FlavorError::Inference(msg.into())
+}
+
+/// The predictor's zeroing of tiny values (NaN is kept).
+#[inline]
+fn squash(v: f64) -> f64 {
+    if v.abs() <= ZERO_THRESHOLD {
+        0.0
+    } else {
+        v
+    }
+}
+
+fn shape_error(ncol: usize, num_features: usize) -> FlavorError {
+    err(format!(
+        "The number of features in data ({ncol}) is not the same as it was in training data ({num_features}).\n\
+         You can set ``predict_disable_shape_check=true`` to discard this error, but please be aware what you are doing."
+    ))
+}
+
+impl Layout<'_> {
+    pub fn build(&self, feeds: &[Named]) -> Result<Matrix, FlavorError> {
+        match feeds {
+            [(name, t)] if name.is_empty() => self.from_array(t),
+            _ => self.from_frame(feeds),
+        }
+    }
+
+    fn check_columns(&self, ncol: usize) -> Result<(), FlavorError> {
+        if !self.disable_shape_check && ncol != self.num_features {
+            return Err(shape_error(ncol, self.num_features));
+        }
+        Ok(())
+    }
+
+    /// `_data_from_pandas`, then the C++ shape check.
+    fn from_frame(&self, feeds: &[Named]) -> Result<Matrix, FlavorError> {
+        let Some(rows) = feeds.first().map(|(_, t)| t.data.len()) else {
+            // A frame without columns (its row count is not in the batch):
+            // LightGBM gets a [n, 0] matrix and refuses its shape.
+            if self.disable_shape_check {
+                return Err(err("cannot predict a frame without columns"));
+            }
+            return Err(shape_error(0, self.num_features));
+        };
+        for (name, t) in feeds {
+            if t.shape.len() != 1 || t.data.len() != rows {
+                return Err(err(format!(
+                    "column '{name}' has shape {} but the frame has {rows} rows",
+                    t.shape_repr()
+                )));
+            }
+        }
+        if rows == 0 {
+            return Err(err("Input data must be 2 dimensional and non empty."));
+        }
+        if self.pandas_categorical_mismatch {
+            return Err(err("train and valid dataset categorical_feature do not match."));
+        }
+        let bad: Vec<String> = feeds
+            .iter()
+            .filter(|(_, t)| matches!(t.data, TensorData::Str(_)))
+            // pandas 3 names the dtype of a string column `str`.
+            .map(|(name, _)| format!("{name}: str"))
+            .collect();
+        if !bad.is_empty() {
+            return Err(err(format!(
+                "pandas dtypes must be int, float or bool.\nFields with bad pandas dtypes: {}",
+                bad.join(", ")
+            )));
+        }
+        self.check_columns(feeds.len())?;
+        let nf = self.num_features;
+        let mut data = vec![0.0f64; rows * nf];
+        for (j, (_, t)) in feeds.iter().enumerate().take(nf) {
+            scatter_column(&t.data, &mut data, j, nf);
+        }
+        Ok(Matrix { rows, data })
+    }
+
+    /// A numpy array handed to `Booster.predict` (after scikit-learn's
+    /// validation for the estimators).
+    fn from_array(&self, t: &Tensor) -> Result<Matrix, FlavorError> {
+        if let Frontend::Sklearn { class, n_features_in } = self.frontend {
+            validate_data(t, class, *n_features_in)?;
+        }
+        if t.shape.len() != 2 {
+            return Err(err("Input numpy.ndarray or list must be 2 dimensional"));
+        }
+        let (rows, ncol) = (t.shape[0], t.shape[1]);
+        let nf = self.num_features;
+        // `_np2d_to_np1d`: only float32/float64 pass unchanged, the rest is cast to float32.
+        let as_f32 = !matches!(t.data, TensorData::F64(_) | TensorData::F32(_));
+        let mut data = vec![0.0f64; rows * nf];
+        if let TensorData::Str(s) = &t.data {
+            let parsed = s
+                .iter()
+                .map(|v| python_float(v).map(|x| x as f32 as f64))
+                .collect::<Result<Vec<f64>, FlavorError>>()?;
+            self.check_columns(ncol)?;
+            copy_rows(&parsed, rows, ncol, &mut data, nf);
+            return Ok(Matrix { rows, data });
+        }
+        self.check_columns(ncol)?;
+        let keep = ncol.min(nf);
+        for j in 0..keep {
+            // Column j of a row-major [rows, ncol] buffer, widened as LightGBM widens it.
+            scatter_strided(&t.data, j, ncol, rows, &mut data, nf, as_f32);
+        }
+        Ok(Matrix { rows, data })
+    }
+}
+
+/// Copies a row-major `[rows, ncol]` buffer into `[rows, nf]`, dropping
+/// columns past `nf` (LightGBM ignores feature indices it does not have).
+fn copy_rows(src: &[f64], rows: usize, ncol: usize, dst: &mut [f64], nf: usize) {
+    let keep = ncol.min(nf);
+    for r in 0..rows {
+        for j in 0..keep {
+            dst[r * nf + j] = squash(src[r * ncol + j]);
+        }
+    }
+}
+
+macro_rules! each_numeric_vec {
+    ($data:expr, $v:ident => $body:expr) => {
+        match $data {
+            TensorData::Bool($v) => {
+                let $v = $v.iter().map(|&b| if b { 1.0f64 } else { 0.0 });
+                $body
+            }
+            TensorData::I8($v) => {
+                let $v = $v.iter().map(|&x| f64::from(x));
+                $body
+            }
+            TensorData::I16($v) => {
+                let $v = $v.iter().map(|&x| f64::from(x));
+                $body
+            }
+            TensorData::I32($v) => {
+                let $v = $v.iter().map(|&x| f64::from(x));
+                $body
+            }
+            TensorData::I64($v) => {
+                let $v = $v.iter().map(|&x| x as f64);
+                $body
+            }
+            TensorData::U8($v) => {
+                let $v = $v.iter().map(|&x| f64::from(x));
+                $body
+            }
+            TensorData::U16($v) => {
+                let $v = $v.iter().map(|&x| f64::from(x));
+                $body
+            }
+            TensorData::U32($v) => {
+                let $v = $v.iter().map(|&x| f64::from(x));
+                $body
+            }
+            TensorData::U64($v) => {
+                let $v = $v.iter().map(|&x| x as f64);
+                $body
+            }
+            TensorData::F32($v) => {
+                let $v = $v.iter().map(|&x| f64::from(x));
+                $body
+            }
+            TensorData::F64($v) => {
+                let $v = $v.iter().copied();
+                $body
+            }
+            TensorData::Str(_) => {}
+        }
+    };
+}
+
+/// Writes a 1-D column into column `j` of the row-major `dst`.
+fn scatter_column(src: &TensorData, dst: &mut [f64], j: usize, nf: usize) {
+    each_numeric_vec!(src, values => {
+        for (cell, v) in dst.iter_mut().skip(j).step_by(nf).zip(values) {
+            *cell = squash(v);
+        }
+    });
+}
+
+/// Writes column `j` of a row-major `[rows, ncol]` tensor into column `j` of `dst`.
+fn scatter_strided(
+    src: &TensorData,
+    j: usize,
+    ncol: usize,
+    rows: usize,
+    dst: &mut [f64],
+    nf: usize,
+    as_f32: bool,
+) {
+    // i64 -> f32 must round once, straight from the integer (numpy's cast), not via f64.
+    match src {
+        TensorData::I64(v) if as_f32 => {
+            for (cell, &x) in dst.iter_mut().skip(j).step_by(nf).zip(v.iter().skip(j).step_by(ncol)).take(rows) {
+                *cell = squash(f64::from(x as f32));
+            }
+        }
+        TensorData::U64(v) if as_f32 => {
+            for (cell, &x) in dst.iter_mut().skip(j).step_by(nf).zip(v.iter().skip(j).step_by(ncol)).take(rows) {
+                *cell = squash(f64::from(x as f32));
+            }
+        }
+        TensorData::I32(v) if as_f32 => {
+            for (cell, &x) in dst.iter_mut().skip(j).step_by(nf).zip(v.iter().skip(j).step_by(ncol)).take(rows) {
+                *cell = squash(f64::from(x as f32));
+            }
+        }
+        TensorData::U32(v) if as_f32 => {
+            for (cell, &x) in dst.iter_mut().skip(j).step_by(nf).zip(v.iter().skip(j).step_by(ncol)).take(rows) {
+                *cell = squash(f64::from(x as f32));
+            }
+        }
+        // The remaining types are exact in f32, so widening through f64 is the same.
+        _ => each_numeric_vec!(src, values => {
+            for (cell, v) in dst.iter_mut().skip(j).step_by(nf).zip(values.skip(j).step_by(ncol)).take(rows) {
+                *cell = squash(v);
+            }
+        }),
+    }
+}
+
+/// Python's `float(str)` closely enough for numeric strings (numpy's
+/// string-to-float cast calls it); other text fails with Python's message.
+fn python_float(s: &str) -> Result<f64, FlavorError> {
+    let t = s.trim();
+    let cleaned: String;
+    let t = if t.contains('_') {
+        cleaned = t.replace('_', "");
+        cleaned.as_str()
+    } else {
+        t
+    };
+    t.parse::<f64>()
+        .map_err(|_| err(format!("could not convert string to float: '{s}'")))
+}
+
+/// `sklearn.utils.validation.validate_data(est, X, reset=False, accept_sparse=True,
+/// ensure_all_finite=False, ensure_min_samples=1)` on a numpy array.
+fn validate_data(t: &Tensor, class: &str, n_features_in: usize) -> Result<(), FlavorError> {
+    let ndim = t.shape.len();
+    if ndim == 0 {
+        return Err(err(format!(
+            "Expected 2D array, got scalar array instead:\narray={}.\n\
+             Reshape your data either using array.reshape(-1, 1) if your data has a single feature \
+             or array.reshape(1, -1) if it contains a single sample.",
+            numpy_str(&t.data)
+        )));
+    }
+    if ndim == 1 {
+        return Err(err(format!(
+            "Expected 2D array, got 1D array instead:\narray={}.\n\
+             Reshape your data either using array.reshape(-1, 1) if your data has a single feature \
+             or array.reshape(1, -1) if it contains a single sample.",
+            numpy_str(&t.data)
+        )));
+    }
+    if matches!(t.data, TensorData::Str(_)) {
+        return Err(err(
+            "dtype='numeric' is not compatible with arrays of bytes/strings.\
+             Convert your data to numeric values explicitly instead.",
+        ));
+    }
+    if ndim >= 3 {
+        return Err(err(format!(
+            "Found array with dim {ndim}, while dim <= 2 is required by {class}."
+        )));
+    }
+    let (rows, ncol) = (t.shape[0], t.shape[1]);
+    if rows < 1 {
+        return Err(err(format!(
+            "Found array with {rows} sample(s) (shape=({rows}, {ncol})) while a minimum of 1 is required by {class}."
+        )));
+    }
+    if ncol < 1 {
+        return Err(err(format!(
+            "Found array with {ncol} feature(s) (shape=({rows}, {ncol})) while a minimum of 1 is required by {class}."
+        )));
+    }
+    if ncol != n_features_in {
+        return Err(err(format!(
+            "X has {ncol} features, but {class} is expecting {n_features_in} features as input."
+        )));
+    }
+    Ok(())
+}
+
+/// An approximation of numpy's `str(array)` for the 1-D error message
+/// (numpy pads floats to a common width; this writes each value alone).
+fn numpy_str(data: &TensorData) -> String {
+    let n = data.len();
+    let items: Vec<String> = (0..n)
+        .map(|i| match data {
+            TensorData::Str(s) => format!("'{}'", s[i]),
+            TensorData::Bool(b) => if b[i] { "True" } else { "False" }.to_string(),
+            d if d.dtype().is_float() => {
+                let v = d.get_f64(i);
+                if v.is_nan() {
+                    "nan".into()
+                } else if v.fract() == 0.0 && v.abs() < 1e16 {
+                    format!("{v:.0}.")
+                } else {
+                    format!("{v}")
+                }
+            }
+            d => d.get_i64(i).to_string(),
+        })
+        .collect();
+    format!("[{}]", items.join(" "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn layout(frontend: &Frontend) -> Layout<'_> {
+        Layout {
+            num_features: 2,
+            disable_shape_check: false,
+            pandas_categorical_mismatch: false,
+            frontend,
+        }
+    }
+
+    #[test]
+    fn frames_become_rows() {
+        let fe = Frontend::Booster;
+        let feeds = vec![
+            ("a".to_string(), Tensor::new(vec![2], TensorData::I64(vec![1, 2])).unwrap()),
+            ("b".to_string(), Tensor::new(vec![2], TensorData::F64(vec![1e-40, f64::NAN])).unwrap()),
+        ];
+        let m = layout(&fe).build(&feeds).unwrap();
+        assert_eq!(m.rows, 2);
+        assert_eq!(m.data[0], 1.0);
+        assert_eq!(m.data[1], 0.0);
+        assert_eq!(m.data[2], 2.0);
+        assert!(m.data[3].is_nan());
+    }
+
+    #[test]
+    fn arrays_of_ints_go_through_float32() {
+        let fe = Frontend::Booster;
+        let big = (1i64 << 24) + 1;
+        let t = Tensor::new(vec![1, 2], TensorData::I64(vec![big, 3])).unwrap();
+        let m = layout(&fe).build(&[(String::new(), t)]).unwrap();
+        assert_eq!(m.data, vec![(1u64 << 24) as f64, 3.0]);
+    }
+
+    #[test]
+    fn errors_carry_the_library_messages() {
+        let fe = Frontend::Booster;
+        let t = Tensor::new(vec![1, 3], TensorData::F64(vec![0.0; 3])).unwrap();
+        let e = layout(&fe).build(&[(String::new(), t)]).err().unwrap();
+        assert!(e.to_string().starts_with("The number of features in data (3) is not the same as it was in training data (2)."));
+        let feeds = vec![
+            ("a".to_string(), Tensor::new(vec![1], TensorData::F64(vec![1.0])).unwrap()),
+            ("b".to_string(), Tensor::new(vec![1], TensorData::Str(vec!["x".into()])).unwrap()),
+        ];
+        let e = layout(&fe).build(&feeds).err().unwrap();
+        assert_eq!(e.to_string(), "pandas dtypes must be int, float or bool.\nFields with bad pandas dtypes: b: str");
+        let sk = Frontend::Sklearn { class: "LGBMClassifier".into(), n_features_in: 2 };
+        let t = Tensor::new(vec![1, 3], TensorData::F64(vec![0.0; 3])).unwrap();
+        let e = layout(&sk).build(&[(String::new(), t)]).err().unwrap();
+        assert_eq!(e.to_string(), "X has 3 features, but LGBMClassifier is expecting 2 features as input.");
+    }
+}

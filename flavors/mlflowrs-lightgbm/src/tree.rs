@@ -1,0 +1,575 @@
+//! Trees in flat arrays, and the per-node decision exactly as LightGBM's
+//! `Tree::NumericalDecision` / `Tree::CategoricalDecision` take it.
+//!
+//! All trees of a model share one node array. A tree occupies its internal
+//! nodes followed by one node per leaf; a leaf node loops back to itself
+//! (threshold +inf, NaN and zero sent left, left child = itself) and keeps
+//! its index into the leaf arrays in `right`. A child reference is a node
+//! index with [`LEAF`] set when it names a leaf node. That makes one
+//! traversal step the same branch-free code for every row, so a group of
+//! rows walks a tree in lockstep (independent loads in flight instead of one
+//! dependent chain and a mispredicted branch per level).
+//!
+//! Every reference, feature index and bitset range is checked when the model
+//! is loaded, so evaluation never leaves the arrays and always terminates.
+
+use std::collections::HashMap;
+
+use crate::error::LightGbmError;
+use crate::numparse::{array, int_in, precise_f64};
+
+/// Marks a child reference as a leaf node.
+pub(crate) const LEAF: u32 = 1 << 31;
+
+/// LightGBM's `kZeroThreshold`: the float `1e-35f` widened to double.
+pub(crate) const ZERO_THRESHOLD: f64 = 1e-35f32 as f64;
+
+/// Rows walked through a tree together.
+const GROUP: usize = 8;
+
+const KIND_NUMERIC: u8 = 0;
+/// Numerical split whose missing type is `Zero` (`zero_as_missing`).
+const KIND_NUMERIC_ZERO: u8 = 1;
+const KIND_CATEGORICAL: u8 = 2;
+
+/// One node (24 bytes).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Node {
+    /// The split threshold; for a categorical node, the index of its bitset
+    /// range in [`Forest::cat_ranges`] (LightGBM stores the category index in
+    /// its threshold array the same way); +inf for a leaf node.
+    threshold: f64,
+    feature: u32,
+    /// Left and right child references. For a leaf node: itself, and its
+    /// index into `leaf_values` / `linear_leaves`.
+    children: [u32; 2],
+    kind: u8,
+    /// Direction of "zero" values when the missing type is Zero.
+    default_left: bool,
+    /// Where NaN goes, resolved at load from the missing type (see `push_tree`).
+    nan_left: bool,
+}
+
+/// A leaf of a linear tree: `konst + sum(coeff * x[feature])`, or the plain
+/// leaf value when one of those features is NaN.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct LinearLeaf {
+    konst: f64,
+    start: u32,
+    len: u32,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TreeRef {
+    root: u32,
+    /// Edges on the longest root-to-leaf path.
+    depth: u32,
+    linear: bool,
+}
+
+/// All trees of one model.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Forest {
+    pub trees: Vec<TreeRef>,
+    nodes: Vec<Node>,
+    leaf_values: Vec<f64>,
+    /// Parallel to `leaf_values` once any tree is linear, empty otherwise.
+    linear_leaves: Vec<LinearLeaf>,
+    linear_terms: Vec<(u32, f64)>,
+    cat_ranges: Vec<(u32, u32)>,
+    cat_bits: Vec<u32>,
+}
+
+/// `Tree::IsZero`.
+#[inline(always)]
+fn is_zero(f: f64) -> bool {
+    (-ZERO_THRESHOLD..=ZERO_THRESHOLD).contains(&f)
+}
+
+impl Forest {
+    /// One step down from the node `cur` refers to, for row `x`
+    /// (`Tree::Decision`); a leaf node stays where it is.
+    #[inline(always)]
+    fn step(&self, cur: u32, x: &[f64]) -> u32 {
+        let n = &self.nodes[(cur & !LEAF) as usize];
+        let f = x[n.feature as usize];
+        let go_left = match n.kind {
+            KIND_NUMERIC => {
+                if f.is_nan() {
+                    n.nan_left
+                } else {
+                    f <= n.threshold
+                }
+            }
+            KIND_NUMERIC_ZERO => {
+                if f.is_nan() {
+                    n.nan_left
+                } else if is_zero(f) {
+                    n.default_left
+                } else {
+                    f <= n.threshold
+                }
+            }
+            _ => self.categorical_left(n, f),
+        };
+        n.children[usize::from(!go_left)]
+    }
+
+    /// `Tree::CategoricalDecision`: NaN and negative values go right, others
+    /// are truncated to int and looked up in the node's bitset.
+    #[cold]
+    fn categorical_left(&self, n: &Node, f: f64) -> bool {
+        // static_cast<int> of an out-of-range double gives INT_MIN on x86-64,
+        // which LightGBM then sends right like any negative category.
+        if !(f > -2_147_483_649.0 && f < 2_147_483_648.0) {
+            return false;
+        }
+        let v = f as i32;
+        if v < 0 {
+            return false;
+        }
+        let Some(&(start, len)) = self.cat_ranges.get(n.threshold as usize) else {
+            return false;
+        };
+        let word = (v / 32) as u32;
+        if word >= len {
+            return false;
+        }
+        self.cat_bits
+            .get((start + word) as usize)
+            .is_some_and(|bits| (bits >> (v % 32)) & 1 == 1)
+    }
+
+    /// `Tree::Predict` once row `x` has reached leaf node `cur`: the leaf's
+    /// value, or its linear model.
+    #[inline(always)]
+    fn leaf_output(&self, tree: TreeRef, cur: u32, x: &[f64]) -> f64 {
+        let leaf = self.nodes[(cur & !LEAF) as usize].children[1] as usize;
+        if !tree.linear {
+            return self.leaf_values[leaf];
+        }
+        let ll = self.linear_leaves[leaf];
+        let mut out = ll.konst;
+        let terms = &self.linear_terms[ll.start as usize..(ll.start + ll.len) as usize];
+        for &(feature, coeff) in terms {
+            let v = x[feature as usize];
+            if v.is_nan() {
+                return self.leaf_values[leaf];
+            }
+            out += coeff * v;
+        }
+        out
+    }
+
+    /// `Tree::Predict` for one row.
+    pub fn tree_output(&self, tree: TreeRef, x: &[f64]) -> f64 {
+        let mut cur = tree.root;
+        while cur & LEAF == 0 {
+            cur = self.step(cur, x);
+        }
+        self.leaf_output(tree, cur, x)
+    }
+
+    /// Adds `tree`'s output for every row of `xb` (row-major, `nf` columns)
+    /// to `out[row * k + class]`.
+    pub fn accumulate(&self, tree: TreeRef, xb: &[f64], nf: usize, out: &mut [f64], k: usize, class: usize) {
+        let mut rows = xb.chunks_exact(nf).zip(out.chunks_exact_mut(k));
+        loop {
+            let group: [_; GROUP] = std::array::from_fn(|_| rows.next());
+            if group[GROUP - 1].is_none() {
+                // Fewer than GROUP rows left: walk them one by one.
+                for (x, acc) in group.into_iter().flatten() {
+                    acc[class] += self.tree_output(tree, x);
+                }
+                return;
+            }
+            let group = group.map(|g| g.unwrap_or_default());
+            let mut cur = [tree.root; GROUP];
+            for _ in 0..tree.depth {
+                let mut done = true;
+                for (c, (x, _)) in cur.iter_mut().zip(group.iter()) {
+                    *c = self.step(*c, x);
+                    done &= *c & LEAF != 0;
+                }
+                if done {
+                    break;
+                }
+            }
+            for (c, (x, acc)) in cur.into_iter().zip(group) {
+                acc[class] += self.leaf_output(tree, c, x);
+            }
+        }
+    }
+
+    /// Parses one tree block and appends it; `num_features` bounds feature indices.
+    pub fn push_tree(
+        &mut self,
+        kv: &HashMap<&str, &str>,
+        num_features: usize,
+    ) -> Result<(), LightGbmError> {
+        let field = |k: &str| {
+            kv.get(k).copied().ok_or_else(|| {
+                LightGbmError::corrupt(format!("Tree model string format error, should contain {k} field"))
+            })
+        };
+        // Indices are stored in 31 bits; bounding the counts keeps them so.
+        const MAX: i64 = (i32::MAX / 4) as i64;
+        let num_leaves = int_in(field("num_leaves")?, 1, MAX, "num_leaves")? as usize;
+        let num_cat = int_in(field("num_cat")?, 0, MAX, "num_cat")? as usize;
+        let leaf_value = array(field("leaf_value")?, num_leaves, "leaf_value", |t| {
+            precise_f64(t, "leaf_value")
+        })?;
+        let linear = match kv.get("is_linear") {
+            Some(v) => int_in(v, i64::MIN, i64::MAX, "is_linear")? != 0,
+            None => false,
+        };
+        let leaf_base = self.leaf_values.len();
+        let node_base = self.nodes.len();
+        // Internal nodes plus leaf nodes: 2 * num_leaves - 1 more nodes.
+        if leaf_base + num_leaves >= LEAF as usize || node_base + 2 * num_leaves >= LEAF as usize {
+            return Err(LightGbmError::corrupt("too many tree nodes"));
+        }
+        let n_inner = num_leaves - 1;
+        let leaf_node = |l: usize| LEAF | (node_base + n_inner + l) as u32;
+        let mut depth = 0;
+        let root = if n_inner == 0 {
+            leaf_node(0)
+        } else {
+            node_base as u32
+        };
+
+        if n_inner > 0 {
+            let ints = |k: &str| {
+                array(field(k)?, n_inner, k, |t| {
+                    int_in(t, i32::MIN as i64, i32::MAX as i64, k)
+                })
+            };
+            let left = ints("left_child")?;
+            let right = ints("right_child")?;
+            let split_feature = ints("split_feature")?;
+            let threshold = array(field("threshold")?, n_inner, "threshold", |t| {
+                precise_f64(t, "threshold")
+            })?;
+            let decision_type = match kv.get("decision_type") {
+                Some(v) => array(v, n_inner, "decision_type", |t| int_in(t, 0, 127, "decision_type"))?,
+                None => vec![0; n_inner],
+            };
+            depth = check_is_tree(&left, &right, num_leaves)?;
+
+            let cat_base = self.cat_ranges.len();
+            if num_cat > 0 {
+                let bounds = array(field("cat_boundaries")?, num_cat + 1, "cat_boundaries", |t| {
+                    int_in(t, 0, i32::MAX as i64, "cat_boundaries")
+                })?;
+                let total = *bounds.last().unwrap_or(&0) as usize;
+                let bits = array(field("cat_threshold")?, total, "cat_threshold", |t| {
+                    int_in(t, 0, u32::MAX as i64, "cat_threshold")
+                })?;
+                if bounds.first() != Some(&0) || bounds.windows(2).any(|w| w[0] > w[1]) {
+                    return Err(LightGbmError::corrupt("cat_boundaries are not increasing from 0"));
+                }
+                let bits_base = self.cat_bits.len();
+                if bits_base + total >= u32::MAX as usize {
+                    return Err(LightGbmError::corrupt("too many categorical bitsets"));
+                }
+                for w in bounds.windows(2) {
+                    self.cat_ranges
+                        .push(((bits_base + w[0] as usize) as u32, (w[1] - w[0]) as u32));
+                }
+                self.cat_bits.extend(bits.iter().map(|&b| b as u32));
+            }
+
+            let child = |c: i64| -> u32 {
+                if c < 0 {
+                    leaf_node((!c) as usize)
+                } else {
+                    (node_base + c as usize) as u32
+                }
+            };
+            for i in 0..n_inner {
+                let feature = split_feature[i];
+                if feature < 0 || feature as usize >= num_features {
+                    return Err(LightGbmError::corrupt(format!(
+                        "split_feature {feature} is outside the model's {num_features} features"
+                    )));
+                }
+                let dt = decision_type[i] as u8;
+                let default_left = dt & 2 != 0;
+                let missing = (dt >> 2) & 3;
+                // Tree::GetLeaf only looks at the categorical bit when the tree has categories.
+                let categorical = num_cat > 0 && dt & 1 != 0;
+                let mut thr = threshold[i];
+                let kind = if categorical {
+                    // LightGBM casts the threshold to int to find the bitset.
+                    if !(thr >= 0.0 && thr < num_cat as f64) {
+                        return Err(LightGbmError::corrupt(format!(
+                            "categorical split {i} names bitset {thr} of {num_cat}"
+                        )));
+                    }
+                    thr = (cat_base + thr as usize) as f64;
+                    KIND_CATEGORICAL
+                } else if missing == 1 {
+                    KIND_NUMERIC_ZERO
+                } else {
+                    KIND_NUMERIC
+                };
+                // NaN becomes 0.0 unless the missing type is NaN; 0.0 is "zero"
+                // (default direction) for missing type Zero.
+                let nan_left = match missing {
+                    1 | 2 => default_left,
+                    _ => 0.0 <= thr,
+                };
+                self.nodes.push(Node {
+                    threshold: thr,
+                    feature: feature as u32,
+                    children: [child(left[i]), child(right[i])],
+                    kind,
+                    default_left,
+                    nan_left,
+                });
+            }
+        }
+
+        for l in 0..num_leaves {
+            // Every row that reaches a leaf node stays there: all values go left, to itself.
+            self.nodes.push(Node {
+                threshold: f64::INFINITY,
+                feature: 0,
+                children: [leaf_node(l), (leaf_base + l) as u32],
+                kind: KIND_NUMERIC,
+                default_left: true,
+                nan_left: true,
+            });
+        }
+        if linear {
+            self.push_linear(kv, num_leaves, num_features, leaf_base)?;
+        } else if !self.linear_leaves.is_empty() {
+            self.linear_leaves
+                .extend(std::iter::repeat_n(LinearLeaf::default(), num_leaves));
+        }
+        self.leaf_values.extend_from_slice(&leaf_value);
+        self.trees.push(TreeRef {
+            root,
+            depth,
+            linear,
+        });
+        Ok(())
+    }
+
+    /// The linear models of a linear tree's leaves (`leaf_const`,
+    /// `num_features`, `leaf_features`, `leaf_coeff`).
+    fn push_linear(
+        &mut self,
+        kv: &HashMap<&str, &str>,
+        num_leaves: usize,
+        num_features: usize,
+        leaf_base: usize,
+    ) -> Result<(), LightGbmError> {
+        if self.linear_leaves.len() < leaf_base {
+            self.linear_leaves.resize(leaf_base, LinearLeaf::default());
+        }
+        let konst = match kv.get("leaf_const") {
+            Some(v) => array(v, num_leaves, "leaf_const", |t| precise_f64(t, "leaf_const"))?,
+            None => vec![0.0; num_leaves],
+        };
+        let counts = match kv.get("num_features") {
+            Some(v) => array(v, num_leaves, "num_features", |t| {
+                int_in(t, 0, num_features as i64, "num_features")
+            })?,
+            None => vec![0; num_leaves],
+        };
+        let total: usize = counts.iter().map(|&c| c as usize).sum();
+        let (features, coeffs) = if total > 0 {
+            let f = kv.get("leaf_features").ok_or_else(|| {
+                LightGbmError::corrupt("linear tree without leaf_features")
+            })?;
+            let c = kv
+                .get("leaf_coeff")
+                .ok_or_else(|| LightGbmError::corrupt("linear tree without leaf_coeff"))?;
+            (
+                array(f, total, "leaf_features", |t| {
+                    int_in(t, 0, num_features as i64 - 1, "leaf_features")
+                })?,
+                array(c, total, "leaf_coeff", |t| precise_f64(t, "leaf_coeff"))?,
+            )
+        } else {
+            (Vec::new(), Vec::new())
+        };
+        if self.linear_terms.len() + total >= u32::MAX as usize {
+            return Err(LightGbmError::corrupt("too many linear-leaf terms"));
+        }
+        let mut next = 0usize;
+        for (leaf, &count) in counts.iter().enumerate() {
+            let start = self.linear_terms.len();
+            for j in next..next + count as usize {
+                self.linear_terms.push((features[j] as u32, coeffs[j]));
+            }
+            next += count as usize;
+            self.linear_leaves.push(LinearLeaf {
+                konst: konst[leaf],
+                start: start as u32,
+                len: count as u32,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Checks that the child arrays describe one binary tree rooted at node 0:
+/// every child index in range and no node reachable twice (so no cycles).
+/// Returns the tree's depth (edges on its longest root-to-leaf path).
+fn check_is_tree(left: &[i64], right: &[i64], num_leaves: usize) -> Result<u32, LightGbmError> {
+    let n_inner = left.len();
+    let mut seen_node = vec![false; n_inner];
+    let mut seen_leaf = vec![false; num_leaves];
+    let mut stack = vec![(0usize, 0u32)];
+    let mut depth = 0;
+    seen_node[0] = true;
+    while let Some((i, d)) = stack.pop() {
+        depth = depth.max(d + 1);
+        for c in [left[i], right[i]] {
+            if c < 0 {
+                let leaf = (!c) as usize;
+                match seen_leaf.get_mut(leaf) {
+                    Some(s) if !*s => *s = true,
+                    Some(_) => return Err(LightGbmError::corrupt(format!("leaf {leaf} is reached twice"))),
+                    None => {
+                        return Err(LightGbmError::corrupt(format!(
+                            "child leaf {leaf} is outside the tree's {num_leaves} leaves"
+                        )))
+                    }
+                }
+            } else {
+                let node = c as usize;
+                match seen_node.get_mut(node) {
+                    Some(s) if !*s => *s = true,
+                    Some(_) => return Err(LightGbmError::corrupt(format!("node {node} is reached twice"))),
+                    None => {
+                        return Err(LightGbmError::corrupt(format!(
+                            "child node {node} is outside the tree's {n_inner} nodes"
+                        )))
+                    }
+                }
+                stack.push((node, d + 1));
+            }
+        }
+    }
+    Ok(depth)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kv(pairs: &[(&'static str, &'static str)]) -> HashMap<&'static str, &'static str> {
+        pairs.iter().copied().collect()
+    }
+
+    fn stump(decision_type: &'static str, threshold: &'static str) -> Forest {
+        let mut f = Forest::default();
+        f.push_tree(
+            &kv(&[
+                ("num_leaves", "2"),
+                ("num_cat", "0"),
+                ("split_feature", "0"),
+                ("threshold", threshold),
+                ("decision_type", decision_type),
+                ("left_child", "-1"),
+                ("right_child", "-2"),
+                ("leaf_value", "1 2"),
+            ]),
+            1,
+        )
+        .unwrap();
+        f
+    }
+
+    fn eval(f: &Forest, v: f64) -> f64 {
+        f.tree_output(f.trees[0], &[v])
+    }
+
+    #[test]
+    fn numerical_missing_types() {
+        // None: NaN -> 0.0, then compared.
+        let none = stump("0", "0.5");
+        assert_eq!(eval(&none, f64::NAN), 1.0);
+        assert_eq!(eval(&none, 0.6), 2.0);
+        let none_neg = stump("2", "-0.5");
+        assert_eq!(eval(&none_neg, f64::NAN), 2.0, "default_left ignored for None");
+        // Zero, default right: zero and NaN go right whatever the threshold.
+        let zero = stump("4", "0.5");
+        assert_eq!(eval(&zero, 0.0), 2.0);
+        assert_eq!(eval(&zero, f64::NAN), 2.0);
+        assert_eq!(eval(&zero, 0.4), 1.0);
+        // NaN, default left: NaN left, zero compared.
+        let nan = stump("10", "-0.5");
+        assert_eq!(eval(&nan, f64::NAN), 1.0);
+        assert_eq!(eval(&nan, 0.0), 2.0);
+    }
+
+    #[test]
+    fn categorical_bitsets() {
+        let mut f = Forest::default();
+        f.push_tree(
+            &kv(&[
+                ("num_leaves", "2"),
+                ("num_cat", "1"),
+                ("split_feature", "0"),
+                ("threshold", "0"),
+                ("decision_type", "1"),
+                ("left_child", "-1"),
+                ("right_child", "-2"),
+                ("leaf_value", "1 2"),
+                ("cat_boundaries", "0 2"),
+                ("cat_threshold", "5 1"),
+            ]),
+            1,
+        )
+        .unwrap();
+        for (v, want) in [
+            (0.0, 1.0),
+            (0.9, 1.0),
+            (-0.5, 1.0),
+            (1.0, 2.0),
+            (2.0, 1.0),
+            (32.0, 1.0),
+            (33.0, 2.0),
+            (64.0, 2.0),
+            (-1.0, 2.0),
+            (f64::NAN, 2.0),
+            (1e12, 2.0),
+        ] {
+            assert_eq!(eval(&f, v), want, "category {v}");
+        }
+    }
+
+    #[test]
+    fn malformed_trees_are_refused() {
+        let base = [
+            ("num_leaves", "3"),
+            ("num_cat", "0"),
+            ("split_feature", "0 0"),
+            ("threshold", "0 1"),
+            ("left_child", "1 -1"),
+            ("right_child", "-3 -2"),
+            ("leaf_value", "1 2 3"),
+        ];
+        assert!(Forest::default().push_tree(&kv(&base), 1).is_ok());
+        for (key, bad) in [
+            ("left_child", "0 -1"),
+            ("left_child", "1 -4"),
+            ("right_child", "-1 -2"),
+            ("left_child", "5 -1"),
+            ("split_feature", "0 1"),
+            ("split_feature", "0 -1"),
+            ("leaf_value", "1 2"),
+            ("threshold", "0 x"),
+            ("num_leaves", "0"),
+            ("num_leaves", "99999999999"),
+        ] {
+            let mut m = kv(&base);
+            m.insert(key, bad);
+            assert!(Forest::default().push_tree(&m, 1).is_err(), "{key}={bad}");
+        }
+    }
+}
