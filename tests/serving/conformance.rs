@@ -157,7 +157,7 @@ fn tabular_fixtures_are_served_natively_without_python() {
             ["sk_", "xgb_", "lgb_"].iter().any(|p| stem.starts_with(p))
         })
         .collect();
-    assert!(files.len() >= 9, "tabular fixtures missing: {files:?}");
+    assert!(files.len() >= 8, "tabular fixtures missing: {files:?}");
     replay_all(
         &files,
         &[
