@@ -131,6 +131,30 @@ fn an_onnx_image_from_scratch_answers_as_serve_does() {
     );
 }
 
+/// A scikit-learn forest, evaluated natively, gets a scratch image with
+/// neither Python nor ONNX Runtime in it.
+#[test]
+fn a_sklearn_forest_image_from_scratch_has_no_python_and_answers_as_serve_does() {
+    let model = "tests/conformance/models/sk_forest_clf";
+    let body = br#"{"dataframe_split": {"columns": ["sepal_length", "sepal_width", "petal_length", "petal_width"], "data": [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]]}}"#;
+    let image = tag("sklearn");
+    let (answer, _cleanup) = run_image(&image, model, &[], body);
+    assert_eq!(answer.0, 200, "{}", answer.1);
+    assert_eq!(answer, local_answer(model, body));
+    assert_eq!(answer.1, r#"{"predictions": ["setosa", "virginica"]}"#);
+    assert_eq!(flavor_label(&image), "sklearn");
+    let env = docker(&["inspect", "--format", "{{.Config.Env}}", &image]);
+    assert!(!env.contains("ORT_DYLIB_PATH") && !env.contains("PYTHONPATH"), "{env}");
+    let files = docker(&["create", &image]);
+    let listing = Command::new("docker").args(["export", &files]).output().unwrap();
+    let _ = Command::new("docker").args(["rm", "-f", &files]).output();
+    let tar = String::from_utf8_lossy(&listing.stdout);
+    assert!(
+        !tar.contains("libonnxruntime") && !tar.contains("libpython"),
+        "the image carries ONNX Runtime or Python"
+    );
+}
+
 #[test]
 fn a_python_model_image_on_a_python_base_answers_as_serve_does() {
     let out = Command::new(repo_root().join("docker/python-base.sh"))

@@ -18,8 +18,9 @@ fn read_f64(path: &std::path::Path) -> Vec<f64> {
 
 fn main() {
     let dir = std::path::PathBuf::from(std::env::args().nth(1).expect("fixture dir"));
-    let model = LightGbmModel::from_model_file(&std::fs::read(dir.join("model.lgb")).expect("model"))
-        .expect("load");
+    let model =
+        LightGbmModel::from_model_file(&std::fs::read(dir.join("model.lgb")).expect("model"))
+            .expect("load");
     let x = read_f64(&dir.join("x.f64"));
     let expected = read_f64(&dir.join("expected.f64"));
     let nf = model.booster().num_features();
@@ -34,7 +35,42 @@ fn main() {
         best = best.min(start.elapsed().as_secs_f64());
         out = Some(r);
     }
-    let Some(Tensor { data: TensorData::F64(p), .. }) = out else { panic!("no output") };
-    let same = p.len() == expected.len() && p.iter().zip(&expected).all(|(a, b)| a.to_bits() == b.to_bits());
-    println!("native: {:.1} ms for {rows} rows; bit-identical to LightGBM: {same}", best * 1000.0);
+    let Some(Tensor {
+        data: TensorData::F64(p),
+        ..
+    }) = out
+    else {
+        panic!("no output")
+    };
+    let same = p.len() == expected.len()
+        && p.iter()
+            .zip(&expected)
+            .all(|(a, b)| a.to_bits() == b.to_bits());
+    println!(
+        "native, array input: {:.1} ms for {rows} rows; bit-identical to LightGBM: {same}",
+        best * 1000.0
+    );
+    // The same rows as DataFrame columns, the shape served requests arrive in.
+    let TensorData::F64(x) = &feeds[0].1.data else {
+        unreachable!()
+    };
+    let frame: Vec<_> = (0..nf)
+        .map(|j| {
+            let col: Vec<f64> = x.iter().skip(j).step_by(nf).copied().collect();
+            (
+                format!("c{j}"),
+                Tensor::new(vec![rows], TensorData::F64(col)).expect("column"),
+            )
+        })
+        .collect();
+    let mut best = f64::INFINITY;
+    for _ in 0..10 {
+        let start = Instant::now();
+        model.predict_tensor(&frame).expect("predict");
+        best = best.min(start.elapsed().as_secs_f64());
+    }
+    println!(
+        "native, DataFrame input: {:.1} ms for {rows} rows",
+        best * 1000.0
+    );
 }

@@ -37,7 +37,10 @@ impl Booster {
         let required = |k: &str, msg: &str| header(k).ok_or_else(|| LightGbmError::corrupt(msg));
 
         let num_class = int_in(
-            required("num_class", "Model file doesn't specify the number of classes")?,
+            required(
+                "num_class",
+                "Model file doesn't specify the number of classes",
+            )?,
             1,
             1 << 20,
             "num_class",
@@ -55,7 +58,10 @@ impl Booster {
         }
         required("label_index", "Model file doesn't specify the label index")?;
         let max_feature_idx = int_in(
-            required("max_feature_idx", "Model file doesn't specify max_feature_idx")?,
+            required(
+                "max_feature_idx",
+                "Model file doesn't specify max_feature_idx",
+            )?,
             0,
             MAX_FEATURES,
             "max_feature_idx",
@@ -97,6 +103,14 @@ impl Booster {
         let mut forest = Forest::default();
         for tree in &m.trees {
             forest.push_tree(tree, num_features)?;
+        }
+        // The output holds num_class scores per row: a class count larger
+        // than the file's tree count would size it from an unchecked number.
+        if num_class > 1 && forest.trees.len() < num_class {
+            return Err(LightGbmError::corrupt(format!(
+                "num_class={num_class} with only {} trees",
+                forest.trees.len()
+            )));
         }
         if forest.trees.len() % num_class != 0 {
             return Err(LightGbmError::corrupt(format!(
@@ -142,12 +156,20 @@ impl Booster {
         self.pandas_categorical = value;
     }
 
-    /// Predictions for `x`, row-major `[rows, num_features]`, whose values are
-    /// already what LightGBM's predictor buffer holds (see `input`): raw scores
-    /// summed tree by tree in iteration order, averaged for random forests,
-    /// then transformed by the objective. `iterations` limits the iterations
-    /// used (LightGBM's `num_iteration`; 0 or more than the model has = all).
+    /// What `Booster.predict` returns for the float64 matrix `x` (row-major,
+    /// `num_features` columns), flat: `rows * num_class` values.
+    /// `iterations` limits the boosting iterations used (LightGBM's
+    /// `num_iteration`; 0, or more than the model has, means all).
     pub fn predict(&self, x: &[f64], iterations: usize) -> Vec<f64> {
+        let buffer: Vec<f64> = x.iter().map(|&v| crate::input::squash(v)).collect();
+        self.predict_prepared(&buffer, iterations)
+    }
+
+    /// [`Booster::predict`] on values already as LightGBM's predictor buffer
+    /// holds them (`|v| <= kZeroThreshold` made 0.0, see `input`): raw scores
+    /// summed tree by tree in iteration order, averaged for random forests,
+    /// then transformed by the objective.
+    pub(crate) fn predict_prepared(&self, x: &[f64], iterations: usize) -> Vec<f64> {
         let k = self.num_class;
         let nf = self.num_features;
         let rows = x.len().checked_div(nf).unwrap_or(0);

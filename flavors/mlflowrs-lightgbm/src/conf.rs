@@ -33,7 +33,11 @@ impl FlavorConf {
             skops_trusted_types: v
                 .get("skops_trusted_types")
                 .and_then(|x| x.as_array())
-                .map(|a| a.iter().filter_map(|t| t.as_str().map(str::to_owned)).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|t| t.as_str().map(str::to_owned))
+                        .collect()
+                })
                 .unwrap_or_default(),
         })
     }
@@ -67,7 +71,10 @@ pub fn load(model_dir: &Path, conf: &FlavorConf) -> Result<LightGbmModel, LightG
         return Ok(model);
     }
     crate::sklearn::check_class(&conf.model_class)?;
-    let format = conf.serialization_format.as_deref().unwrap_or("cloudpickle");
+    let format = conf
+        .serialization_format
+        .as_deref()
+        .unwrap_or("cloudpickle");
     if format != "skops" {
         return Err(LightGbmError::unsupported(format!(
             "{} saved as {format} is not served natively (only skops archives are read)",

@@ -17,6 +17,7 @@
 
 use mlflowrs_flavor_api::{FlavorError, Named, Tensor, TensorData};
 
+use crate::numpy_str::numpy_str;
 use crate::tree::ZERO_THRESHOLD;
 
 /// Who receives the input in Python.
@@ -51,7 +52,7 @@ fn err(msg: impl Into<String>) -> FlavorError {
 
 /// The predictor's zeroing of tiny values (NaN is kept).
 #[inline]
-fn squash(v: f64) -> f64 {
+pub(crate) fn squash(v: f64) -> f64 {
     if v.abs() <= ZERO_THRESHOLD {
         0.0
     } else {
@@ -69,8 +70,8 @@ fn shape_error(ncol: usize, num_features: usize) -> FlavorError {
 impl Layout<'_> {
     pub fn build(&self, feeds: &[Named]) -> Result<Matrix, FlavorError> {
         match feeds {
-            [(name, t)] if name.is_empty() => self.from_array(t),
-            _ => self.from_frame(feeds),
+            [(name, t)] if name.is_empty() => self.array(t),
+            _ => self.frame(feeds),
         }
     }
 
@@ -82,7 +83,7 @@ impl Layout<'_> {
     }
 
     /// `_data_from_pandas`, then the C++ shape check.
-    fn from_frame(&self, feeds: &[Named]) -> Result<Matrix, FlavorError> {
+    fn frame(&self, feeds: &[Named]) -> Result<Matrix, FlavorError> {
         let Some(rows) = feeds.first().map(|(_, t)| t.data.len()) else {
             // A frame without columns (its row count is not in the batch):
             // LightGBM gets a [n, 0] matrix and refuses its shape.
@@ -103,7 +104,9 @@ impl Layout<'_> {
             return Err(err("Input data must be 2 dimensional and non empty."));
         }
         if self.pandas_categorical_mismatch {
-            return Err(err("train and valid dataset categorical_feature do not match."));
+            return Err(err(
+                "train and valid dataset categorical_feature do not match.",
+            ));
         }
         let bad: Vec<String> = feeds
             .iter()
@@ -128,8 +131,12 @@ impl Layout<'_> {
 
     /// A numpy array handed to `Booster.predict` (after scikit-learn's
     /// validation for the estimators).
-    fn from_array(&self, t: &Tensor) -> Result<Matrix, FlavorError> {
-        if let Frontend::Sklearn { class, n_features_in } = self.frontend {
+    fn array(&self, t: &Tensor) -> Result<Matrix, FlavorError> {
+        if let Frontend::Sklearn {
+            class,
+            n_features_in,
+        } = self.frontend
+        {
             validate_data(t, class, *n_features_in)?;
         }
         if t.shape.len() != 2 {
@@ -244,22 +251,46 @@ fn scatter_strided(
     // i64 -> f32 must round once, straight from the integer (numpy's cast), not via f64.
     match src {
         TensorData::I64(v) if as_f32 => {
-            for (cell, &x) in dst.iter_mut().skip(j).step_by(nf).zip(v.iter().skip(j).step_by(ncol)).take(rows) {
+            for (cell, &x) in dst
+                .iter_mut()
+                .skip(j)
+                .step_by(nf)
+                .zip(v.iter().skip(j).step_by(ncol))
+                .take(rows)
+            {
                 *cell = squash(f64::from(x as f32));
             }
         }
         TensorData::U64(v) if as_f32 => {
-            for (cell, &x) in dst.iter_mut().skip(j).step_by(nf).zip(v.iter().skip(j).step_by(ncol)).take(rows) {
+            for (cell, &x) in dst
+                .iter_mut()
+                .skip(j)
+                .step_by(nf)
+                .zip(v.iter().skip(j).step_by(ncol))
+                .take(rows)
+            {
                 *cell = squash(f64::from(x as f32));
             }
         }
         TensorData::I32(v) if as_f32 => {
-            for (cell, &x) in dst.iter_mut().skip(j).step_by(nf).zip(v.iter().skip(j).step_by(ncol)).take(rows) {
+            for (cell, &x) in dst
+                .iter_mut()
+                .skip(j)
+                .step_by(nf)
+                .zip(v.iter().skip(j).step_by(ncol))
+                .take(rows)
+            {
                 *cell = squash(f64::from(x as f32));
             }
         }
         TensorData::U32(v) if as_f32 => {
-            for (cell, &x) in dst.iter_mut().skip(j).step_by(nf).zip(v.iter().skip(j).step_by(ncol)).take(rows) {
+            for (cell, &x) in dst
+                .iter_mut()
+                .skip(j)
+                .step_by(nf)
+                .zip(v.iter().skip(j).step_by(ncol))
+                .take(rows)
+            {
                 *cell = squash(f64::from(x as f32));
             }
         }
@@ -337,30 +368,6 @@ fn validate_data(t: &Tensor, class: &str, n_features_in: usize) -> Result<(), Fl
     Ok(())
 }
 
-/// An approximation of numpy's `str(array)` for the 1-D error message
-/// (numpy pads floats to a common width; this writes each value alone).
-fn numpy_str(data: &TensorData) -> String {
-    let n = data.len();
-    let items: Vec<String> = (0..n)
-        .map(|i| match data {
-            TensorData::Str(s) => format!("'{}'", s[i]),
-            TensorData::Bool(b) => if b[i] { "True" } else { "False" }.to_string(),
-            d if d.dtype().is_float() => {
-                let v = d.get_f64(i);
-                if v.is_nan() {
-                    "nan".into()
-                } else if v.fract() == 0.0 && v.abs() < 1e16 {
-                    format!("{v:.0}.")
-                } else {
-                    format!("{v}")
-                }
-            }
-            d => d.get_i64(i).to_string(),
-        })
-        .collect();
-    format!("[{}]", items.join(" "))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -378,8 +385,14 @@ mod tests {
     fn frames_become_rows() {
         let fe = Frontend::Booster;
         let feeds = vec![
-            ("a".to_string(), Tensor::new(vec![2], TensorData::I64(vec![1, 2])).unwrap()),
-            ("b".to_string(), Tensor::new(vec![2], TensorData::F64(vec![1e-40, f64::NAN])).unwrap()),
+            (
+                "a".to_string(),
+                Tensor::new(vec![2], TensorData::I64(vec![1, 2])).unwrap(),
+            ),
+            (
+                "b".to_string(),
+                Tensor::new(vec![2], TensorData::F64(vec![1e-40, f64::NAN])).unwrap(),
+            ),
         ];
         let m = layout(&fe).build(&feeds).unwrap();
         assert_eq!(m.rows, 2);
@@ -403,16 +416,33 @@ mod tests {
         let fe = Frontend::Booster;
         let t = Tensor::new(vec![1, 3], TensorData::F64(vec![0.0; 3])).unwrap();
         let e = layout(&fe).build(&[(String::new(), t)]).err().unwrap();
-        assert!(e.to_string().starts_with("The number of features in data (3) is not the same as it was in training data (2)."));
+        assert!(e.to_string().starts_with(
+            "The number of features in data (3) is not the same as it was in training data (2)."
+        ));
         let feeds = vec![
-            ("a".to_string(), Tensor::new(vec![1], TensorData::F64(vec![1.0])).unwrap()),
-            ("b".to_string(), Tensor::new(vec![1], TensorData::Str(vec!["x".into()])).unwrap()),
+            (
+                "a".to_string(),
+                Tensor::new(vec![1], TensorData::F64(vec![1.0])).unwrap(),
+            ),
+            (
+                "b".to_string(),
+                Tensor::new(vec![1], TensorData::Str(vec!["x".into()])).unwrap(),
+            ),
         ];
         let e = layout(&fe).build(&feeds).err().unwrap();
-        assert_eq!(e.to_string(), "pandas dtypes must be int, float or bool.\nFields with bad pandas dtypes: b: str");
-        let sk = Frontend::Sklearn { class: "LGBMClassifier".into(), n_features_in: 2 };
+        assert_eq!(
+            e.to_string(),
+            "pandas dtypes must be int, float or bool.\nFields with bad pandas dtypes: b: str"
+        );
+        let sk = Frontend::Sklearn {
+            class: "LGBMClassifier".into(),
+            n_features_in: 2,
+        };
         let t = Tensor::new(vec![1, 3], TensorData::F64(vec![0.0; 3])).unwrap();
         let e = layout(&sk).build(&[(String::new(), t)]).err().unwrap();
-        assert_eq!(e.to_string(), "X has 3 features, but LGBMClassifier is expecting 2 features as input.");
+        assert_eq!(
+            e.to_string(),
+            "X has 3 features, but LGBMClassifier is expecting 2 features as input."
+        );
     }
 }

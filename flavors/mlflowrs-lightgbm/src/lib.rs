@@ -15,6 +15,7 @@ mod error;
 mod input;
 mod model;
 mod numparse;
+mod numpy_str;
 mod objective;
 mod sklearn;
 mod text;

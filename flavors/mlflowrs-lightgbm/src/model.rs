@@ -41,7 +41,13 @@ impl LightGbmModel {
             ));
         }
         let booster = Booster::parse(bytes)?;
-        Ok(Self::new(booster, Head::Scores, Frontend::Booster, 0, false))
+        Ok(Self::new(
+            booster,
+            Head::Scores,
+            Frontend::Booster,
+            0,
+            false,
+        ))
     }
 
     /// A scikit-learn estimator (`lightgbm.sklearn.LGBMClassifier`, `LGBMRegressor`,
@@ -107,12 +113,16 @@ impl LightGbmModel {
         };
         let x = layout.build(feeds)?;
         let k = self.booster.num_class();
-        let scores = self.booster.predict(&x.data, self.iterations);
+        let scores = self.booster.predict_prepared(&x.data, self.iterations);
         let rows = x.rows;
         let tensor = match &self.head {
             Head::Scores => {
                 // Booster.predict reshapes to [n, k] only when size != nrow.
-                let shape = if k > 1 && rows > 0 { vec![rows, k] } else { vec![scores.len()] };
+                let shape = if k > 1 && rows > 0 {
+                    vec![rows, k]
+                } else {
+                    vec![scores.len()]
+                };
                 Tensor::new(shape, TensorData::F64(scores))
             }
             Head::Classes(classes) => {
@@ -196,7 +206,7 @@ fn take(classes: &TensorData, idx: &[usize]) -> TensorData {
 
 impl Flavor for LightGbmModel {
     fn backend_name(&self) -> &'static str {
-        "lightgbm-native"
+        "lightgbm"
     }
 
     fn inputs(&self) -> &[IoSpec] {
@@ -216,6 +226,12 @@ impl Flavor for LightGbmModel {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn models_are_shared_between_threads() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<LightGbmModel>();
+    }
 
     #[test]
     fn argmax_follows_numpy() {

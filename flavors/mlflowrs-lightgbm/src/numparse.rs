@@ -71,9 +71,7 @@ pub(crate) fn lgb_atof(text: &str) -> Result<f64, LightGbmError> {
             // uint32 arithmetic in LightGBM: wraps on absurd exponents.
             let mut expon: u32 = 0;
             while at(p).is_ascii_digit() {
-                expon = expon
-                    .wrapping_mul(10)
-                    .wrapping_add(u32::from(at(p) - b'0'));
+                expon = expon.wrapping_mul(10).wrapping_add(u32::from(at(p) - b'0'));
                 p += 1;
             }
             if expon > 308 {
@@ -120,10 +118,9 @@ pub(crate) fn precise_f64(token: &str, what: &str) -> Result<f64, LightGbmError>
 
 /// A decimal integer in `[min, max]`.
 pub(crate) fn int_in(token: &str, min: i64, max: i64, what: &str) -> Result<i64, LightGbmError> {
-    let v: i64 = token
-        .trim()
-        .parse()
-        .map_err(|_| LightGbmError::corrupt(format!("{what}: '{}' is not an integer", clip(token))))?;
+    let v: i64 = token.trim().parse().map_err(|_| {
+        LightGbmError::corrupt(format!("{what}: '{}' is not an integer", clip(token)))
+    })?;
     if v < min || v > max {
         return Err(LightGbmError::corrupt(format!(
             "{what}: {v} is outside [{min}, {max}]"
@@ -145,7 +142,9 @@ pub(crate) fn array<T>(
     mut parse: impl FnMut(&str) -> Result<T, LightGbmError>,
 ) -> Result<Vec<T>, LightGbmError> {
     // Never allocate from the declared count: it is only compared with what is there.
-    let out = tokens(value).map(&mut parse).collect::<Result<Vec<T>, _>>()?;
+    let out = tokens(value)
+        .map(&mut parse)
+        .collect::<Result<Vec<T>, _>>()?;
     if out.len() != n {
         return Err(LightGbmError::corrupt(format!(
             "{what} has {} values, expected {n}",

@@ -31,8 +31,14 @@ pub(crate) enum Objective {
 /// LightGBM's `ParseObjectiveAlias` (applied to the whole line, as LightGBM does).
 fn alias(line: &str) -> &str {
     match line {
-        "regression" | "regression_l2" | "mean_squared_error" | "mse" | "l2" | "l2_root"
-        | "root_mean_squared_error" | "rmse" => "regression",
+        "regression"
+        | "regression_l2"
+        | "mean_squared_error"
+        | "mse"
+        | "l2"
+        | "l2_root"
+        | "root_mean_squared_error"
+        | "rmse" => "regression",
         "regression_l1" | "mean_absolute_error" | "l1" | "mae" => "regression_l1",
         "multiclass" | "softmax" => "multiclass",
         "multiclassova" | "multiclass_ova" | "ova" | "ovr" => "multiclassova",
@@ -189,17 +195,29 @@ mod tests {
     fn parses_objective_lines() {
         assert_eq!(Objective::parse("regression").unwrap(), Objective::Identity);
         assert_eq!(Objective::parse("mse").unwrap(), Objective::Identity);
-        assert_eq!(Objective::parse("regression sqrt").unwrap(), Objective::SignSquare);
+        assert_eq!(
+            Objective::parse("regression sqrt").unwrap(),
+            Objective::SignSquare
+        );
         assert_eq!(Objective::parse("huber sqrt").unwrap(), Objective::Identity);
-        assert_eq!(Objective::parse("binary sigmoid:0.5").unwrap(), Objective::Sigmoid(0.5));
-        assert_eq!(Objective::parse("multiclass num_class:3").unwrap(), Objective::Softmax(3));
+        assert_eq!(
+            Objective::parse("binary sigmoid:0.5").unwrap(),
+            Objective::Sigmoid(0.5)
+        );
+        assert_eq!(
+            Objective::parse("multiclass num_class:3").unwrap(),
+            Objective::Softmax(3)
+        );
         assert_eq!(Objective::parse("tweedie").unwrap(), Objective::Exp);
         assert!(Objective::parse("binary").is_err());
         assert!(Objective::parse("binary sigmoid:-1").is_err());
         assert!(Objective::parse("multiclass").is_err());
         assert!(Objective::parse("what").is_err());
         assert!(Objective::parse("").is_err());
-        assert_eq!(Objective::declared_classes("multiclassova num_class:4 sigmoid:1"), Some(4));
+        assert_eq!(
+            Objective::declared_classes("multiclassova num_class:4 sigmoid:1"),
+            Some(4)
+        );
     }
 
     #[test]

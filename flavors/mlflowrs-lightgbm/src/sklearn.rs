@@ -67,7 +67,10 @@ pub(crate) fn from_skops(
     check_class(model_class)?;
     let class_name = est.class().to_string();
 
-    let fitted = est.get("fitted_").map(|n| n.bool().unwrap_or(false)).unwrap_or(false);
+    let fitted = est
+        .get("fitted_")
+        .map(|n| n.bool().unwrap_or(false))
+        .unwrap_or(false);
     if !fitted {
         return Err(LightGbmError::unsupported(format!(
             "{class_name} is not fitted (predict raises LGBMNotFittedError)"
@@ -162,12 +165,10 @@ fn prediction_options(est: &Node) -> Result<bool, LightGbmError> {
     };
     for (key, value) in other.entries().unwrap_or(&[]) {
         match key.as_str() {
-            Some("pred_early_stop") => {
-                if truthy(value) != Some(false) {
-                    return Err(LightGbmError::unsupported(
-                        "pred_early_stop (approximate predictions) is not served natively",
-                    ));
-                }
+            Some("pred_early_stop") if truthy(value) != Some(false) => {
+                return Err(LightGbmError::unsupported(
+                    "pred_early_stop (approximate predictions) is not served natively",
+                ));
             }
             Some("predict_disable_shape_check") => match truthy(value) {
                 Some(b) => disable_shape_check = b,
@@ -225,7 +226,9 @@ fn labels(n: &Node) -> Result<TensorData, LightGbmError> {
             .iter()
             .map(|i| i.str().map(str::to_owned))
             .collect::<Result<Vec<String>, _>>()
-            .map_err(|_| LightGbmError::unsupported("classes_ is an object array of non-strings"))?;
+            .map_err(|_| {
+                LightGbmError::unsupported("classes_ is an object array of non-strings")
+            })?;
         return Ok(TensorData::Str(strs));
     }
     let a = n

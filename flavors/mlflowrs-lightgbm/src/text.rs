@@ -78,7 +78,10 @@ impl<'a> ModelText<'a> {
                             .strip_prefix(*key)
                             .and_then(|rest| rest.strip_prefix('='))
                             .ok_or_else(|| {
-                                LightGbmError::corrupt(format!("Wrong line at model file: {}", clip(line)))
+                                LightGbmError::corrupt(format!(
+                                    "Wrong line at model file: {}",
+                                    clip(line)
+                                ))
                             })?;
                         header.insert(*key, value);
                     }
@@ -102,7 +105,9 @@ impl<'a> ModelText<'a> {
                 let start = trees_start
                     .checked_add(offset)
                     .filter(|&x| x < s.len())
-                    .ok_or_else(|| LightGbmError::corrupt("tree_sizes point past the end of the model"))?;
+                    .ok_or_else(|| {
+                        LightGbmError::corrupt("tree_sizes point past the end of the model")
+                    })?;
                 let len = line_len(s, start);
                 let line = slice(text, start, start + len)?;
                 if !line.starts_with("Tree=") {
@@ -111,7 +116,16 @@ impl<'a> ModelText<'a> {
                         clip(line)
                     )));
                 }
-                let (tree, _) = parse_tree(text, skip_newline(s, start + len))?;
+                let (tree, end) = parse_tree(text, skip_newline(s, start + len))?;
+                // Each tree must fit in its declared size, so trees cannot
+                // overlap: a list of zero sizes re-parsing one tree a million
+                // times is refused (LightGBM would do the work).
+                if end > start + size {
+                    return Err(LightGbmError::corrupt(format!(
+                        "tree {} is longer than its tree_sizes entry",
+                        trees.len()
+                    )));
+                }
                 trees.push(tree);
                 offset = offset
                     .checked_add(size)
@@ -189,7 +203,10 @@ mod tests {
         assert_eq!(m.header.get("tree"), Some(&""));
         assert_eq!(m.trees.len(), 2);
         assert_eq!(m.trees[1].get("leaf_value"), Some(&"2"));
-        assert_eq!(pandas_categorical(SMALL).unwrap(), Some(serde_json::json!([])));
+        assert_eq!(
+            pandas_categorical(SMALL).unwrap(),
+            Some(serde_json::json!([]))
+        );
     }
 
     #[test]
@@ -207,5 +224,7 @@ mod tests {
         assert!(ModelText::parse(&text).is_err());
         let text = SMALL.replace("tree_sizes=35 35", "tree_sizes=99999999 1 1");
         assert!(ModelText::parse(&text).is_err());
+        let text = SMALL.replace("tree_sizes=35 35", "tree_sizes=0 0 0 0");
+        assert!(ModelText::parse(&text).is_err(), "overlapping trees");
     }
 }

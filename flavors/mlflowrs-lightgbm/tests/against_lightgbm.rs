@@ -44,7 +44,12 @@ fn decode(e: &Value) -> Tensor {
         .collect();
     let values = e["values"].as_array().unwrap();
     let data = match e["dtype"].as_str().unwrap() {
-        "float64" => TensorData::F64(values.iter().map(|v| f64::from_bits(v.as_u64().unwrap())).collect()),
+        "float64" => TensorData::F64(
+            values
+                .iter()
+                .map(|v| f64::from_bits(v.as_u64().unwrap()))
+                .collect(),
+        ),
         "float32" => TensorData::F32(
             values
                 .iter()
@@ -53,7 +58,12 @@ fn decode(e: &Value) -> Tensor {
         ),
         "int64" => TensorData::I64(values.iter().map(|v| v.as_i64().unwrap()).collect()),
         "bool" => TensorData::Bool(values.iter().map(|v| v.as_bool().unwrap()).collect()),
-        "str" => TensorData::Str(values.iter().map(|v| v.as_str().unwrap().to_string()).collect()),
+        "str" => TensorData::Str(
+            values
+                .iter()
+                .map(|v| v.as_str().unwrap().to_string())
+                .collect(),
+        ),
         other => panic!("dtype {other}"),
     };
     Tensor::new(shape, data).unwrap()
@@ -65,15 +75,22 @@ fn same(a: &Tensor, b: &Tensor) -> bool {
     }
     match (&a.data, &b.data) {
         // Bit for bit (NaN payloads included: LightGBM's NaN is the default one too).
-        (TensorData::F64(x), TensorData::F64(y)) => {
-            x.iter().zip(y).all(|(p, q)| p.to_bits() == q.to_bits() || (p.is_nan() && q.is_nan()))
-        }
+        (TensorData::F64(x), TensorData::F64(y)) => x
+            .iter()
+            .zip(y)
+            .all(|(p, q)| p.to_bits() == q.to_bits() || (p.is_nan() && q.is_nan())),
         (x, y) => x == y,
     }
 }
 
 /// Compares our answer with the library's (a tensor or an error message).
-fn check(name: &str, what: &str, ours: Result<Tensor, String>, want: &Value, failures: &mut Vec<String>) {
+fn check(
+    name: &str,
+    what: &str,
+    ours: Result<Tensor, String>,
+    want: &Value,
+    failures: &mut Vec<String>,
+) {
     match (ours, want.get("ok"), want.get("error")) {
         (Ok(t), Some(ok), _) => {
             let expected = decode(ok);
@@ -83,12 +100,17 @@ fn check(name: &str, what: &str, ours: Result<Tensor, String>, want: &Value, fai
                         .iter()
                         .zip(y)
                         .enumerate()
-                        .find(|(_, (p, q))| p.to_bits() != q.to_bits() && !(p.is_nan() && q.is_nan()))
+                        .find(|(_, (p, q))| {
+                            p.to_bits() != q.to_bits() && !(p.is_nan() && q.is_nan())
+                        })
                         .map(|(i, (p, q))| format!("first difference at {i}: {p:e} vs {q:e}"))
                         .unwrap_or_default(),
                     _ => format!("{:?} vs {:?}", t.data, expected.data),
                 };
-                failures.push(format!("{name} [{what}]: shape {:?} vs {:?}; {diff}", t.shape, expected.shape));
+                failures.push(format!(
+                    "{name} [{what}]: shape {:?} vs {:?}; {diff}",
+                    t.shape, expected.shape
+                ));
             }
         }
         (Err(e), _, Some(msg)) => {
@@ -96,8 +118,12 @@ fn check(name: &str, what: &str, ours: Result<Tensor, String>, want: &Value, fai
                 failures.push(format!("{name} [{what}]: error {e:?}, library says {msg}"));
             }
         }
-        (Ok(_), None, Some(msg)) => failures.push(format!("{name} [{what}]: answered, library raised {msg}")),
-        (Err(e), Some(_), _) => failures.push(format!("{name} [{what}]: error {e}, library answered")),
+        (Ok(_), None, Some(msg)) => {
+            failures.push(format!("{name} [{what}]: answered, library raised {msg}"))
+        }
+        (Err(e), Some(_), _) => {
+            failures.push(format!("{name} [{what}]: error {e}, library answered"))
+        }
         _ => unreachable!(),
     }
 }
@@ -128,7 +154,10 @@ fn predictions_equal_lightgbm_and_pyfunc() {
     eprintln!("python: {:?}", t0.elapsed());
     let cases: Vec<Value> =
         serde_json::from_slice(&std::fs::read(dir.0.join("cases.json")).unwrap()).unwrap();
-    assert!(cases.len() >= count.parse::<usize>().unwrap() / 2, "too few models trained");
+    assert!(
+        cases.len() >= count.parse::<usize>().unwrap() / 2,
+        "too few models trained"
+    );
 
     let mut failures = Vec::new();
     let mut compared = 0;
@@ -149,7 +178,13 @@ fn predictions_equal_lightgbm_and_pyfunc() {
             .map(|c| (c["name"].as_str().unwrap().to_string(), decode(c)))
             .collect();
         let ours = model.predict_tensor(&feeds).map_err(|e| e.to_string());
-        check(name, "library", ours.clone(), &case["library"], &mut failures);
+        check(
+            name,
+            "library",
+            ours.clone(),
+            &case["library"],
+            &mut failures,
+        );
         check(name, "pyfunc", ours, &case["pyfunc"], &mut failures);
         for (i, f) in case["frames"].as_array().unwrap().iter().enumerate() {
             let feeds: Vec<Named> = f["frame"]
@@ -159,12 +194,24 @@ fn predictions_equal_lightgbm_and_pyfunc() {
                 .map(|c| (c["name"].as_str().unwrap().to_string(), decode(c)))
                 .collect();
             let ours = model.predict_tensor(&feeds).map_err(|e| e.to_string());
-            check(name, &format!("frame {i}"), ours, &f["library"], &mut failures);
+            check(
+                name,
+                &format!("frame {i}"),
+                ours,
+                &f["library"],
+                &mut failures,
+            );
         }
         for (i, a) in case["arrays"].as_array().unwrap().iter().enumerate() {
             let feeds = vec![(String::new(), decode(&a["input"]))];
             let ours = model.predict_tensor(&feeds).map_err(|e| e.to_string());
-            check(name, &format!("array {i}"), ours, &a["library"], &mut failures);
+            check(
+                name,
+                &format!("array {i}"),
+                ours,
+                &a["library"],
+                &mut failures,
+            );
         }
         // Through the Flavor trait too.
         let batch = mlflowrs_flavor_api::Batch { feeds };
@@ -172,5 +219,10 @@ fn predictions_equal_lightgbm_and_pyfunc() {
         compared += 1;
     }
     eprintln!("{compared} models compared in {:?}", t0.elapsed());
-    assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

@@ -42,4 +42,13 @@ for _ in range(10):
     p = b.predict(X, num_threads=1)
     best = min(best, time.perf_counter() - t)
 p.astype(np.float64).tofile(os.path.join(out, "expected.f64"))
-print(f"lightgbm num_threads=1: {best * 1000:.1f} ms for {n} rows")
+print(f"lightgbm num_threads=1, numpy input: {best * 1000:.1f} ms for {n} rows")
+import pandas as pd  # noqa: E402
+
+df = pd.DataFrame(X, columns=[f"c{i}" for i in range(nf)])
+best = float("inf")
+for _ in range(10):
+    t = time.perf_counter()
+    b.predict(df, num_threads=1)
+    best = min(best, time.perf_counter() - t)
+print(f"lightgbm num_threads=1, DataFrame input: {best * 1000:.1f} ms for {n} rows")

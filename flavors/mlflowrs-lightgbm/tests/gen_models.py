@@ -210,6 +210,8 @@ def booster_case(i):
     case["arrays"].append({"input": {**encode_array(Xf), "dtype": "float32"}, "library": outcome(lambda: b.predict(Xf))})
     Xw = X[:, :-1] if nf > 1 else np.hstack([X, X])
     case["arrays"].append({"input": encode_array(Xw), "library": outcome(lambda: b.predict(Xw))})
+    X1 = X[:, 0].copy()
+    case["arrays"].append({"input": encode_array(X1), "library": outcome(lambda: b.predict(X1))})
     return case
 
 
@@ -271,6 +273,9 @@ def sklearn_case(i):
         "arrays": [
             {"input": encode_array(X), "library": outcome(lambda: est.predict(X))},
             {"input": encode_array(Xw), "library": outcome(lambda: est.predict(Xw))},
+            {"input": encode_array(X[:, 0]), "library": outcome(lambda: est.predict(X[:, 0]))},
+            {"input": encode_array(X[:5, 0].round(2)), "library": outcome(lambda: est.predict(X[:5, 0].round(2)))},
+            {"input": encode_array(X[None]), "library": outcome(lambda: est.predict(X[None]))},
         ],
     }
 

@@ -7,7 +7,12 @@ use mlflowrs_flavor_api::{Flavor, Named, Tensor, TensorData};
 use mlflowrs_lightgbm::{load, Booster, FlavorConf, LightGbmError, LightGbmModel};
 
 fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name)).unwrap()
+    std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data")
+            .join(name),
+    )
+    .unwrap()
 }
 
 fn text(name: &str) -> String {
@@ -21,7 +26,10 @@ fn exercise(model: &LightGbmModel, nf: usize) {
     let frame: Vec<Named> = (0..nf)
         .map(|j| {
             let col = (0..rows).map(|r| values[(r + j) % values.len()]).collect();
-            (format!("c{j}"), Tensor::new(vec![rows], TensorData::F64(col)).unwrap())
+            (
+                format!("c{j}"),
+                Tensor::new(vec![rows], TensorData::F64(col)).unwrap(),
+            )
         })
         .collect();
     let _ = model.predict_tensor(&frame);
@@ -34,10 +42,16 @@ fn exercise(model: &LightGbmModel, nf: usize) {
 fn fixtures_load_and_predict() {
     let m = LightGbmModel::from_model_file(&fixture("multiclass_categorical.lgb")).unwrap();
     assert_eq!(m.booster().num_class(), 3);
-    let t = Tensor::new(vec![2, 3], TensorData::F64(vec![0.5, f64::NAN, 3.0, -1.0, 0.0, 1e9])).unwrap();
+    let t = Tensor::new(
+        vec![2, 3],
+        TensorData::F64(vec![0.5, f64::NAN, 3.0, -1.0, 0.0, 1e9]),
+    )
+    .unwrap();
     let out = m.predict_tensor(&[(String::new(), t)]).unwrap();
     assert_eq!(out.shape, vec![2, 3]);
-    let TensorData::F64(p) = &out.data else { panic!() };
+    let TensorData::F64(p) = &out.data else {
+        panic!()
+    };
     for row in p.chunks(3) {
         assert!((row.iter().sum::<f64>() - 1.0).abs() < 1e-12);
     }
@@ -61,8 +75,14 @@ fn skops_classifier_loads_through_the_flavor_conf() {
     .unwrap();
     let m = load(&dir, &conf).unwrap();
     let feeds = vec![
-        ("a".to_string(), Tensor::new(vec![3], TensorData::F64(vec![-1.0, 2.0, f64::NAN])).unwrap()),
-        ("b".to_string(), Tensor::new(vec![3], TensorData::F64(vec![0.0, 0.0, 1.0])).unwrap()),
+        (
+            "a".to_string(),
+            Tensor::new(vec![3], TensorData::F64(vec![-1.0, 2.0, f64::NAN])).unwrap(),
+        ),
+        (
+            "b".to_string(),
+            Tensor::new(vec![3], TensorData::F64(vec![0.0, 0.0, 1.0])).unwrap(),
+        ),
     ];
     let out = m.predict_tensor(&feeds).unwrap();
     assert_eq!(out.data, TensorData::I64(vec![0, 1, 0]));
@@ -98,7 +118,9 @@ fn every_truncation_is_handled() {
         .map(String::from)
         .to_vec();
     for cut in (0..skops.len()).step_by(31) {
-        if let Ok(m) = LightGbmModel::from_skops(&skops[..cut], "lightgbm.sklearn.LGBMClassifier", &trusted) {
+        if let Ok(m) =
+            LightGbmModel::from_skops(&skops[..cut], "lightgbm.sklearn.LGBMClassifier", &trusted)
+        {
             exercise(&m, 2);
         }
     }
@@ -139,7 +161,10 @@ fn out_of_range_values_are_load_errors() {
         ("num_class=3", "num_class=2"),
         ("num_class=3", "num_class=0"),
         ("num_tree_per_iteration=3", "num_tree_per_iteration=1"),
-        ("objective=multiclass num_class:3", "objective=multiclass num_class:4"),
+        (
+            "objective=multiclass num_class:3",
+            "objective=multiclass num_class:4",
+        ),
         ("objective=multiclass num_class:3", "objective=nonsense"),
         ("tree_sizes=", "tree_sizes=999999999999 "),
         ("num_leaves=4", "num_leaves=4000000000"),
@@ -150,9 +175,18 @@ fn out_of_range_values_are_load_errors() {
         ("cat_boundaries=0 2\n", "cat_boundaries=0 9\n"),
         ("cat_boundaries=0 2\n", "cat_boundaries=1 2\n"),
         ("cat_boundaries=0 2 4", "cat_boundaries=0 3 2"),
-        ("threshold=1.0000000180025095e-35 0 1", "threshold=1.0000000180025095e-35 0 2"),
-        ("threshold=1.0000000180025095e-35 0 1", "threshold=1.0000000180025095e-35 0 -1"),
-        ("threshold=1.0000000180025095e-35 0 1", "threshold=1.0000000180025095e-35 0 nan"),
+        (
+            "threshold=1.0000000180025095e-35 0 1",
+            "threshold=1.0000000180025095e-35 0 2",
+        ),
+        (
+            "threshold=1.0000000180025095e-35 0 1",
+            "threshold=1.0000000180025095e-35 0 -1",
+        ),
+        (
+            "threshold=1.0000000180025095e-35 0 1",
+            "threshold=1.0000000180025095e-35 0 nan",
+        ),
         ("cat_threshold=", "cat_threshold=99999999999 "),
         ("num_cat=1", "num_cat=1000000000"),
         ("leaf_value=", "leaf_value=abc "),
@@ -162,7 +196,10 @@ fn out_of_range_values_are_load_errors() {
         ("label_index=0\n", ""),
     ];
     for (from, to) in cases {
-        assert!(corrupt(&m, from, to).is_err(), "{from} -> {to} was accepted");
+        assert!(
+            corrupt(&m, from, to).is_err(),
+            "{from} -> {to} was accepted"
+        );
     }
     let lin = text("linear.lgb");
     for (from, to) in [
@@ -170,7 +207,10 @@ fn out_of_range_values_are_load_errors() {
         ("leaf_features=", "leaf_features=5 "),
         ("leaf_coeff=", "leaf_coeff=x "),
     ] {
-        assert!(corrupt(&lin, from, to).is_err(), "{from} -> {to} was accepted");
+        assert!(
+            corrupt(&lin, from, to).is_err(),
+            "{from} -> {to} was accepted"
+        );
     }
 }
 
@@ -185,12 +225,23 @@ left_child=1 0\nright_child=-1 -2\nleaf_value=1 2 3\nshrinkage=1\n\n\nend of tre
     let b = Booster::parse(ok.as_bytes()).unwrap();
     assert_eq!(b.predict(&[0.5], 0), vec![1.0]);
     assert_eq!(b.predict(&[-1.0], 0), vec![3.0]);
-    assert_eq!(b.predict(&[f64::NAN], 0), vec![3.0], "NaN is 0.0 here: left, left");
+    assert_eq!(
+        b.predict(&[f64::NAN], 0),
+        vec![3.0],
+        "NaN is 0.0 here: left, left"
+    );
 }
 
 #[test]
 fn garbage_is_an_error() {
-    for junk in [&b""[..], b"tree", b"tree\n", b"\0\0\0", b"tree\nnum_class=1\n", &[0xff, 0xfe, 0x00][..]] {
+    for junk in [
+        &b""[..],
+        b"tree",
+        b"tree\n",
+        b"\0\0\0",
+        b"tree\nnum_class=1\n",
+        &[0xff, 0xfe, 0x00][..],
+    ] {
         assert!(LightGbmModel::from_model_file(junk).is_err());
     }
     assert!(LightGbmModel::from_model_file(b"nottree\nnum_class=1\n").is_err());

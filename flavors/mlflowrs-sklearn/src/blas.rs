@@ -25,7 +25,7 @@
 //! other OpenBLAS kernels (SkylakeX, Zen with AVX-512 in newer OpenBLAS,
 //! macOS Accelerate) sum differently and may differ in the last bit.
 
-use crate::table::{Layout, Matrix};
+use crate::table::{ColMatrix, Layout};
 
 const NBMAX: usize = 2048;
 
@@ -172,35 +172,203 @@ pub fn gemv_n(a: &[f64], n: usize, d: usize, x: &[f64]) -> Vec<f64> {
     y
 }
 
-/// scipy's CSR mat-vec: a sequential sum over the non-zeros of each row.
-fn sparse_dot(row: &[f64], x: &[f64]) -> f64 {
-    let mut s = 0.0f64;
-    for (&a, &b) in row.iter().zip(x) {
-        if a != 0.0 {
-            s += a * b;
+/// Defines `$name`, which runs `$imp` compiled for FMA+AVX2 when the CPU
+/// has them. Results are identical either way (`mul_add` is a fused
+/// multiply-add in software too); hardware FMA is faster and row loops
+/// vectorise.
+macro_rules! fast_kernel {
+    ($name:ident => $imp:ident($($a:ident: $t:ty),*) -> $r:ty) => {
+        fn $name($($a: $t),*) -> $r {
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "fma,avx2")]
+                fn fast($($a: $t),*) -> $r {
+                    $imp($($a),*)
+                }
+                if std::arch::is_x86_feature_detected!("fma")
+                    && std::arch::is_x86_feature_detected!("avx2")
+                {
+                    // SAFETY: the CPU supports FMA and AVX2 (checked above).
+                    return unsafe { fast($($a),*) };
+                }
+            }
+            $imp($($a),*)
+        }
+    };
+}
+
+fast_kernel!(gemv_t_cols => gemv_t_cols_impl(x: &ColMatrix, w: &[f64]) -> Vec<f64>);
+fast_kernel!(gemv_n_cols => gemv_n_cols_impl(x: &ColMatrix, w: &[f64]) -> Vec<f64>);
+fast_kernel!(fma_chain => fma_chain_impl(x: &ColMatrix, w: &[f64]) -> Vec<f64>);
+fast_kernel!(sparse => sparse_impl(x: &ColMatrix, w: &[f64]) -> Vec<f64>);
+
+/// `dgemv_t` on X stored by column: each row's dot product with `w`, with
+/// the lane structure of the Haswell kernels (see [`gemv_t`]).
+#[inline(always)]
+fn gemv_t_cols_impl(x: &ColMatrix, w: &[f64]) -> Vec<f64> {
+    let (n, d) = (x.rows, x.cols);
+    let mut y = vec![0.0f64; n];
+    let m3 = d % 4;
+    let aligned = d - m3;
+    let full4 = n & !3;
+    let two = n % 4 >= 2;
+    let mut lanes = vec![vec![0.0f64; n]; 4];
+    let mut start = 0;
+    while start < aligned {
+        let end = (start + NBMAX).min(aligned);
+        for l in lanes.iter_mut() {
+            l.iter_mut().for_each(|v| *v = 0.0);
+        }
+        for t in start..end {
+            let col = x.col(t);
+            let wt = w[t];
+            let i = t - start;
+            let lane = &mut lanes[i % 4];
+            for (acc, &v) in lane[..full4].iter_mut().zip(&col[..full4]) {
+                *acc = v.mul_add(wt, *acc);
+            }
+            // Leftover rows: SSE kernels without FMA (2 lanes, then 4).
+            for r in full4..n {
+                let l = if two && r < full4 + 2 { i % 2 } else { i % 4 };
+                lanes[l][r] += col[r] * wt;
+            }
+        }
+        for (r, yr) in y.iter_mut().enumerate() {
+            let t = if two && r >= full4 && r < full4 + 2 {
+                lanes[0][r] + lanes[1][r]
+            } else {
+                (lanes[0][r] + lanes[2][r]) + (lanes[1][r] + lanes[3][r])
+            };
+            *yr += t;
+        }
+        start = end;
+    }
+    if m3 > 0 {
+        let c0 = x.col(aligned);
+        let w0 = w[aligned];
+        match m3 {
+            1 => {
+                for (yr, &a) in y.iter_mut().zip(c0) {
+                    *yr = a.mul_add(w0, *yr);
+                }
+            }
+            2 => {
+                let (c1, w1) = (x.col(aligned + 1), w[aligned + 1]);
+                for ((yr, &a), &b) in y.iter_mut().zip(c0).zip(c1) {
+                    *yr += a.mul_add(w0, b * w1);
+                }
+            }
+            _ => {
+                let (c1, w1) = (x.col(aligned + 1), w[aligned + 1]);
+                let (c2, w2) = (x.col(aligned + 2), w[aligned + 2]);
+                for (((yr, &a), &b), &c) in y.iter_mut().zip(c0).zip(c1).zip(c2) {
+                    *yr += c.mul_add(w2, a.mul_add(w0, b * w1));
+                }
+            }
         }
     }
-    s
+    y
+}
+
+/// `dgemv_n` on X stored by column (see [`gemv_n`]).
+#[inline(always)]
+fn gemv_n_cols_impl(x: &ColMatrix, w: &[f64]) -> Vec<f64> {
+    let (n, d) = (x.rows, x.cols);
+    let mut y = vec![0.0f64; n];
+    let m3 = n % 4;
+    let body = n - m3;
+    let mut j = 0;
+    while j + 4 <= d {
+        let (c0, c1, c2, c3) = (x.col(j), x.col(j + 1), x.col(j + 2), x.col(j + 3));
+        let (w0, w1, w2, w3) = (w[j], w[j + 1], w[j + 2], w[j + 3]);
+        for r in 0..body {
+            let t4 = c2[r].mul_add(w2, c0[r] * w0);
+            let t5 = c3[r].mul_add(w3, c1[r] * w1);
+            y[r] += t4 + t5;
+        }
+        j += 4;
+    }
+    if d - j >= 2 {
+        let (c0, c1, w0, w1) = (x.col(j), x.col(j + 1), w[j], w[j + 1]);
+        for r in 0..body {
+            y[r] += c0[r] * w0 + c1[r] * w1;
+        }
+        j += 2;
+    }
+    if j < d {
+        let (c0, w0) = (x.col(j), w[j]);
+        for r in 0..body {
+            y[r] += c0[r] * w0;
+        }
+    }
+    for (r, yr) in y.iter_mut().enumerate().skip(body) {
+        let mut t = 0.0f64;
+        let mut k = 0;
+        // The `lda == m3` fast path pairs products (only when n < 4).
+        if n == m3 && m3 >= 2 {
+            while k + 4 <= d {
+                t += x.get(r, k) * w[k] + x.get(r, k + 1) * w[k + 1];
+                t += x.get(r, k + 2) * w[k + 2] + x.get(r, k + 3) * w[k + 3];
+                k += 4;
+            }
+        }
+        while k < d {
+            t += x.get(r, k) * w[k];
+            k += 1;
+        }
+        *yr = 0.0 + t;
+    }
+    y
+}
+
+/// One FMA chain per row over the features (dgemm's micro-kernels).
+#[inline(always)]
+fn fma_chain_impl(x: &ColMatrix, w: &[f64]) -> Vec<f64> {
+    let mut acc = vec![0.0f64; x.rows];
+    for (t, &wt) in w.iter().enumerate().take(x.cols) {
+        for (a, &v) in acc.iter_mut().zip(x.col(t)) {
+            *a = v.mul_add(wt, *a);
+        }
+    }
+    acc
+}
+
+/// scipy's CSR mat-vec: a sequential sum over the stored non-zeros.
+#[inline(always)]
+fn sparse_impl(x: &ColMatrix, w: &[f64]) -> Vec<f64> {
+    let mut acc = vec![0.0f64; x.rows];
+    for (t, &wt) in w.iter().enumerate().take(x.cols) {
+        for (a, &v) in acc.iter_mut().zip(x.col(t)) {
+            if v != 0.0 {
+                *a += v * wt;
+            }
+        }
+    }
+    acc
 }
 
 /// `X @ w` for a 1-D `w` of length `x.cols` (also `X @ coef_.T` for a
 /// `(1, d)` coef), as numpy/scipy compute it for X's layout.
-pub fn matvec(x: &Matrix, w: &[f64]) -> Vec<f64> {
+pub fn matvec(x: &ColMatrix, w: &[f64]) -> Vec<f64> {
     let (n, d) = (x.rows, x.cols);
     if d == 0 || w.len() != d || x.data.len() != n * d {
         return vec![0.0; n];
     }
     match x.layout {
-        Layout::Sparse => (0..n).map(|r| sparse_dot(x.row(r), w)).collect(),
-        _ if n == 1 => vec![ddot(x.row(0), w)],
-        Layout::C => gemv_t(&x.data, n, d, w),
-        Layout::F => gemv_n(&x.data, n, d, w),
+        Layout::Sparse => sparse(x, w),
+        _ if n == 1 => {
+            let row: Vec<f64> = (0..d).map(|t| x.get(0, t)).collect();
+            vec![ddot(&row, w)]
+        }
+        Layout::C => gemv_t_cols(x, w),
+        Layout::F => gemv_n_cols(x, w),
     }
 }
 
 /// `X @ W.T` for `W` of shape `(k, d)` given row-major; returns `(n, k)`
-/// row-major.
-pub fn matmat_t(x: &Matrix, w: &[f64], k: usize) -> Vec<f64> {
+/// row-major. `w_fortran`: numpy holds W Fortran-ordered (then `W.T` is
+/// C-contiguous and a single row goes through `dgemv_n`).
+pub fn matmat_t(x: &ColMatrix, w: &[f64], k: usize, w_fortran: bool) -> Vec<f64> {
     let (n, d) = (x.rows, x.cols);
     if k == 1 {
         return matvec(x, w);
@@ -209,31 +377,25 @@ pub fn matmat_t(x: &Matrix, w: &[f64], k: usize) -> Vec<f64> {
     if d == 0 || w.len() != k * d || x.data.len() != n * d {
         return out;
     }
-    match x.layout {
-        Layout::Sparse => {
-            for r in 0..n {
-                let row = x.row(r);
-                for j in 0..k {
-                    out[r * k + j] = sparse_dot(row, &w[j * d..j * d + d]);
-                }
-            }
-        }
-        _ if n == 1 => {
-            // dgemm with M == 1 is forwarded to dgemv over the classes.
-            out = gemv_t(w, k, d, x.row(0));
-        }
-        _ => {
-            for r in 0..n {
-                let row = x.row(r);
-                for j in 0..k {
-                    let wj = &w[j * d..j * d + d];
-                    let mut c = 0.0f64;
-                    for t in 0..d {
-                        c = fma(row[t], wj[t], c);
-                    }
-                    out[r * k + j] = c;
-                }
-            }
+    if n == 1 && x.layout != Layout::Sparse {
+        // A single row is numpy's vector @ matrix: dgemv over the classes,
+        // transposed or not by W's layout.
+        let row: Vec<f64> = (0..d).map(|t| x.get(0, t)).collect();
+        return if w_fortran {
+            gemv_n(w, k, d, &row)
+        } else {
+            gemv_t(w, k, d, &row)
+        };
+    }
+    for j in 0..k {
+        let wj = &w[j * d..j * d + d];
+        let col = if x.layout == Layout::Sparse {
+            sparse(x, wj)
+        } else {
+            fma_chain(x, wj)
+        };
+        for (r, v) in col.into_iter().enumerate() {
+            out[r * k + j] = v;
         }
     }
     out

@@ -16,7 +16,10 @@ use crate::table::{Column, Layout, NpDType, Table, TableKind};
 use crate::validate::check_n_features;
 
 pub(crate) fn register(r: &mut Registry) {
-    r.add("sklearn.compose._column_transformer.ColumnTransformer", build_ct);
+    r.add(
+        "sklearn.compose._column_transformer.ColumnTransformer",
+        build_ct,
+    );
     r.add(
         "sklearn.preprocessing._function_transformer.FunctionTransformer",
         build_identity,
@@ -38,7 +41,10 @@ fn build_identity(node: &Node, _ctx: &LoadCtx) -> Result<Estimator, SklearnError
             "FunctionTransformer with a function is not served natively",
         ));
     }
-    if node.get("validate").is_some_and(|v| v.bool().unwrap_or(true)) {
+    if node
+        .get("validate")
+        .is_some_and(|v| v.bool().unwrap_or(true))
+    {
         return Err(SklearnError::unsupported(
             "FunctionTransformer(validate=True) is not served natively",
         ));
@@ -91,7 +97,8 @@ struct ColumnTransformer {
 fn build_ct(node: &Node, ctx: &LoadCtx) -> Result<Estimator, SklearnError> {
     check_output_config(node)?;
     let (names, n) = fitted_features(node)?;
-    let n_features = n.ok_or_else(|| SklearnError::invalid("ColumnTransformer has no n_features_in_"))?;
+    let n_features =
+        n.ok_or_else(|| SklearnError::invalid("ColumnTransformer has no n_features_in_"))?;
     if !node.attr("transformer_weights")?.is_none() {
         return Err(SklearnError::unsupported(
             "ColumnTransformer(transformer_weights=...) is not served natively",
@@ -104,7 +111,11 @@ fn build_ct(node: &Node, ctx: &LoadCtx) -> Result<Estimator, SklearnError> {
     for entry in node.attr("transformers_")?.seq()? {
         let (name, trans, cols) = match entry.seq()? {
             [a, b, c] => (a.str()?.to_owned(), b, c),
-            _ => return Err(SklearnError::invalid("ColumnTransformer.transformers_ entry")),
+            _ => {
+                return Err(SklearnError::invalid(
+                    "ColumnTransformer.transformers_ entry",
+                ))
+            }
         };
         let indices: Vec<usize> = index_map
             .get(&name)
@@ -137,9 +148,7 @@ fn build_ct(node: &Node, ctx: &LoadCtx) -> Result<Estimator, SklearnError> {
                     "ColumnTransformer with a scalar column selection is not served natively",
                 ))
             }
-            NodeKind::List(v) | NodeKind::Tuple(v) => {
-                v.first().is_some_and(|c| c.str().is_ok())
-            }
+            NodeKind::List(v) | NodeKind::Tuple(v) => v.first().is_some_and(|c| c.str().is_ok()),
             NodeKind::ObjectArray { .. } => true,
             NodeKind::Array(a) => a.as_str().is_some(),
             NodeKind::Slice { .. } => false,
@@ -201,24 +210,27 @@ impl Transformer for ColumnTransformer {
 
     fn transform(&self, x: &Table) -> Result<Table, EvalError> {
         let by_label = self.names.is_some() && x.kind == TableKind::DataFrame;
-        let positions: Option<Vec<usize>>;
         if by_label {
             let given = x.names.as_deref().unwrap_or(&[]);
-            let missing: Vec<&String> =
-                self.used_names.iter().filter(|n| !given.contains(n)).collect();
+            let missing: Vec<&String> = self
+                .used_names
+                .iter()
+                .filter(|n| !given.contains(n))
+                .collect();
             if !missing.is_empty() {
                 let set: Vec<String> = missing.iter().map(|s| py_str_repr(s)).collect();
-                return Err(EvalError(format!("columns are missing: {{{}}}", set.join(", "))));
+                return Err(EvalError(format!(
+                    "columns are missing: {{{}}}",
+                    set.join(", ")
+                )));
             }
-            positions = None;
         } else {
             crate::validate::check_2d(x, "ColumnTransformer")?;
             check_n_features(x.n_cols(), "ColumnTransformer", Some(self.n_features))?;
-            positions = Some(Vec::new());
         }
         let mut outputs = Vec::with_capacity(self.parts.len());
         for part in &self.parts {
-            let sub = if positions.is_none() {
+            let sub = if by_label {
                 // Select by label: the fitted names of this part's columns.
                 let fitted = self.names.as_deref().unwrap_or(&[]);
                 let given = x.names.as_deref().unwrap_or(&[]);
@@ -254,29 +266,36 @@ impl Transformer for ColumnTransformer {
             let mut cols = Vec::new();
             for t in outputs {
                 let dt = t.common_dtype();
-                let numeric = t.columns.iter().all(|c| {
-                    !matches!(c, Column::Str(_) | Column::Unicode(_) | Column::Object(_))
-                });
+                let numeric = t
+                    .columns
+                    .iter()
+                    .all(|c| !matches!(c, Column::Str(_) | Column::Unicode(_) | Column::Object(_)));
                 if !numeric {
                     // check_array(dtype="numeric") converts object to float64.
-                    let m = crate::validate::to_matrix(&t, crate::validate::FloatTarget::F64, "")
+                    let m = crate::validate::to_columns(&t, crate::validate::FloatTarget::F64, "")
                         .map_err(|_| {
                             EvalError(
                                 "For a sparse output, all columns should be a numeric or convertible to a numeric."
                                     .into(),
                             )
                         })?;
-                    cols.extend(Table::from_matrix(&m).columns);
+                    cols.extend(m.into_table().columns);
                 } else {
                     let _ = dt;
                     cols.extend(t.columns);
                 }
             }
-            return Ok(Table::hstack(x.rows, vec![Table::array(x.rows, cols)]).with_layout(Layout::Sparse));
+            return Ok(
+                Table::hstack(x.rows, vec![Table::array(x.rows, cols)]).with_layout(Layout::Sparse)
+            );
         }
         let all_f = outputs.iter().all(|t| flags(t).1);
         let all_c = outputs.iter().all(|t| flags(t).0);
-        let layout = if all_f && !all_c { Layout::F } else { Layout::C };
+        let layout = if all_f && !all_c {
+            Layout::F
+        } else {
+            Layout::C
+        };
         let parts: Vec<Table> = outputs
             .into_iter()
             .map(|t| {

@@ -41,7 +41,9 @@ impl From<SkopsError> for SklearnError {
             // scikit-learn version this crate does not know than a corrupt
             // file; Python may well load it, so fall back.
             SkopsError::Unsupported(m) => SklearnError::Unsupported(m),
-            SkopsError::Access(m) => SklearnError::Unsupported(format!("unexpected model layout: {m}")),
+            SkopsError::Access(m) => {
+                SklearnError::Unsupported(format!("unexpected model layout: {m}"))
+            }
             other => SklearnError::Invalid(other.to_string()),
         }
     }

@@ -23,7 +23,9 @@ fn column_of(data: TensorData, unicode: bool) -> Result<Column, FlavorError> {
             v.into_iter()
                 .map(|x| {
                     i64::try_from(x).map_err(|_| {
-                        FlavorError::InvalidInput(format!("uint64 value {x} is not supported natively"))
+                        FlavorError::InvalidInput(format!(
+                            "uint64 value {x} is not supported natively"
+                        ))
                     })
                 })
                 .collect::<Result<_, _>>()?,

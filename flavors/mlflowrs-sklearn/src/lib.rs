@@ -12,7 +12,7 @@
 //! Estimators implement the traits of [`estimator`]; the classes served are
 //! listed in [`registry::Registry::global`].
 
-mod blas;
+pub mod blas;
 pub mod classes;
 pub mod compose;
 pub mod error;
@@ -20,12 +20,20 @@ pub mod estimator;
 mod input;
 pub mod linear;
 mod model;
-pub mod nprepr;
 mod npfn;
+pub mod nprepr;
+// The tree models' numpy math, shared by the linear models (see npfn.rs).
+// TODO(lead): drop these two once src/trees exposes `pub(crate) mod npmath`.
 pub mod pipeline;
 pub mod preprocessing;
 pub mod pyrepr;
 pub mod registry;
+#[allow(dead_code, clippy::duplicate_mod)]
+#[path = "trees/npmath.rs"]
+mod shared_npmath;
+#[allow(dead_code, clippy::duplicate_mod)]
+#[path = "trees/svml_tables.rs"]
+mod svml_tables;
 pub mod table;
 mod trees;
 pub mod validate;

@@ -12,7 +12,7 @@ use crate::estimator::{Estimator, Method, Predictor};
 use crate::npfn;
 use crate::registry::{LoadCtx, Registry};
 use crate::table::Table;
-use crate::validate::{validate, FloatTarget, InputSpec, NanPolicy};
+use crate::validate::{validate_columns, FloatTarget, InputSpec, NanPolicy};
 
 pub(crate) fn register(r: &mut Registry) {
     for name in [
@@ -83,7 +83,9 @@ pub(crate) fn fitted_features(
 /// A float64 array attribute (float32 is refused: sklearn would then
 /// compute in float32, which this crate does not reproduce).
 pub(crate) fn f64_array(node: &Node, what: &str) -> Result<(Vec<f64>, Vec<usize>), SklearnError> {
-    let a = node.array().map_err(|e| SklearnError::unsupported(format!("{what}: {e}")))?;
+    let a = node
+        .array()
+        .map_err(|e| SklearnError::unsupported(format!("{what}: {e}")))?;
     let v = match a.data() {
         ArrayData::F64(v) => v.clone(),
         ArrayData::F32(_) => {
@@ -144,15 +146,27 @@ pub struct Linear {
     d: usize,
     /// `k` values (a scalar intercept is broadcast).
     intercept: Vec<f64>,
+    /// coef_ was Fortran-ordered in the file (changes numpy's BLAS call).
+    coef_fortran: bool,
     kind: Kind,
 }
 
-fn read_coef(node: &Node, name: &str) -> Result<(Vec<f64>, usize, usize, bool, Vec<f64>), SklearnError> {
-    let (coef, shape) = f64_array(node.attr("coef_")?, "coef_")?;
+/// coef_ (row-major), its `(k, d)`, whether it was 2-D, the intercept per
+/// output, and whether the file stored coef_ Fortran-ordered.
+type Coef = (Vec<f64>, usize, usize, bool, Vec<f64>, bool);
+
+fn read_coef(node: &Node, name: &str) -> Result<Coef, SklearnError> {
+    let coef_node = node.attr("coef_")?;
+    let fortran = coef_node.as_array().is_some_and(|a| a.fortran_order());
+    let (coef, shape) = f64_array(coef_node, "coef_")?;
     let (k, d, two_d) = match shape.as_slice() {
         [d] => (1, *d, false),
         [k, d] => (*k, *d, true),
-        _ => return Err(SklearnError::invalid(format!("{name}.coef_ has shape {shape:?}"))),
+        _ => {
+            return Err(SklearnError::invalid(format!(
+                "{name}.coef_ has shape {shape:?}"
+            )))
+        }
     };
     if k == 0 {
         return Err(SklearnError::invalid(format!("{name}.coef_ is empty")));
@@ -167,7 +181,7 @@ fn read_coef(node: &Node, name: &str) -> Result<(Vec<f64>, usize, usize, bool, V
             )))
         }
     };
-    Ok((coef, k, d, two_d, intercept))
+    Ok((coef, k, d, two_d, intercept, fortran))
 }
 
 fn spec_for(node: &Node, name: &str, d: usize) -> Result<InputSpec, SklearnError> {
@@ -188,7 +202,7 @@ fn spec_for(node: &Node, name: &str, d: usize) -> Result<InputSpec, SklearnError
 
 fn build_regressor(node: &Node, _ctx: &LoadCtx) -> Result<Estimator, SklearnError> {
     let name = node.class().to_owned();
-    let (coef, k, d, two_d, intercept) = read_coef(node, &name)?;
+    let (coef, k, d, two_d, intercept, coef_fortran) = read_coef(node, &name)?;
     let spec = spec_for(node, &name, d)?;
     // SGDRegressor ravels `(n, 1)` scores; its coef_ is 1-D anyway.
     Ok(Estimator::Predictor(Box::new(Linear {
@@ -198,6 +212,7 @@ fn build_regressor(node: &Node, _ctx: &LoadCtx) -> Result<Estimator, SklearnErro
         k,
         d,
         intercept,
+        coef_fortran,
         kind: Kind::Regressor { two_d },
     })))
 }
@@ -206,7 +221,7 @@ fn build_classifier(node: &Node, _ctx: &LoadCtx) -> Result<Estimator, SklearnErr
     let name = node.class().to_owned();
     // RidgeClassifier keeps a 1-D coef_ for two classes; sklearn's
     // decision_function handles both shapes alike.
-    let (coef, k, d, _two_d, intercept) = read_coef(node, &name)?;
+    let (coef, k, d, _two_d, intercept, coef_fortran) = read_coef(node, &name)?;
     let classes_node = match node.get("classes_") {
         Some(c) => c,
         None => node.attr("_label_binarizer")?.attr("classes_")?,
@@ -247,6 +262,7 @@ fn build_classifier(node: &Node, _ctx: &LoadCtx) -> Result<Estimator, SklearnErr
         k,
         d,
         intercept,
+        coef_fortran,
         kind: Kind::Classifier { classes, proba },
     })))
 }
@@ -254,14 +270,14 @@ fn build_classifier(node: &Node, _ctx: &LoadCtx) -> Result<Estimator, SklearnErr
 impl Linear {
     /// `safe_sparse_dot(X, coef_.T) + intercept_`, `(n, k)` row-major.
     fn decision(&self, x: &Table) -> Result<(usize, Vec<f64>), EvalError> {
-        let m = validate(x, &self.spec)?;
+        let m = validate_columns(x, &self.spec)?;
         if m.cols != self.d {
             return Err(EvalError(format!(
                 "X has {} features, but {} is expecting {} features as input.",
                 m.cols, self.name, self.d
             )));
         }
-        let mut out = blas::matmat_t(&m, &self.coef, self.k);
+        let mut out = blas::matmat_t(&m, &self.coef, self.k, self.coef_fortran);
         for row in out.chunks_exact_mut(self.k) {
             for (v, b) in row.iter_mut().zip(&self.intercept) {
                 *v += b;
@@ -322,13 +338,7 @@ impl Linear {
 
 /// `np.clip(x, -1, 1)` (NaN stays NaN).
 fn clip(x: f64) -> f64 {
-    if x < -1.0 {
-        -1.0
-    } else if x > 1.0 {
-        1.0
-    } else {
-        x
-    }
+    x.clamp(-1.0, 1.0)
 }
 
 /// `prob /= prob.sum(axis=1)`, with all-zero rows made uniform.

@@ -157,7 +157,11 @@ impl SklearnModel {
             dtype: root.output_dtype(method),
             shape: vec![-1],
         }];
-        tracing::debug!(estimator = root.name(), method = method.name(), "sklearn model loaded natively");
+        tracing::debug!(
+            estimator = root.name(),
+            method = method.name(),
+            "sklearn model loaded natively"
+        );
         Ok(SklearnModel {
             root,
             method,

@@ -32,7 +32,11 @@ fn build_pipeline(node: &Node, ctx: &LoadCtx) -> Result<Estimator, SklearnError>
     for step in steps {
         let est = match step.seq()? {
             [_, e] => e,
-            _ => return Err(SklearnError::invalid("Pipeline step is not a (name, estimator) pair")),
+            _ => {
+                return Err(SklearnError::invalid(
+                    "Pipeline step is not a (name, estimator) pair",
+                ))
+            }
         };
         if !is_passthrough(est) {
             check_output_config(est)?;
@@ -42,20 +46,28 @@ fn build_pipeline(node: &Node, ctx: &LoadCtx) -> Result<Estimator, SklearnError>
     let Some((last, init)) = estimators.split_last() else {
         return Err(SklearnError::invalid("Pipeline without steps"));
     };
-    if is_passthrough(last) {
-        return Err(SklearnError::unsupported("Pipeline ending with 'passthrough' has no predict"));
-    }
     let mut transforms = Vec::new();
     for est in init {
         if !is_passthrough(est) {
             transforms.push(ctx.build_transformer(est)?);
         }
     }
+    if is_passthrough(last) {
+        // Only `transform` exists (a predict on it fails in sklearn too).
+        return Ok(Estimator::Transformer(Box::new(TransformPipeline {
+            transforms,
+        })));
+    }
     match ctx.build(last)? {
-        Estimator::Predictor(last) => Ok(Estimator::Predictor(Box::new(Pipeline { transforms, last }))),
+        Estimator::Predictor(last) => Ok(Estimator::Predictor(Box::new(Pipeline {
+            transforms,
+            last,
+        }))),
         Estimator::Transformer(last) => {
             transforms.push(last);
-            Ok(Estimator::Transformer(Box::new(TransformPipeline { transforms })))
+            Ok(Estimator::Transformer(Box::new(TransformPipeline {
+                transforms,
+            })))
         }
     }
 }

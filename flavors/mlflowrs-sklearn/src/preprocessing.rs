@@ -13,15 +13,18 @@ use crate::pyrepr::{py_float_repr, py_str_repr};
 use crate::registry::{LoadCtx, Registry};
 use crate::table::{Column, IntKind, Layout, NpDType, PyValue, Table, TableKind};
 use crate::validate::{
-    check_feature_names, check_finite, check_min_samples, check_n_features, validate, FloatTarget,
-    InputSpec, NanPolicy,
+    check_feature_names, check_finite, check_min_samples, check_n_features, validate_columns,
+    FloatTarget, InputSpec, NanPolicy,
 };
 
 pub(crate) fn register(r: &mut Registry) {
     r.add("sklearn.preprocessing._data.StandardScaler", build_standard);
     r.add("sklearn.preprocessing._data.MinMaxScaler", build_minmax);
     r.add("sklearn.impute._base.SimpleImputer", build_imputer);
-    r.add("sklearn.preprocessing._encoders.OneHotEncoder", build_onehot);
+    r.add(
+        "sklearn.preprocessing._encoders.OneHotEncoder",
+        build_onehot,
+    );
 }
 
 /// Refuses `set_output(transform="pandas")` and friends: sklearn would then
@@ -29,7 +32,7 @@ pub(crate) fn register(r: &mut Registry) {
 pub(crate) fn check_output_config(node: &Node) -> Result<(), SklearnError> {
     if let Some(cfg) = node.get("_sklearn_output_config") {
         if let Some(t) = cfg.get("transform") {
-            if t.str().map_or(true, |s| s != "default") {
+            if !t.str().is_ok_and(|s| s == "default") {
                 return Err(SklearnError::unsupported(format!(
                     "{} with set_output(transform=...) is not served natively",
                     node.class()
@@ -83,21 +86,6 @@ fn store(v: f64, f32: bool) -> f64 {
     }
 }
 
-/// Float columns of an ndarray from row-major values.
-fn float_table(rows: usize, cols: usize, data: &[f64], f32: bool, layout: Layout) -> Table {
-    let columns = (0..cols)
-        .map(|j| {
-            let it = (0..rows).map(|i| data.get(i * cols + j).copied().unwrap_or(f64::NAN));
-            if f32 {
-                Column::F32(it.map(|v| v as f32).collect())
-            } else {
-                Column::F64(it.collect())
-            }
-        })
-        .collect();
-    Table::array(rows, columns).with_layout(layout)
-}
-
 // ---- StandardScaler ------------------------------------------------------
 
 #[derive(Debug)]
@@ -113,12 +101,24 @@ fn build_standard(node: &Node, _ctx: &LoadCtx) -> Result<Estimator, SklearnError
     let n = n_features(&spec, node)?;
     let with_mean = node.attr("with_mean")?.bool()?;
     let with_std = node.attr("with_std")?.bool()?;
-    let mean = if with_mean { opt_vec(node, "mean_", n)? } else { None };
-    let scale = if with_std { opt_vec(node, "scale_", n)? } else { None };
+    let mean = if with_mean {
+        opt_vec(node, "mean_", n)?
+    } else {
+        None
+    };
+    let scale = if with_std {
+        opt_vec(node, "scale_", n)?
+    } else {
+        None
+    };
     if with_mean && mean.is_none() {
         return Err(SklearnError::invalid("StandardScaler.mean_ is missing"));
     }
-    Ok(Estimator::Transformer(Box::new(StandardScaler { spec, mean, scale })))
+    Ok(Estimator::Transformer(Box::new(StandardScaler {
+        spec,
+        mean,
+        scale,
+    })))
 }
 
 impl Transformer for StandardScaler {
@@ -127,21 +127,40 @@ impl Transformer for StandardScaler {
     }
 
     fn transform(&self, x: &Table) -> Result<Table, EvalError> {
-        let mut m = validate(x, &self.spec)?;
-        let cols = m.cols;
+        let mut m = validate_columns(x, &self.spec)?;
+        let rows = m.rows;
         let f32 = m.f32;
-        // `X -= mean_.astype(X.dtype)`; `X /= scale_.astype(X.dtype)`.
-        for row in m.data.chunks_exact_mut(cols.max(1)) {
-            for (j, v) in row.iter_mut().enumerate() {
-                if let Some(mean) = &self.mean {
-                    *v = store(*v - store(mean[j], f32), f32);
-                }
-                if let Some(scale) = &self.scale {
-                    *v = store(*v / store(scale[j], f32), f32);
+        if m.layout == Layout::Sparse {
+            if self.mean.is_some() {
+                return Err(EvalError(
+                    "Cannot center sparse matrices: pass `with_mean=False` instead. See \
+                     docstring for motivation and alternatives."
+                        .into(),
+                ));
+            }
+            // inplace_column_scale(X, 1 / scale_): a multiplication.
+            if let Some(scale) = &self.scale {
+                for (j, col) in m.data.chunks_exact_mut(rows.max(1)).enumerate() {
+                    let inv = 1.0 / scale[j];
+                    for v in col.iter_mut().filter(|v| **v != 0.0) {
+                        *v = store(*v * inv, f32);
+                    }
                 }
             }
+            return Ok(m.into_table());
         }
-        Ok(float_table(m.rows, cols, &m.data, f32, m.layout))
+        // `X -= mean_.astype(X.dtype)`; `X /= scale_.astype(X.dtype)`.
+        for (j, col) in m.data.chunks_exact_mut(rows.max(1)).enumerate() {
+            if let Some(mean) = &self.mean {
+                let mj = store(mean[j], f32);
+                col.iter_mut().for_each(|v| *v = store(*v - mj, f32));
+            }
+            if let Some(scale) = &self.scale {
+                let sj = store(scale[j], f32);
+                col.iter_mut().for_each(|v| *v = store(*v / sj, f32));
+            }
+        }
+        Ok(m.into_table())
     }
 
     fn feature_names_in(&self) -> Option<&[String]> {
@@ -194,15 +213,22 @@ impl Transformer for MinMaxScaler {
     }
 
     fn transform(&self, x: &Table) -> Result<Table, EvalError> {
-        let mut m = validate(x, &self.spec)?;
-        let cols = m.cols;
+        if x.layout == Layout::Sparse && x.kind == TableKind::Array {
+            return Err(EvalError(
+                "Sparse data was passed for MinMaxScaler, but dense data is required. Use \
+                 '.toarray()' to convert to a dense numpy array."
+                    .into(),
+            ));
+        }
+        let mut m = validate_columns(x, &self.spec)?;
+        let rows = m.rows;
         let f32 = m.f32;
-        for row in m.data.chunks_exact_mut(cols.max(1)) {
-            for (j, v) in row.iter_mut().enumerate() {
-                // In-place ops on a float32 X compute in float64 (the
-                // attribute's dtype) and store float32.
-                *v = store(*v * self.scale[j], f32);
-                *v = store(*v + self.min[j], f32);
+        for (j, col) in m.data.chunks_exact_mut(rows.max(1)).enumerate() {
+            // In-place ops on a float32 X compute in float64 (the
+            // attribute's dtype) and store float32.
+            let (s, mn) = (self.scale[j], self.min[j]);
+            for v in col.iter_mut() {
+                *v = store(store(*v * s, f32) + mn, f32);
                 if let Some((lo, hi)) = self.clip {
                     let (lo, hi) = (store(lo, f32), store(hi, f32));
                     if !v.is_nan() {
@@ -211,7 +237,7 @@ impl Transformer for MinMaxScaler {
                 }
             }
         }
-        Ok(float_table(m.rows, cols, &m.data, f32, m.layout))
+        Ok(m.into_table())
     }
 
     fn feature_names_in(&self) -> Option<&[String]> {
@@ -279,12 +305,17 @@ struct SimpleImputer {
 /// The dtype of a `DTypeNode` (`_fit_dtype`, `_fill_dtype`).
 fn dtype_of(node: &Node) -> Result<NpDType, SklearnError> {
     let NodeKind::DType(content) = node.kind() else {
-        return Err(SklearnError::unsupported(format!("expected a dtype, found {}", node.describe())));
+        return Err(SklearnError::unsupported(format!(
+            "expected a dtype, found {}",
+            node.describe()
+        )));
     };
     if content.object_array().is_some() {
         return Ok(NpDType::Object);
     }
-    let a = content.as_array().ok_or_else(|| SklearnError::unsupported("dtype without array"))?;
+    let a = content
+        .as_array()
+        .ok_or_else(|| SklearnError::unsupported("dtype without array"))?;
     use mlflowrs_skops::ScalarType as S;
     Ok(match a.scalar_type() {
         Some(S::F64) => NpDType::F64,
@@ -316,14 +347,18 @@ fn py_of_json(v: &JsonValue) -> Option<PyValue> {
 fn build_imputer(node: &Node, _ctx: &LoadCtx) -> Result<Estimator, SklearnError> {
     check_output_config(node)?;
     let (names, n) = fitted_features(node)?;
-    let n_features = n.ok_or_else(|| SklearnError::invalid("SimpleImputer has no n_features_in_"))?;
+    let n_features =
+        n.ok_or_else(|| SklearnError::invalid("SimpleImputer has no n_features_in_"))?;
     if node.attr("add_indicator")?.bool()? {
         return Err(SklearnError::unsupported(
             "SimpleImputer(add_indicator=True) is not served natively",
         ));
     }
     let strategy = node.attr("strategy")?.str()?.to_owned();
-    if !matches!(strategy.as_str(), "mean" | "median" | "most_frequent" | "constant") {
+    if !matches!(
+        strategy.as_str(),
+        "mean" | "median" | "most_frequent" | "constant"
+    ) {
         return Err(SklearnError::unsupported(format!(
             "SimpleImputer(strategy={strategy:?}) is not served natively"
         )));
@@ -341,15 +376,19 @@ fn build_imputer(node: &Node, _ctx: &LoadCtx) -> Result<Estimator, SklearnError>
             )))
         }
     };
-    let keep_empty = node.get("keep_empty_features").is_some_and(|k| k.bool().unwrap_or(false));
+    let keep_empty = node
+        .get("keep_empty_features")
+        .is_some_and(|k| k.bool().unwrap_or(false));
     let fit_dtype = dtype_of(node.attr("_fit_dtype")?)?;
     let stats_node = node.attr("statistics_")?;
     let stats = if fit_dtype == NpDType::Object {
-        let (items, shape) = stats_node
-            .object_array()
-            .ok_or_else(|| SklearnError::unsupported("SimpleImputer.statistics_ is not an object array"))?;
+        let (items, shape) = stats_node.object_array().ok_or_else(|| {
+            SklearnError::unsupported("SimpleImputer.statistics_ is not an object array")
+        })?;
         if shape != [n_features] || items.len() != n_features {
-            return Err(SklearnError::invalid("SimpleImputer.statistics_ has the wrong length"));
+            return Err(SklearnError::invalid(
+                "SimpleImputer.statistics_ has the wrong length",
+            ));
         }
         let vals = items
             .iter()
@@ -357,7 +396,11 @@ fn build_imputer(node: &Node, _ctx: &LoadCtx) -> Result<Estimator, SklearnError>
                 let v = it.as_json().and_then(py_of_json).ok_or_else(|| {
                     SklearnError::unsupported(format!("SimpleImputer statistic {}", it.describe()))
                 })?;
-                Ok(if v.is_nan_like() && !matches!(v, PyValue::None) { None } else { Some(v) })
+                Ok(if v.is_nan_like() && !matches!(v, PyValue::None) {
+                    None
+                } else {
+                    Some(v)
+                })
             })
             .collect::<Result<Vec<_>, SklearnError>>()?;
         Statistics::Object(vals)
@@ -375,7 +418,9 @@ fn build_imputer(node: &Node, _ctx: &LoadCtx) -> Result<Estimator, SklearnError>
             None => f64_array(stats_node, "statistics_")?,
         };
         if shape != [n_features] {
-            return Err(SklearnError::invalid("SimpleImputer.statistics_ has the wrong length"));
+            return Err(SklearnError::invalid(
+                "SimpleImputer.statistics_ has the wrong length",
+            ));
         }
         if fill == NpDType::Object || fill == NpDType::Bool {
             return Err(SklearnError::unsupported("SimpleImputer fill dtype"));
@@ -383,7 +428,9 @@ fn build_imputer(node: &Node, _ctx: &LoadCtx) -> Result<Estimator, SklearnError>
         Statistics::Numeric { values, fill }
     };
     if let (Missing::Str(_), Statistics::Numeric { .. }) = (&missing, &stats) {
-        return Err(SklearnError::unsupported("string missing_values on numeric data"));
+        return Err(SklearnError::unsupported(
+            "string missing_values on numeric data",
+        ));
     }
     Ok(Estimator::Transformer(Box::new(SimpleImputer {
         names,
@@ -404,7 +451,12 @@ impl SimpleImputer {
         }
     }
 
-    fn transform_numeric(&self, x: &Table, values: &[f64], fill: NpDType) -> Result<Table, EvalError> {
+    fn transform_numeric(
+        &self,
+        x: &Table,
+        values: &[f64],
+        fill: NpDType,
+    ) -> Result<Table, EvalError> {
         let name = "SimpleImputer";
         check_feature_names(x, name, self.names.as_deref())?;
         crate::validate::check_2d(x, name)?;
@@ -452,7 +504,11 @@ impl SimpleImputer {
             }
         })?;
         let f32 = dtype == NpDType::F32;
-        let data: Vec<f64> = if f32 { m.data.iter().map(|&v| store(v, true)).collect() } else { m.data };
+        let data: Vec<f64> = if f32 {
+            m.data.iter().map(|&v| store(v, true)).collect()
+        } else {
+            m.data
+        };
         check_finite(&data, f32, self.nan_policy(), name)?;
         check_min_samples(x, name)?;
         check_n_features(m.cols, name, Some(self.n_features))?;
@@ -515,7 +571,9 @@ impl SimpleImputer {
             // ensure_all_finite=True on an object array: NaN is an error.
             for c in &x.columns {
                 for i in 0..c.len() {
-                    if c.py_value(i).is_some_and(|v| matches!(v, PyValue::Float(f) if f.is_nan())) {
+                    if c.py_value(i)
+                        .is_some_and(|v| matches!(v, PyValue::Float(f) if f.is_nan()))
+                    {
                         return Err(EvalError("Input contains NaN".into()));
                     }
                 }
@@ -529,7 +587,11 @@ impl SimpleImputer {
         let mut columns = Vec::with_capacity(keep.len());
         for &j in &keep {
             let c = &x.columns[j];
-            let stat = stats.get(j).cloned().flatten().unwrap_or(PyValue::Float(f64::NAN));
+            let stat = stats
+                .get(j)
+                .cloned()
+                .flatten()
+                .unwrap_or(PyValue::Float(f64::NAN));
             let vals: Vec<PyValue> = (0..x.rows)
                 .map(|i| {
                     let v = c.py_value(i).unwrap_or(PyValue::None);
@@ -553,7 +615,11 @@ impl SimpleImputer {
                 Column::Object(vals)
             });
         }
-        let layout = if x.kind == TableKind::DataFrame { Layout::F } else { x.layout };
+        let layout = if x.kind == TableKind::DataFrame {
+            Layout::F
+        } else {
+            x.layout
+        };
         Ok(Table::array(x.rows, columns).with_layout(layout))
     }
 }
@@ -643,8 +709,13 @@ fn read_categories(node: &Node) -> Result<Categories, SklearnError> {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        if vals.iter().any(|v| matches!(v, PyValue::Int(_) | PyValue::Bool(_))) {
-            return Err(SklearnError::unsupported("OneHotEncoder object categories mixing numbers"));
+        if vals
+            .iter()
+            .any(|v| matches!(v, PyValue::Int(_) | PyValue::Bool(_)))
+        {
+            return Err(SklearnError::unsupported(
+                "OneHotEncoder object categories mixing numbers",
+            ));
         }
         return Ok(Categories::Object(vals));
     }
@@ -654,13 +725,18 @@ fn read_categories(node: &Node) -> Result<Categories, SklearnError> {
     }
     Ok(match a.data() {
         ArrayData::Str(v) => Categories::Object(v.iter().cloned().map(PyValue::Str).collect()),
-        ArrayData::F64(v) => Categories::Numeric { values: v.clone(), int: false },
+        ArrayData::F64(v) => Categories::Numeric {
+            values: v.clone(),
+            int: false,
+        },
         ArrayData::F32(v) => Categories::Numeric {
             values: v.iter().map(|&x| f64::from(x)).collect(),
             int: false,
         },
         ArrayData::Bool(_) => {
-            return Err(SklearnError::unsupported("OneHotEncoder with boolean categories"))
+            return Err(SklearnError::unsupported(
+                "OneHotEncoder with boolean categories",
+            ))
         }
         other => Categories::Numeric {
             values: other
@@ -677,7 +753,10 @@ fn read_categories(node: &Node) -> Result<Categories, SklearnError> {
 fn build_onehot(node: &Node, _ctx: &LoadCtx) -> Result<Estimator, SklearnError> {
     check_output_config(node)?;
     let (names, n) = fitted_features(node)?;
-    if node.get("_infrequent_enabled").is_some_and(|v| v.bool().unwrap_or(true)) {
+    if node
+        .get("_infrequent_enabled")
+        .is_some_and(|v| v.bool().unwrap_or(true))
+    {
         return Err(SklearnError::unsupported(
             "OneHotEncoder with infrequent categories (min_frequency/max_categories) is not served natively",
         ));
@@ -700,7 +779,9 @@ fn build_onehot(node: &Node, _ctx: &LoadCtx) -> Result<Estimator, SklearnError> 
         .collect::<Result<Vec<_>, _>>()?;
     let nf = categories.len();
     if n.is_some_and(|n| n != nf) {
-        return Err(SklearnError::invalid("OneHotEncoder.categories_ does not match n_features_in_"));
+        return Err(SklearnError::invalid(
+            "OneHotEncoder.categories_ does not match n_features_in_",
+        ));
     }
     let drop: Vec<Option<usize>> = match node.get("_drop_idx_after_grouping") {
         None => vec![None; nf],
@@ -723,7 +804,11 @@ fn build_onehot(node: &Node, _ctx: &LoadCtx) -> Result<Estimator, SklearnError> 
                 d.array()?
                     .to_i64()?
                     .into_iter()
-                    .map(|i| usize::try_from(i).map(Some).map_err(|_| SklearnError::invalid("negative drop index")))
+                    .map(|i| {
+                        usize::try_from(i)
+                            .map(Some)
+                            .map_err(|_| SklearnError::invalid("negative drop index"))
+                    })
                     .collect::<Result<_, _>>()?
             };
             if vals.len() != nf {
@@ -734,7 +819,9 @@ fn build_onehot(node: &Node, _ctx: &LoadCtx) -> Result<Estimator, SklearnError> 
     };
     for (c, d) in categories.iter().zip(&drop) {
         if d.is_some_and(|d| d >= c.len()) {
-            return Err(SklearnError::invalid("OneHotEncoder drop index out of range"));
+            return Err(SklearnError::invalid(
+                "OneHotEncoder drop index out of range",
+            ));
         }
     }
     let widths: Vec<usize> = categories
@@ -745,7 +832,9 @@ fn build_onehot(node: &Node, _ctx: &LoadCtx) -> Result<Estimator, SklearnError> 
     if let Some(w) = node.get("_n_features_outs") {
         let w: Vec<i64> = w.seq()?.iter().map(|v| v.i64()).collect::<Result<_, _>>()?;
         if w.len() != nf || w.iter().zip(&widths).any(|(a, &b)| *a != b as i64) {
-            return Err(SklearnError::invalid("OneHotEncoder._n_features_outs disagrees"));
+            return Err(SklearnError::invalid(
+                "OneHotEncoder._n_features_outs disagrees",
+            ));
         }
     }
     let sparse = node.attr("sparse_output")?.bool()?;
@@ -757,7 +846,11 @@ fn build_onehot(node: &Node, _ctx: &LoadCtx) -> Result<Estimator, SklearnError> 
         "numpy.int32" => OutType::Int(IntKind::I32),
         "numpy.uint8" => OutType::Int(IntKind::U8),
         "numpy.bool" | "builtins.bool" => OutType::Bool,
-        other => return Err(SklearnError::unsupported(format!("OneHotEncoder(dtype={other})"))),
+        other => {
+            return Err(SklearnError::unsupported(format!(
+                "OneHotEncoder(dtype={other})"
+            )))
+        }
     };
     let lookup = categories
         .iter()
@@ -807,7 +900,11 @@ impl OneHotEncoder {
                     } else {
                         values.iter().position(|&c| c == v)
                     };
-                    if found.is_none() && !unknown_num.iter().any(|u| u == &v || (u.is_nan() && v.is_nan())) {
+                    if found.is_none()
+                        && !unknown_num
+                            .iter()
+                            .any(|u| u == &v || (u.is_nan() && v.is_nan()))
+                    {
                         unknown_num.push(v);
                     }
                     found
@@ -816,9 +913,9 @@ impl OneHotEncoder {
                     let v = col.py_value(r).unwrap_or(PyValue::None);
                     let found = match &v {
                         PyValue::Str(s) => self.lookup[i].get(s).copied(),
-                        PyValue::Float(f) if f.is_nan() => {
-                            values.iter().position(|c| matches!(c, PyValue::Float(x) if x.is_nan()))
-                        }
+                        PyValue::Float(f) if f.is_nan() => values
+                            .iter()
+                            .position(|c| matches!(c, PyValue::Float(x) if x.is_nan())),
                         PyValue::None => values.iter().position(|c| matches!(c, PyValue::None)),
                         other => values.iter().position(|c| c == other),
                     };
@@ -827,7 +924,13 @@ impl OneHotEncoder {
                             PyValue::Str(s) => py_str_repr(s),
                             PyValue::Float(f) => py_float_repr(*f),
                             PyValue::Int(i) => i.to_string(),
-                            PyValue::Bool(b) => if *b { "True".into() } else { "False".into() },
+                            PyValue::Bool(b) => {
+                                if *b {
+                                    "True".into()
+                                } else {
+                                    "False".into()
+                                }
+                            }
                             PyValue::None => "None".into(),
                         };
                         if !unknown_obj.contains(&repr) {
@@ -857,10 +960,17 @@ impl OneHotEncoder {
             let diff = if unknown_obj.is_empty() {
                 // np.unique order: sorted, NaN last.
                 unknown_num.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Greater));
-                let int = matches!(cats, Categories::Numeric { int: true, .. }) && matches!(col, Column::Int(..));
+                let int = matches!(cats, Categories::Numeric { int: true, .. })
+                    && matches!(col, Column::Int(..));
                 unknown_num
                     .iter()
-                    .map(|&v| if int { format!("np.int64({})", v as i64) } else { np_float_repr(v) })
+                    .map(|&v| {
+                        if int {
+                            format!("np.int64({})", v as i64)
+                        } else {
+                            np_float_repr(v)
+                        }
+                    })
                     .collect::<Vec<_>>()
                     .join(", ")
             } else {
@@ -887,14 +997,12 @@ impl Transformer for OneHotEncoder {
             match c {
                 Column::F64(v) if v.iter().any(|f| f.is_infinite()) => {
                     return Err(EvalError(
-                        "Input contains infinity or a value too large for dtype('float64')."
-                            .into(),
+                        "Input contains infinity or a value too large for dtype('float64').".into(),
                     ))
                 }
                 Column::F32(v) if v.iter().any(|f| f.is_infinite()) => {
                     return Err(EvalError(
-                        "Input contains infinity or a value too large for dtype('float32')."
-                            .into(),
+                        "Input contains infinity or a value too large for dtype('float32').".into(),
                     ))
                 }
                 _ => {}
@@ -928,13 +1036,21 @@ impl Transformer for OneHotEncoder {
         let columns = hot
             .into_iter()
             .map(|h| match self.out {
-                OutType::F64 => Column::F64(h.into_iter().map(|b| f64::from(u8::from(b))).collect()),
-                OutType::F32 => Column::F32(h.into_iter().map(|b| f32::from(u8::from(b))).collect()),
+                OutType::F64 => {
+                    Column::F64(h.into_iter().map(|b| f64::from(u8::from(b))).collect())
+                }
+                OutType::F32 => {
+                    Column::F32(h.into_iter().map(|b| f32::from(u8::from(b))).collect())
+                }
                 OutType::Int(k) => Column::Int(k, h.into_iter().map(i64::from).collect()),
                 OutType::Bool => Column::Bool(h),
             })
             .collect();
-        let layout = if self.sparse { Layout::Sparse } else { Layout::C };
+        let layout = if self.sparse {
+            Layout::Sparse
+        } else {
+            Layout::C
+        };
         Ok(Table::array(rows, columns).with_layout(layout))
     }
 

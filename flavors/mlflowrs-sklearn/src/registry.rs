@@ -54,6 +54,16 @@ impl Registry {
             // The tree models (src/trees/, another owner) register through
             // `pub(crate) fn register(r: &mut Registry)`.
             crate::trees::register(&mut r);
+            // Data that may sit in an estimator's parameters without being
+            // read at predict time (`random_state=RandomState(...)`, the
+            // unfitted `transformers` of a ColumnTransformer).
+            for inert in [
+                "numpy.random.mtrand.RandomState",
+                "numpy.random._generator.Generator",
+                "sklearn.compose._column_transformer.make_column_selector",
+            ] {
+                r.add_aux(inert);
+            }
             r
         })
     }
@@ -124,7 +134,9 @@ impl<'a> LoadCtx<'a> {
         }
         self.built.set(built);
         if self.depth.get() > 64 {
-            return Err(SklearnError::invalid("the model nests estimators too deeply"));
+            return Err(SklearnError::invalid(
+                "the model nests estimators too deeply",
+            ));
         }
         self.depth.set(self.depth.get() + 1);
         let out = build(node, self);

@@ -28,7 +28,10 @@ impl IntKind {
     }
 
     fn signed(self) -> bool {
-        matches!(self, IntKind::I8 | IntKind::I16 | IntKind::I32 | IntKind::I64)
+        matches!(
+            self,
+            IntKind::I8 | IntKind::I16 | IntKind::I32 | IntKind::I64
+        )
     }
 
     fn from_bits(bits: u32, signed: bool) -> IntKind {
@@ -137,7 +140,10 @@ impl PyValue {
             PyValue::Bool(b) => Ok(f64::from(u8::from(*b))),
             PyValue::Str(s) => py_float(s).ok_or_else(|| {
                 if unicode {
-                    format!("could not convert string to float: np.str_({})", py_str_repr(s))
+                    format!(
+                        "could not convert string to float: np.str_({})",
+                        py_str_repr(s)
+                    )
                 } else {
                     format!("could not convert string to float: {}", py_str_repr(s))
                 }
@@ -250,7 +256,10 @@ impl Column {
     pub fn f64_at(&self, i: usize) -> Result<f64, String> {
         let missing = || "row index out of range".to_string();
         match self {
-            Column::Bool(v) => v.get(i).map(|&b| f64::from(u8::from(b))).ok_or_else(missing),
+            Column::Bool(v) => v
+                .get(i)
+                .map(|&b| f64::from(u8::from(b)))
+                .ok_or_else(missing),
             Column::Int(_, v) => v.get(i).map(|&x| x as f64).ok_or_else(missing),
             Column::F32(v) => v.get(i).map(|&x| f64::from(x)).ok_or_else(missing),
             Column::F64(v) => v.get(i).copied().ok_or_else(missing),
@@ -291,10 +300,14 @@ impl Column {
         let n = self.len();
         match dtype {
             NpDType::Object => Column::Object((0..n).filter_map(|i| self.py_value(i)).collect()),
-            NpDType::F64 => Column::F64((0..n).map(|i| self.f64_at(i).unwrap_or(f64::NAN)).collect()),
-            NpDType::F32 => {
-                Column::F32((0..n).map(|i| self.f64_at(i).unwrap_or(f64::NAN) as f32).collect())
+            NpDType::F64 => {
+                Column::F64((0..n).map(|i| self.f64_at(i).unwrap_or(f64::NAN)).collect())
             }
+            NpDType::F32 => Column::F32(
+                (0..n)
+                    .map(|i| self.f64_at(i).unwrap_or(f64::NAN) as f32)
+                    .collect(),
+            ),
             NpDType::Int(k) => Column::Int(
                 k,
                 (0..n)
@@ -424,7 +437,10 @@ impl Table {
 
     /// The columns at `idx` (a sub-DataFrame keeps its labels).
     pub fn select(&self, idx: &[usize]) -> Table {
-        let columns = idx.iter().filter_map(|&i| self.columns.get(i).cloned()).collect();
+        let columns = idx
+            .iter()
+            .filter_map(|&i| self.columns.get(i).cloned())
+            .collect();
         let names = self
             .names
             .as_ref()
@@ -478,5 +494,71 @@ impl Matrix {
     /// The values as float32 (exact when `self.f32`).
     pub fn to_f32(&self) -> Vec<f32> {
         self.data.iter().map(|&v| v as f32).collect()
+    }
+}
+
+/// X after `check_array`, stored by column (the layout a DataFrame already
+/// has, and what the column-streaming linear kernels read). `layout` is still
+/// numpy's memory order, which decides BLAS's summation order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColMatrix {
+    pub rows: usize,
+    pub cols: usize,
+    /// `rows * cols` values, column after column.
+    pub data: Vec<f64>,
+    pub f32: bool,
+    pub layout: Layout,
+}
+
+impl ColMatrix {
+    /// Column `j` (empty when out of range).
+    pub fn col(&self, j: usize) -> &[f64] {
+        let start = j * self.rows;
+        self.data.get(start..start + self.rows).unwrap_or(&[])
+    }
+
+    /// Element `(i, j)`; NaN when out of range.
+    pub fn get(&self, i: usize, j: usize) -> f64 {
+        self.data.get(j * self.rows + i).copied().unwrap_or(f64::NAN)
+    }
+
+    /// The same values row-major.
+    pub fn to_row_major(&self) -> Matrix {
+        let mut data = vec![0.0f64; self.data.len()];
+        for j in 0..self.cols {
+            for (i, &v) in self.col(j).iter().enumerate() {
+                if let Some(slot) = data.get_mut(i * self.cols + j) {
+                    *slot = v;
+                }
+            }
+        }
+        Matrix {
+            rows: self.rows,
+            cols: self.cols,
+            data,
+            f32: self.f32,
+            layout: self.layout,
+        }
+    }
+
+    /// An ndarray table of these columns (float64, or float32 when `f32`).
+    pub fn into_table(self) -> Table {
+        let rows = self.rows;
+        let layout = self.layout;
+        let columns = if rows == 0 {
+            (0..self.cols).map(|_| if self.f32 { Column::F32(Vec::new()) } else { Column::F64(Vec::new()) }).collect()
+        } else {
+            self.data
+                .chunks_exact(rows)
+                .map(|c| {
+                    if self.f32 {
+                        Column::F32(c.iter().map(|&v| v as f32).collect())
+                    } else {
+                        Column::F64(c.to_vec())
+                    }
+                })
+                .collect()
+        };
+        Table::array(rows, columns).with_layout(layout)
     }
 }

@@ -3,7 +3,7 @@
 //! messages, for the paths a served model can take.
 
 use crate::error::EvalError;
-use crate::table::{Column, Layout, Matrix, NpDType, Table, TableKind};
+use crate::table::{ColMatrix, Column, Layout, Matrix, NpDType, Table, TableKind};
 
 /// The `dtype` argument of `check_array`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,7 +54,9 @@ pub fn check_feature_names(
     let (fitted, given) = match (fitted, given) {
         (None, None) => return Ok(()),
         (None, Some(_)) => {
-            tracing::debug!("X has feature names, but {estimator} was fitted without feature names");
+            tracing::debug!(
+                "X has feature names, but {estimator} was fitted without feature names"
+            );
             return Ok(());
         }
         (Some(_), None) => {
@@ -68,7 +70,8 @@ pub fn check_feature_names(
     if fitted == given {
         return Ok(());
     }
-    let mut message = String::from("The feature names should match those that were passed during fit.\n");
+    let mut message =
+        String::from("The feature names should match those that were passed during fit.\n");
     let fitted_set: std::collections::BTreeSet<&String> = fitted.iter().collect();
     let given_set: std::collections::BTreeSet<&String> = given.iter().collect();
     let unexpected: Vec<&String> = given_set.difference(&fitted_set).copied().collect();
@@ -99,7 +102,11 @@ pub fn check_feature_names(
 }
 
 /// `_check_n_features(estimator, X, reset=False)`.
-pub fn check_n_features(n: usize, estimator: &str, expected: Option<usize>) -> Result<(), EvalError> {
+pub fn check_n_features(
+    n: usize,
+    estimator: &str,
+    expected: Option<usize>,
+) -> Result<(), EvalError> {
     match expected {
         Some(e) if e != n => Err(EvalError(format!(
             "X has {n} features, but {estimator} is expecting {e} features as input."
@@ -172,14 +179,7 @@ pub fn check_finite(
 /// feature names, conversion to a dense float matrix, finiteness, sample
 /// and feature counts, then `n_features_in_`.
 pub fn validate(x: &Table, spec: &InputSpec) -> Result<Matrix, EvalError> {
-    let name = spec.estimator.as_str();
-    check_feature_names(x, name, spec.feature_names_in.as_deref())?;
-    let m = to_matrix(x, spec.dtype, name)?;
-    check_2d(x, name)?;
-    check_finite(&m.data, m.f32, spec.nan, name)?;
-    check_min_samples(x, name)?;
-    check_n_features(m.cols, name, spec.n_features_in)?;
-    Ok(m)
+    validate_columns(x, spec).map(|m| m.to_row_major())
 }
 
 /// `ensure_min_samples=1` and `ensure_min_features=1`.
@@ -214,9 +214,14 @@ fn target_dtype(orig: Option<NpDType>, target: FloatTarget) -> Option<NpDType> {
     }
 }
 
-/// The numeric part of `check_array`: `np.asarray(X, dtype=...)`, with the
-/// errors Python's `float()` or numpy raise on the way.
+/// The numeric part of `check_array`, row-major (see [`to_columns`]).
 pub fn to_matrix(x: &Table, target: FloatTarget, estimator: &str) -> Result<Matrix, EvalError> {
+    to_columns(x, target, estimator).map(|m| m.to_row_major())
+}
+
+/// The numeric part of `check_array`: `np.asarray(X, dtype=...)`, with the
+/// errors Python's `float()` or numpy raise on the way, stored by column.
+pub fn to_columns(x: &Table, target: FloatTarget, estimator: &str) -> Result<ColMatrix, EvalError> {
     let _ = estimator;
     let orig = x.common_dtype();
     let to = target_dtype(orig, target);
@@ -233,23 +238,38 @@ pub fn to_matrix(x: &Table, target: FloatTarget, estimator: &str) -> Result<Matr
     let n = rows
         .checked_mul(cols)
         .ok_or_else(|| EvalError("input too large".into()))?;
-    let mut data = vec![0f64; n];
-    // Row-major, so that the first unconvertible value reported is the one
-    // numpy meets first when it converts the interleaved object array.
-    let needs_parse = x
-        .columns
-        .iter()
-        .any(|c| matches!(c, Column::Str(_) | Column::Unicode(_) | Column::Object(_)));
-    if needs_parse {
-        for i in 0..rows {
-            for (j, c) in x.columns.iter().enumerate() {
-                data[i * cols + j] = c.f64_at(i).map_err(EvalError)?;
+    let mut data = Vec::with_capacity(n);
+    // numpy converts the interleaved (row-major) object array, so the value
+    // it reports is the first bad one in row-major order.
+    let mut first_bad: Option<(usize, usize, String)> = None;
+    for (j, c) in x.columns.iter().enumerate() {
+        if c.len() != rows {
+            return Err(EvalError("columns of different lengths".into()));
+        }
+        match c {
+            Column::Bool(v) => data.extend(v.iter().map(|&b| f64::from(u8::from(b)))),
+            Column::Int(_, v) => data.extend(v.iter().map(|&x| x as f64)),
+            Column::F32(v) => data.extend(v.iter().map(|&x| f64::from(x))),
+            Column::F64(v) => data.extend_from_slice(v),
+            _ => {
+                for i in 0..rows {
+                    match c.f64_at(i) {
+                        Ok(v) => data.push(v),
+                        Err(e) => {
+                            if first_bad.as_ref().is_none_or(|(r, _, _)| i < *r) {
+                                first_bad = Some((i, j, e));
+                            }
+                            data.push(f64::NAN);
+                            break;
+                        }
+                    }
+                }
+                data.resize((j + 1) * rows, f64::NAN);
             }
         }
-    } else {
-        for (j, c) in x.columns.iter().enumerate() {
-            fill_column(c, j, cols, &mut data);
-        }
+    }
+    if let Some((_, _, e)) = first_bad {
+        return Err(EvalError(e));
     }
     let f32 = effective == Some(NpDType::F32);
     if f32 {
@@ -261,7 +281,7 @@ pub fn to_matrix(x: &Table, target: FloatTarget, estimator: &str) -> Result<Matr
         TableKind::DataFrame => Layout::F,
         TableKind::Array => x.layout,
     };
-    Ok(Matrix {
+    Ok(ColMatrix {
         rows,
         cols,
         data,
@@ -270,21 +290,14 @@ pub fn to_matrix(x: &Table, target: FloatTarget, estimator: &str) -> Result<Matr
     })
 }
 
-fn fill_column(c: &Column, j: usize, cols: usize, data: &mut [f64]) {
-    macro_rules! fill {
-        ($v:expr, $conv:expr) => {
-            for (i, x) in $v.iter().enumerate() {
-                if let Some(slot) = data.get_mut(i * cols + j) {
-                    *slot = $conv(x);
-                }
-            }
-        };
-    }
-    match c {
-        Column::Bool(v) => fill!(v, |b: &bool| f64::from(u8::from(*b))),
-        Column::Int(_, v) => fill!(v, |x: &i64| *x as f64),
-        Column::F32(v) => fill!(v, |x: &f32| f64::from(*x)),
-        Column::F64(v) => fill!(v, |x: &f64| *x),
-        Column::Unicode(_) | Column::Str(_) | Column::Object(_) => {}
-    }
+/// `validate_data`, returning X by column (for the linear models and scalers).
+pub fn validate_columns(x: &Table, spec: &InputSpec) -> Result<ColMatrix, EvalError> {
+    let name = spec.estimator.as_str();
+    check_feature_names(x, name, spec.feature_names_in.as_deref())?;
+    let m = to_columns(x, spec.dtype, name)?;
+    check_2d(x, name)?;
+    check_finite(&m.data, m.f32, spec.nan, name)?;
+    check_min_samples(x, name)?;
+    check_n_features(m.cols, name, spec.n_features_in)?;
+    Ok(m)
 }

@@ -163,7 +163,7 @@ def make_model(i):
             df[c] = cat_col(n, levels + (["zzz"] if unknown else []))
         return df
 
-    n_test = int(rng.integers(1, 16))
+    n_test = int(rng.choice([int(rng.integers(1, 16)), int(rng.integers(16, 60))]))
     if family == "linear":
         model = est
         X, T = frame(n_train), [frame(n_test), frame(1)]
@@ -183,13 +183,21 @@ def make_model(i):
         num_steps = [("impute", imputer())] if rng.random() < 0.5 else []
         num_steps.append(("scale", scaler()))
         num_cols = names[: max(1, d - 1)]
-        transformers = [("num", Pipeline(num_steps), num_cols), ("cat", ohe, list(cats))]
+        cat_step = ohe
+        if rng.random() < 0.4:
+            # Categorical imputation (object statistics) before encoding.
+            cat_step = Pipeline([("imp", SimpleImputer(strategy=str(rng.choice(["most_frequent", "constant"])), fill_value="missing")), ("ohe", ohe)])
+        transformers = [("num", Pipeline(num_steps), num_cols), ("cat", cat_step, list(cats))]
         imputing = num_steps[0][0] == "impute"
         # NaN reaches passthrough columns too, which the estimator refuses.
         remainder = "passthrough" if not imputing and rng.random() < 0.5 else "drop"
         ct = ColumnTransformer(transformers, remainder=remainder, sparse_threshold=float(rng.choice([0.0, 0.3, 0.9])))
         model = Pipeline([("ct", ct), ("est", est)])
         X = cframe(n_train, 0.1 if imputing else 0.0)
+        if cat_step is not ohe:
+            # Missing categories at fit time (None), imputed by the pipeline.
+            first = list(cats)[0]
+            X.loc[X.index[::7], first] = None
         T = [cframe(n_test, 0.1 if imputing else 0.0, unknown=handle == "ignore"), cframe(1)]
         # Columns in another order and an extra one: selected by name.
         shuffled = T[0][list(reversed(T[0].columns))].copy()
@@ -197,9 +205,14 @@ def make_model(i):
         T.append(shuffled)
     else:
         model = Pipeline([("scale", scaler()), ("est", est)]) if rng.random() < 0.5 else est
-        X = frame(n_train).to_numpy(dtype=np.float64)
-        T = [frame(n_test).to_numpy(dtype=np.float64), frame(1).to_numpy(dtype=np.float64)]
+        # A client's array arrives C-ordered (np.array of JSON lists).
+        X = np.ascontiguousarray(frame(n_train).to_numpy(dtype=np.float64))
+        T = [np.ascontiguousarray(frame(m).to_numpy(dtype=np.float64)) for m in (n_test, 1)]
     y = labels(len(X), *cls) if cls else rng.normal(size=len(X)) * 3 + 1
+    final_name = type(model.steps[-1][1] if isinstance(model, Pipeline) else model).__name__
+    if cls is None and final_name != "SGDRegressor" and rng.random() < 0.25:
+        # Multi-output regression: coef_ is 2-D, predict answers (n, t).
+        y = np.column_stack([y, rng.normal(size=len(X))])
     return model, X, y, T, family
 
 
@@ -224,8 +237,14 @@ def error_inputs(X, T0, family):
                 nan.loc[nan.index[0], num[0]] = np.nan
                 out.append(nan)
         out.append(T0.iloc[:0])
+        if family == "columns":
+            unknown = T0.copy()
+            cat = [c for c in unknown.columns if not pd.api.types.is_numeric_dtype(unknown[c])][0]
+            unknown.loc[unknown.index[0], cat] = "never seen"
+            out.append(unknown)
     else:
         out.append(np.hstack([T0, T0[:, :1]]))
+        out.append(T0[:0])
     return out
 
 
@@ -241,10 +260,9 @@ for i in range(N_MODELS):
     model, X, y, T, family = make_model(i)
     model.fit(X, y)
     final = model.steps[-1][1] if isinstance(model, Pipeline) else model
-    methods = ["predict"]
-    if hasattr(final, "predict_proba"):
-        methods += ["predict_proba", "predict_log_proba"]
-    method = str(rng.choice(methods))
+    method = "predict"
+    if hasattr(final, "predict_proba") and rng.random() < 0.6:
+        method = str(rng.choice(["predict_proba", "predict_log_proba"]))
     path = os.path.join(OUT, f"m{i:03d}")
     trusted = ["numpy.dtype"] if "SimpleImputer" in repr(model) else None
     mlflow.sklearn.save_model(

@@ -47,9 +47,18 @@ fn feeds(frame: &Value) -> Batch {
         let values = col["values"].as_array().expect("values");
         let data = match col["dtype"].as_str() {
             Some("float64") => TensorData::F64(values.iter().map(f64_of).collect()),
-            Some("int64") => TensorData::I64(values.iter().map(|v| v.as_i64().expect("int")).collect()),
-            Some("bool") => TensorData::Bool(values.iter().map(|v| v.as_bool().expect("bool")).collect()),
-            _ => TensorData::Str(values.iter().map(|v| v.as_str().expect("str").to_owned()).collect()),
+            Some("int64") => {
+                TensorData::I64(values.iter().map(|v| v.as_i64().expect("int")).collect())
+            }
+            Some("bool") => {
+                TensorData::Bool(values.iter().map(|v| v.as_bool().expect("bool")).collect())
+            }
+            _ => TensorData::Str(
+                values
+                    .iter()
+                    .map(|v| v.as_str().expect("str").to_owned())
+                    .collect(),
+            ),
         };
         let n = data.len();
         feeds.push((name, Tensor::new(vec![n], data).expect("shape")));
@@ -65,7 +74,8 @@ fn compare(got: &Result<Tensor, FlavorError>, want: &Value) -> Option<String> {
                 let ours = e.to_string();
                 // "ValueError: <message>": the message is what MLflow answers.
                 let theirs = err.split_once(": ").map_or(err, |(_, m)| m);
-                (ours != theirs).then(|| format!("error text differs:\n  ours:   {ours}\n  theirs: {theirs}"))
+                (ours != theirs)
+                    .then(|| format!("error text differs:\n  ours:   {ours}\n  theirs: {theirs}"))
             }
             Ok(t) => Some(format!("expected error {err:?}, got {:?}", t.shape)),
         };
@@ -89,7 +99,9 @@ fn compare(got: &Result<Tensor, FlavorError>, want: &Value) -> Option<String> {
         (TensorData::F64(v), Some("float64")) => v
             .iter()
             .zip(values)
-            .position(|(a, b)| a.to_bits() != f64_of(b).to_bits() && !(a.is_nan() && f64_of(b).is_nan()))
+            .position(|(a, b)| {
+                a.to_bits() != f64_of(b).to_bits() && !(a.is_nan() && f64_of(b).is_nan())
+            })
             .map(|i| format!("value {i}: {:e} vs {:e}", v[i], f64_of(&values[i]))),
         (TensorData::I64(v), Some("int64")) => v
             .iter()
@@ -149,7 +161,10 @@ fn random_tree_models_match_sklearn_and_pyfunc() {
             .map(|mut out| out.remove(0).1);
         for which in ["expect", "pyfunc"] {
             if let Some(why) = compare(&got, &case[which]) {
-                failures.push(format!("{name} ({} {method}) vs {which}: {why}", case["class"]));
+                failures.push(format!(
+                    "{name} ({} {method}) vs {which}: {why}",
+                    case["class"]
+                ));
             }
         }
         checked += 1;
@@ -157,5 +172,10 @@ fn random_tree_models_match_sklearn_and_pyfunc() {
     let _ = std::fs::remove_dir_all(&dir);
     eprintln!("{checked} models checked");
     assert!(checked > 0, "no case ran");
-    assert!(failures.is_empty(), "{} of {checked} cases differ:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} cases differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

@@ -55,7 +55,9 @@ impl Archive {
             )));
         }
         if protocol < 0 {
-            return Err(SkopsError::Schema(format!("invalid skops protocol {protocol}")));
+            return Err(SkopsError::Schema(format!(
+                "invalid skops protocol {protocol}"
+            )));
         }
         let skops_version = schema
             .get("_skops_version")

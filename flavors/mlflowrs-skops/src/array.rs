@@ -178,6 +178,7 @@ pub struct NdArray {
     shape: Vec<usize>,
     dtype: ArrayDType,
     data: ArrayData,
+    fortran: bool,
 }
 
 /// The dtype of a whole array.
@@ -201,7 +202,26 @@ impl NdArray {
                 data.len()
             )));
         }
-        Ok(NdArray { shape, dtype, data })
+        Ok(NdArray {
+            shape,
+            dtype,
+            data,
+            fortran: false,
+        })
+    }
+
+    /// Marks the array as Fortran-ordered in its source (see
+    /// [`NdArray::fortran_order`]); the data stays in C order.
+    pub fn with_fortran_order(mut self, fortran: bool) -> NdArray {
+        self.fortran = fortran && self.shape.len() > 1;
+        self
+    }
+
+    /// Whether the .npy stored the array in Fortran order, i.e. the memory
+    /// layout numpy gives it after `np.load` (which decides BLAS's summation
+    /// order when the array is multiplied). `data` is C order regardless.
+    pub fn fortran_order(&self) -> bool {
+        self.fortran
     }
 
     pub fn shape(&self) -> &[usize] {
@@ -279,14 +299,20 @@ impl NdArray {
     /// Numeric elements widened to f64 (see [`ArrayData::to_f64`]).
     pub fn to_f64(&self) -> Result<Vec<f64>> {
         self.data.to_f64().ok_or_else(|| {
-            SkopsError::Access(format!("expected a numeric array, found {}", self.describe()))
+            SkopsError::Access(format!(
+                "expected a numeric array, found {}",
+                self.describe()
+            ))
         })
     }
 
     /// Integer elements as i64 (see [`ArrayData::to_i64`]).
     pub fn to_i64(&self) -> Result<Vec<i64>> {
         self.data.to_i64().ok_or_else(|| {
-            SkopsError::Access(format!("expected an integer array, found {}", self.describe()))
+            SkopsError::Access(format!(
+                "expected an integer array, found {}",
+                self.describe()
+            ))
         })
     }
 

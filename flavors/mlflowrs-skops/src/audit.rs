@@ -58,9 +58,10 @@ fn self_unsafe(node: &Node, out: &mut BTreeSet<String>) {
                 out.insert(full);
             }
         }
-        NodeKind::SparseMatrix(_) => {
-            check(&[&["scipy.sparse._base.sparray", "scipy.sparse._matrix.spmatrix"]])
-        }
+        NodeKind::SparseMatrix(_) => check(&[&[
+            "scipy.sparse._base.sparray",
+            "scipy.sparse._matrix.spmatrix",
+        ]]),
         NodeKind::Tree { .. } => check(&[]),
         NodeKind::Loss { .. } => check(&[td::LOSS]),
         NodeKind::Partial { .. }

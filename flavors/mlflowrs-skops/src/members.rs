@@ -19,7 +19,8 @@ pub(crate) struct Members<'a> {
 
 impl<'a> Members<'a> {
     pub(crate) fn open(bytes: &'a [u8], limits: &'a Limits) -> Result<Members<'a>> {
-        let zip = ZipArchive::new(Cursor::new(bytes)).map_err(|e| SkopsError::Zip(e.to_string()))?;
+        let zip =
+            ZipArchive::new(Cursor::new(bytes)).map_err(|e| SkopsError::Zip(e.to_string()))?;
         if zip.len() > limits.max_members {
             return Err(SkopsError::Limit(format!(
                 "{} archive members (limit {})",
@@ -33,7 +34,10 @@ impl<'a> Members<'a> {
     pub(crate) fn names(&self) -> Result<Vec<String>> {
         self.zip
             .file_names()
-            .map(|n| n.map(|n| n.into_owned()).map_err(|e| SkopsError::Zip(e.to_string())))
+            .map(|n| {
+                n.map(|n| n.into_owned())
+                    .map_err(|e| SkopsError::Zip(e.to_string()))
+            })
             .collect()
     }
 

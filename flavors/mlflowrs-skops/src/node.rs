@@ -36,7 +36,10 @@ pub enum DictKey {
     /// Python's `bool(str)`: true for any non-empty key text.
     Bool(bool),
     /// Any other key type, kept as its qualified type name and the key text.
-    Other { key_type: String, text: String },
+    Other {
+        key_type: String,
+        text: String,
+    },
 }
 
 impl DictKey {
@@ -278,7 +281,10 @@ impl Node {
     }
 
     fn mismatch(&self, wanted: &str) -> SkopsError {
-        SkopsError::Access(format!("expected {wanted}, found {}", self.describe_value()))
+        SkopsError::Access(format!(
+            "expected {wanted}, found {}",
+            self.describe_value()
+        ))
     }
 
     fn describe_value(&self) -> String {
@@ -443,10 +449,9 @@ impl Node {
                 .as_str()
                 .map(<[String]>::to_vec)
                 .ok_or_else(|| self.mismatch("an array of strings")),
-            NodeKind::ObjectArray { items, shape } if shape.len() == 1 => items
-                .iter()
-                .map(|n| n.str().map(str::to_owned))
-                .collect(),
+            NodeKind::ObjectArray { items, shape } if shape.len() == 1 => {
+                items.iter().map(|n| n.str().map(str::to_owned)).collect()
+            }
             NodeKind::List(v) | NodeKind::Tuple(v) => {
                 v.iter().map(|n| n.str().map(str::to_owned)).collect()
             }

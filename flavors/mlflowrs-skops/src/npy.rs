@@ -23,13 +23,19 @@ pub fn parse_npy(name: &str, bytes: &[u8], limits: &Limits) -> Result<NdArray> {
     }
     let major = bytes[6];
     let (header_len, start) = match major {
-        1 => (usize::from(u16::from_le_bytes([bytes[8], bytes[9]])), 10usize),
+        1 => (
+            usize::from(u16::from_le_bytes([bytes[8], bytes[9]])),
+            10usize,
+        ),
         2 | 3 => {
             let raw = bytes
                 .get(8..12)
                 .ok_or_else(|| bad("truncated header length".into()))?;
             let n = u32::from_le_bytes([raw[0], raw[1], raw[2], raw[3]]);
-            (usize::try_from(n).map_err(|_| bad("header too long".into()))?, 12usize)
+            (
+                usize::try_from(n).map_err(|_| bad("header too long".into()))?,
+                12usize,
+            )
         }
         v => return Err(bad(format!("unsupported format version {v}.{}", bytes[7]))),
     };
@@ -104,8 +110,16 @@ pub fn parse_npy(name: &str, bytes: &[u8], limits: &Limits) -> Result<NdArray> {
         None
     };
     let read = |f: &FieldLayout| {
-        decode(body, layout.item_size, f.offset, count, f.ty, f.big, order.as_deref())
-            .map_err(bad)
+        decode(
+            body,
+            layout.item_size,
+            f.offset,
+            count,
+            f.ty,
+            f.big,
+            order.as_deref(),
+        )
+        .map_err(bad)
     };
     let (dtype, data) = match &layout.kind {
         LayoutKind::Scalar => {
@@ -132,7 +146,9 @@ pub fn parse_npy(name: &str, bytes: &[u8], limits: &Limits) -> Result<NdArray> {
             (ArrayDType::Record(names), ArrayData::Record(fields))
         }
     };
-    NdArray::new(shape, dtype, data).map_err(|e| bad(e.to_string()))
+    NdArray::new(shape, dtype, data)
+        .map(|a| a.with_fortran_order(fortran))
+        .map_err(|e| bad(e.to_string()))
 }
 
 /// For each C-order position, the position of that element in Fortran storage.
@@ -273,7 +289,9 @@ fn parse_type_str(s: &str) -> std::result::Result<TypeStr, DescrError> {
     };
     let unsupported = || DescrError::Unsupported(format!("numpy dtype {s:?} is not supported"));
     let mut chars = rest.chars();
-    let kind = chars.next().ok_or_else(|| DescrError::Bad("empty dtype".into()))?;
+    let kind = chars
+        .next()
+        .ok_or_else(|| DescrError::Bad("empty dtype".into()))?;
     let size_text = chars.as_str();
     if kind == '?' && size_text.is_empty() {
         return Ok(TypeStr::Scalar(ScalarType::Bool, false));
@@ -318,12 +336,15 @@ fn decode(
 ) -> std::result::Result<ArrayData, String> {
     let size = ty.item_size().ok_or("dtype too wide")?;
     let at = |i: usize| -> std::result::Result<&[u8], String> {
-        let pos = order.map_or(Some(i), |o| o.get(i).copied()).ok_or("bad order")?;
+        let pos = order
+            .map_or(Some(i), |o| o.get(i).copied())
+            .ok_or("bad order")?;
         let start = pos
             .checked_mul(stride)
             .and_then(|p| p.checked_add(offset))
             .ok_or("offset overflows")?;
-        body.get(start..start + size).ok_or_else(|| "element out of bounds".to_string())
+        body.get(start..start + size)
+            .ok_or_else(|| "element out of bounds".to_string())
     };
     macro_rules! num {
         ($variant:ident, $t:ty, $n:expr) => {{
@@ -405,7 +426,7 @@ mod tests {
 
     fn npy(header: &str, body: &[u8]) -> Vec<u8> {
         let mut h = header.to_string();
-        while (10 + h.len() + 1) % 64 != 0 {
+        while !(10 + h.len() + 1).is_multiple_of(64) {
             h.push(' ');
         }
         h.push('\n');
@@ -423,15 +444,22 @@ mod tests {
             .iter()
             .flat_map(|v| v.to_le_bytes())
             .collect();
-        let b = npy("{'descr': '<i8', 'fortran_order': True, 'shape': (2, 3), }", &body);
+        let b = npy(
+            "{'descr': '<i8', 'fortran_order': True, 'shape': (2, 3), }",
+            &body,
+        );
         let a = parse_npy("x", &b, &Limits::default()).unwrap();
         assert_eq!(a.as_i64().unwrap(), &[1, 2, 3, 4, 5, 6]);
+        assert!(a.fortran_order());
     }
 
     #[test]
     fn big_endian_and_strings() {
         let body: Vec<u8> = 1.5f64.to_be_bytes().to_vec();
-        let b = npy("{'descr': '>f8', 'fortran_order': False, 'shape': (), }", &body);
+        let b = npy(
+            "{'descr': '>f8', 'fortran_order': False, 'shape': (), }",
+            &body,
+        );
         let a = parse_npy("x", &b, &Limits::default()).unwrap();
         assert_eq!(a.as_f64().unwrap(), &[1.5]);
         assert_eq!(a.shape(), &[] as &[usize]);
@@ -443,7 +471,10 @@ mod tests {
                 body.extend_from_slice(&u.to_le_bytes());
             }
         }
-        let b = npy("{'descr': '<U2', 'fortran_order': False, 'shape': (2,), }", &body);
+        let b = npy(
+            "{'descr': '<U2', 'fortran_order': False, 'shape': (2,), }",
+            &body,
+        );
         let a = parse_npy("x", &b, &Limits::default()).unwrap();
         assert_eq!(a.as_str().unwrap(), &["ab".to_string(), "c".to_string()]);
     }
@@ -464,19 +495,31 @@ mod tests {
             parse_npy("x", &zero_width, &l),
             Err(SkopsError::Limit(_))
         ));
-        let short = npy("{'descr': '<f8', 'fortran_order': False, 'shape': (3,), }", &[0; 16]);
+        let short = npy(
+            "{'descr': '<f8', 'fortran_order': False, 'shape': (3,), }",
+            &[0; 16],
+        );
         assert!(parse_npy("x", &short, &l).is_err());
-        let obj = npy("{'descr': '|O', 'fortran_order': False, 'shape': (3,), }", &[0; 24]);
+        let obj = npy(
+            "{'descr': '|O', 'fortran_order': False, 'shape': (3,), }",
+            &[0; 24],
+        );
         assert!(matches!(
             parse_npy("x", &obj, &l),
             Err(SkopsError::Unsupported(_))
         ));
-        let complex = npy("{'descr': '<c16', 'fortran_order': False, 'shape': (1,), }", &[0; 16]);
+        let complex = npy(
+            "{'descr': '<c16', 'fortran_order': False, 'shape': (1,), }",
+            &[0; 16],
+        );
         assert!(matches!(
             parse_npy("x", &complex, &l),
             Err(SkopsError::Unsupported(_))
         ));
-        let neg = npy("{'descr': '<f8', 'fortran_order': False, 'shape': (-1,), }", &[]);
+        let neg = npy(
+            "{'descr': '<f8', 'fortran_order': False, 'shape': (-1,), }",
+            &[],
+        );
         assert!(parse_npy("x", &neg, &l).is_err());
         assert!(parse_npy("x", b"\x93NUMPY\x01\x00\xff\xff{", &l).is_err());
         assert!(parse_npy("x", b"\x93NUMPY\x02\x00\xff\xff\xff\xff{", &l).is_err());

@@ -16,7 +16,10 @@ pub(crate) enum Lit {
 const MAX_DEPTH: usize = 16;
 
 pub(crate) fn parse(text: &str) -> Result<Lit, String> {
-    let mut p = Parser { s: text.as_bytes(), i: 0 };
+    let mut p = Parser {
+        s: text.as_bytes(),
+        i: 0,
+    };
     let v = p.value(0)?;
     p.ws();
     if p.i != p.s.len() {

@@ -182,7 +182,10 @@ impl<'a, 'b> Builder<'a, 'b> {
     /// skops's `get_tree`.
     pub(crate) fn build(&mut self, raw: &Raw) -> Result<Arc<Node>> {
         if !matches!(raw, Raw::Obj(_)) {
-            return Err(schema_err(format!("expected a state object, found {}", raw.kind())));
+            return Err(schema_err(format!(
+                "expected a state object, found {}",
+                raw.kind()
+            )));
         }
         // Python treats an id of 0 (falsy) as no id.
         let id: Option<i128> = match raw.get("__id__") {
@@ -239,7 +242,9 @@ impl<'a, 'b> Builder<'a, 'b> {
                 let Raw::Obj(items) = content()? else {
                     return Err(schema_err(format!("{what}: content is not an object")));
                 };
-                let types = key_types.seq().map_err(|e| schema_err(format!("{what}: key_types: {e}")))?;
+                let types = key_types
+                    .seq()
+                    .map_err(|e| schema_err(format!("{what}: key_types: {e}")))?;
                 if types.len() != items.len() {
                     return Err(schema_err(format!(
                         "{what}: {} keys but {} key types",
@@ -250,7 +255,10 @@ impl<'a, 'b> Builder<'a, 'b> {
                 let mut entries = Vec::with_capacity(items.len());
                 for (t, (k, v)) in types.iter().zip(items) {
                     if t.loader() != Loader::Type {
-                        return Err(schema_err(format!("{what}: a key type is {}", t.describe())));
+                        return Err(schema_err(format!(
+                            "{what}: a key type is {}",
+                            t.describe()
+                        )));
                     }
                     entries.push((convert_key(t, k)?, self.build(v)?));
                 }
@@ -267,7 +275,10 @@ impl<'a, 'b> Builder<'a, 'b> {
                 let Raw::Arr(items) = content()? else {
                     return Err(schema_err(format!("{what}: content is not a list")));
                 };
-                let items = items.iter().map(|v| self.build(v)).collect::<Result<Vec<_>>>()?;
+                let items = items
+                    .iter()
+                    .map(|v| self.build(v))
+                    .collect::<Result<Vec<_>>>()?;
                 match loader {
                     Loader::List => NodeKind::List(items),
                     Loader::Set => NodeKind::Set(items),
@@ -324,7 +335,9 @@ impl<'a, 'b> Builder<'a, 'b> {
                 }
             }
             Loader::Type => NodeKind::Type,
-            Loader::ConstructorFromReduce => NodeKind::ConstructorFromReduce(self.build(content()?)?),
+            Loader::ConstructorFromReduce => {
+                NodeKind::ConstructorFromReduce(self.build(content()?)?)
+            }
             Loader::Object => match raw.get("content") {
                 None | Some(Raw::Null) => NodeKind::Object(None),
                 Some(c) => NodeKind::Object(Some(self.build(c)?)),
@@ -341,7 +354,10 @@ impl<'a, 'b> Builder<'a, 'b> {
                     let Raw::Arr(items) = content()? else {
                         return Err(schema_err(format!("{what}: content is not a list")));
                     };
-                    let items = items.iter().map(|v| self.build(v)).collect::<Result<Vec<_>>>()?;
+                    let items = items
+                        .iter()
+                        .map(|v| self.build(v))
+                        .collect::<Result<Vec<_>>>()?;
                     let shape_node = self.build(field(raw, "shape", &what)?)?;
                     let shape = shape_node
                         .seq()

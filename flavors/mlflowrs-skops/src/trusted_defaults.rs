@@ -629,4 +629,3 @@ pub(crate) const LOSS: &[&str] = &[
     "sklearn.linear_model._sgd_fast.SquaredEpsilonInsensitive",
     "sklearn.linear_model._sgd_fast.SquaredHinge",
 ];
-

@@ -8,8 +8,10 @@ use crate::objective::Objective;
 use crate::tree::{push_tree, Forest};
 use crate::value::Value;
 
-/// Widest model served natively: a row block is materialised densely.
-const MAX_FEATURES: usize = 1 << 20;
+/// Widest model served natively: rows are materialised densely and the
+/// model declares one input spec per feature, so a tiny file must not be
+/// able to ask for millions of them.
+const MAX_FEATURES: usize = 1 << 18;
 
 /// How DART tree weights enter the margin; the two XGBoost code paths round
 /// differently.

@@ -9,19 +9,22 @@
 //! not evaluated natively is an [`XgbError::Unsupported`] naming the reason.
 
 mod booster;
+mod class;
 mod error;
 mod input;
 mod json;
 mod model;
 mod objective;
+mod output;
 mod predict;
 mod pyrepr;
 mod tree;
 mod ubjson;
 mod value;
 
+pub use class::{ModelClass, ModelFormat};
 pub use error::XgbError;
-pub use model::{ModelClass, ModelFormat, XgbModel};
+pub use model::XgbModel;
 
 /// Loads the model of an MLflow model directory from its `xgboost` flavor
 /// configuration (the MLmodel's `flavors.xgboost` mapping).

@@ -4,113 +4,19 @@
 
 use std::path::{Component, Path};
 
-use mlflowrs_flavor_api::{Batch, DType, Flavor, FlavorError, IoSpec, Named, Tensor, TensorData};
+use mlflowrs_flavor_api::{Batch, Flavor, FlavorError, IoSpec, Named, Tensor};
 
 use crate::booster::{Booster, DartMode};
+use crate::class::{ModelClass, ModelFormat};
 use crate::error::XgbError;
-use crate::input::{map_feeds, CallPath};
+use crate::input::map_feeds;
 use crate::objective::Transform;
+use crate::output::{input_specs, output_spec, Output};
 use crate::predict::margins;
 use crate::value::Value;
 
 /// Largest model file read.
 const MAX_MODEL_BYTES: u64 = 2 << 30;
-
-/// The `model_class` MLflow recorded, i.e. what `mlflow.xgboost` loads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ModelClass {
-    Booster,
-    Classifier,
-    Regressor,
-    Ranker,
-    RfClassifier,
-    RfRegressor,
-}
-
-impl ModelClass {
-    /// Parses a fully qualified class name as MLflow writes it.
-    pub fn from_qualified_name(name: &str) -> Result<ModelClass, XgbError> {
-        Ok(match name {
-            "xgboost.core.Booster" => ModelClass::Booster,
-            "xgboost.sklearn.XGBClassifier" => ModelClass::Classifier,
-            "xgboost.sklearn.XGBRegressor" => ModelClass::Regressor,
-            "xgboost.sklearn.XGBRanker" => ModelClass::Ranker,
-            "xgboost.sklearn.XGBRFClassifier" => ModelClass::RfClassifier,
-            "xgboost.sklearn.XGBRFRegressor" => ModelClass::RfRegressor,
-            other => {
-                return Err(XgbError::unsupported(format!(
-                    "XGBoost model class {other} is not served natively"
-                )))
-            }
-        })
-    }
-
-    fn is_classifier(self) -> bool {
-        matches!(self, ModelClass::Classifier | ModelClass::RfClassifier)
-    }
-
-    /// The scikit-learn `_estimator_type` the class expects.
-    fn estimator_type(self) -> Option<&'static str> {
-        match self {
-            ModelClass::Booster => None,
-            ModelClass::Classifier | ModelClass::RfClassifier => Some("classifier"),
-            ModelClass::Regressor | ModelClass::RfRegressor => Some("regressor"),
-            ModelClass::Ranker => Some("ranker"),
-        }
-    }
-
-    fn call_path(self) -> CallPath {
-        match self {
-            ModelClass::Booster => CallPath::DMatrix,
-            ModelClass::Ranker => CallPath::Inplace { ranker: true },
-            _ => CallPath::Inplace { ranker: false },
-        }
-    }
-}
-
-/// The model file's serialization.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ModelFormat {
-    Json,
-    Ubj,
-}
-
-impl ModelFormat {
-    /// XGBoost's choice (`XGBoosterLoadModel`): by extension, else by the
-    /// first byte after `{` (`"` for JSON, a letter for UBJSON).
-    pub fn detect(file_name: &str, bytes: &[u8]) -> Result<ModelFormat, XgbError> {
-        if bytes.starts_with(b"binf") {
-            return Err(XgbError::unsupported(
-                "XGBoost's deprecated binary model format is not served natively",
-            ));
-        }
-        if bytes.first() != Some(&b'{') {
-            return Err(XgbError::corrupt("model file does not start with `{`"));
-        }
-        let ext = file_name.rsplit_once('.').map(|(_, e)| e);
-        match ext {
-            Some("json") => return Ok(ModelFormat::Json),
-            Some("ubj") => return Ok(ModelFormat::Ubj),
-            _ => {}
-        }
-        match bytes[1..].iter().find(|b| !b.is_ascii_whitespace()) {
-            Some(b'"') => Ok(ModelFormat::Json),
-            Some(b) if b.is_ascii_alphabetic() => Ok(ModelFormat::Ubj),
-            _ => Err(XgbError::corrupt(
-                "Invalid model format. Expecting UBJSON (`ubj`) or JSON (`json`)",
-            )),
-        }
-    }
-}
-
-/// What `predict` returns, decided at load.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Output {
-    /// `Booster.predict` / `XGBRegressor.predict`: float32 values.
-    Values,
-    /// `XGBClassifier.predict`: class labels.
-    Labels { n_classes: usize },
-}
 
 /// An XGBoost model served natively.
 #[derive(Debug)]
@@ -272,57 +178,8 @@ impl XgbModel {
         } else {
             g
         };
-        let tensor = |shape: Vec<usize>, data: TensorData| {
-            Tensor::new(shape, data).map_err(FlavorError::Internal)
-        };
-        match self.output {
-            Output::Values => {
-                // CalcPredictShape: one value per row gives a vector.
-                let shape = if rows == 0 || per_row == 1 {
-                    vec![rows]
-                } else {
-                    vec![rows, per_row]
-                };
-                tensor(shape, TensorData::F32(raw))
-            }
-            Output::Labels { n_classes } => {
-                if rows > 0 && per_row > 1 && n_classes != 2 {
-                    // Multi-class: argmax of the probabilities (numpy: first max,
-                    // a NaN wins).
-                    let labels = raw.chunks_exact(per_row).map(np_argmax).collect();
-                    tensor(vec![rows], TensorData::I64(labels))
-                } else if rows > 0 && per_row > 1 {
-                    // Two classes with one column each: scikit-learn's
-                    // "multi-label" branch, float64 0/1 per column.
-                    let labels = raw
-                        .iter()
-                        .map(|&p| if p > 0.5 { 1.0 } else { 0.0 })
-                        .collect();
-                    tensor(vec![rows, per_row], TensorData::F64(labels))
-                } else if b.objective.name == "multi:softmax" {
-                    let labels = raw.iter().map(|&c| c as i32).collect();
-                    tensor(vec![rows], TensorData::I32(labels))
-                } else {
-                    let labels = raw.iter().map(|&p| i64::from(p > 0.5)).collect();
-                    tensor(vec![rows], TensorData::I64(labels))
-                }
-            }
-        }
+        self.output.build(raw, rows, per_row, &b.objective.name)
     }
-}
-
-/// numpy's argmax over a row: the first maximum, or the first NaN.
-fn np_argmax(row: &[f32]) -> i64 {
-    let mut best = 0usize;
-    for (i, &v) in row.iter().enumerate() {
-        if v.is_nan() {
-            return i as i64;
-        }
-        if v > row[best] {
-            best = i;
-        }
-    }
-    best as i64
 }
 
 /// Python's `int(str)` for the forms XGBoost writes (optional sign,
@@ -362,53 +219,6 @@ fn read_bounded(path: &Path) -> Result<Vec<u8>, XgbError> {
     Ok(bytes)
 }
 
-fn input_specs(b: &Booster) -> Vec<IoSpec> {
-    (0..b.num_feature)
-        .map(|f| {
-            let name = b
-                .feature_names
-                .as_ref()
-                .and_then(|n| n.get(f).cloned())
-                .unwrap_or_else(|| format!("f{f}"));
-            let ty = b.feature_types.as_ref().and_then(|t| t.get(f));
-            let dtype = match ty.map(String::as_str) {
-                Some("int") => DType::I64,
-                Some("i") => DType::Bool,
-                _ => DType::F32,
-            };
-            IoSpec {
-                name,
-                dtype: Some(dtype),
-                shape: vec![-1],
-            }
-        })
-        .collect()
-}
-
-fn output_spec(b: &Booster, output: Output) -> IoSpec {
-    let per_row = if b.objective.transform == Transform::ArgMax {
-        1
-    } else {
-        b.n_groups
-    };
-    let (dtype, shape) = match output {
-        Output::Values if per_row == 1 => (DType::F32, vec![-1]),
-        Output::Values => (DType::F32, vec![-1, per_row as i64]),
-        Output::Labels { n_classes } if per_row > 1 && n_classes == 2 => {
-            (DType::F64, vec![-1, per_row as i64])
-        }
-        Output::Labels { .. } if per_row == 1 && b.objective.name == "multi:softmax" => {
-            (DType::I32, vec![-1])
-        }
-        Output::Labels { .. } => (DType::I64, vec![-1]),
-    };
-    IoSpec {
-        name: "predictions".into(),
-        dtype: Some(dtype),
-        shape,
-    }
-}
-
 impl Flavor for XgbModel {
     fn backend_name(&self) -> &'static str {
         "xgboost-native"
@@ -440,27 +250,5 @@ mod tests {
         assert_eq!(parse_py_int("1.0"), None);
         assert_eq!(parse_py_int("_1"), None);
         assert_eq!(parse_py_int(""), None);
-    }
-
-    #[test]
-    fn argmax_like_numpy() {
-        assert_eq!(np_argmax(&[0.1, 0.7, 0.7]), 1);
-        assert_eq!(np_argmax(&[0.1, f32::NAN, 0.9]), 1);
-    }
-
-    #[test]
-    fn format_detection() {
-        assert_eq!(
-            ModelFormat::detect("model.xgb", b"{ \"learner\"").unwrap(),
-            ModelFormat::Json
-        );
-        assert_eq!(
-            ModelFormat::detect("model", b"{L\0").unwrap(),
-            ModelFormat::Ubj
-        );
-        assert!(ModelFormat::detect("model.ubj", b"binf....")
-            .unwrap_err()
-            .is_unsupported());
-        assert!(ModelFormat::detect("model.ubj", b"[").is_err());
     }
 }

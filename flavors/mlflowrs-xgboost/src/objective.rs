@@ -98,7 +98,8 @@ impl Objective {
             Link::Log => {
                 // Only GammaDeviance::CheckIntercept is enforced; the other
                 // log links take the log of whatever was saved.
-                if self.name == "reg:gamma" && !(base_score > 0.0) {
+                let positive = base_score > 0.0;
+                if self.name == "reg:gamma" && !positive {
                     return Err(XgbError::corrupt(
                         "`base_score` must be greater than 0 for gamma regression",
                     ));

@@ -73,10 +73,11 @@ fn walk_lockstep(
             let x = block[r * stride + (node.feat & FEATURE_MASK) as usize];
             // A NaN compares false both ways, so the flag picks the default
             // direction without a separate missing-value test.
+            let left_if_present = x < node.thr;
             let right = if node.feat & DEFAULT_LEFT != 0 {
                 x >= node.thr
             } else {
-                !(x < node.thr)
+                !left_if_present
             };
             *i = node.left + u32::from(right);
         }
@@ -111,7 +112,8 @@ fn walk_each(
             } else if node.feat & CATEGORICAL != 0 {
                 forest.cat_goes_right(&node, x)
             } else {
-                !(x < node.thr)
+                let goes_left = x < node.thr;
+                !goes_left
             };
             i = node.left as usize + usize::from(right);
         }

@@ -154,21 +154,15 @@ impl Value {
         })
     }
 
-    /// An array of strings.
+    /// An array of strings (an empty array of any form counts).
     pub(crate) fn to_string_vec(&self) -> Option<Vec<String>> {
         match self {
             Value::Array(items) => items
                 .iter()
                 .map(|v| v.as_str().map(str::to_owned))
                 .collect(),
-            Value::Nums(v) if v.is_empty() => Some(Vec::new()),
-            _ => {
-                if self.array_len() == Some(0) {
-                    Some(Vec::new())
-                } else {
-                    None
-                }
-            }
+            _ if self.array_len() == Some(0) => Some(Vec::new()),
+            _ => None,
         }
     }
 }

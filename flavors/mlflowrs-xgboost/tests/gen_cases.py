@@ -364,10 +364,39 @@ def error_cases(out_dir):
             ("codes array", cat_df.head(4).assign(c=cat_df.c.cat.codes.head(4).astype(float)).to_numpy()),
         ],
     }
+    # A model as older XGBoost versions wrote it: no iteration_indptr, no
+    # categorical fields, boolean default_left, a scalar base_score.
+    Xo = rng.normal(size=(300, 4))
+    Xo[rng.random(Xo.shape) < 0.2] = np.nan
+    models["old_format"] = xgb.train(
+        {"objective": "multi:softprob", "num_class": 3, "num_parallel_tree": 2,
+         "subsample": 0.7, "max_depth": 3, "seed": 1},
+        xgb.DMatrix(Xo, rng.integers(0, 3, 300)), 4)
+    Xt = rng.normal(size=(50, 4))
+    Xt[rng.random(Xt.shape) < 0.2] = np.nan
+    probes["old_format"] = [("array", Xt)]
+
+    def make_old(path):
+        with open(os.path.join(path, "model.json")) as f:
+            j = json.load(f)
+        m = j["learner"]["gradient_booster"]["model"]
+        del m["iteration_indptr"], m["cats"]
+        for t in m["trees"]:
+            for k in ["split_type", "categories", "categories_nodes", "categories_segments", "categories_sizes"]:
+                del t[k]
+            t["default_left"] = [bool(v) for v in t["default_left"]]
+        j["learner"]["learner_model_param"]["base_score"] = "5E-1"
+        j["version"] = [1, 7, 6]
+        with open(os.path.join(path, "model.json"), "w") as f:
+            json.dump(j, f)
+
     out = []
     for key, model in models.items():
         path = os.path.join(out_dir, "err_" + key)
-        mlflow.xgboost.save_model(model, path, pip_requirements=["xgboost"])
+        fmt = "json" if key == "old_format" else "ubj"
+        mlflow.xgboost.save_model(model, path, model_format=fmt, pip_requirements=["xgboost"])
+        if key == "old_format":
+            make_old(path)
         flavor = Model.load(path).flavors["xgboost"]
         pyf = mlflow.pyfunc.load_model(path)
         for label, data in probes[key]:

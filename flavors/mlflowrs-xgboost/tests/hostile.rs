@@ -25,6 +25,9 @@ fn load_json(v: &Value) -> Result<XgbModel, XgbError> {
     XgbModel::from_bytes(&bytes, ModelFormat::Json, ModelClass::Booster)
 }
 
+/// A named edit of the model document.
+type Mutation = Box<dyn Fn(&mut Value)>;
+
 fn base() -> Value {
     serde_json::from_slice(JSON_MODEL).unwrap()
 }
@@ -97,7 +100,7 @@ fn assert_unsupported(v: &Value, what: &str) {
 
 #[test]
 fn out_of_range_indices_are_refused() {
-    let cases: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+    let cases: Vec<(&str, Mutation)> = vec![
         (
             "left child past the end",
             Box::new(|v| tree0(v)["left_children"][0] = json!(99)),
@@ -229,7 +232,7 @@ fn out_of_range_indices_are_refused() {
 
 #[test]
 fn unimplemented_features_are_unsupported() {
-    let cases: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+    let cases: Vec<(&str, Mutation)> = vec![
         (
             "objective",
             Box::new(|v| v["learner"]["objective"]["name"] = json!("reg:custom")),

@@ -68,9 +68,18 @@ pub(crate) fn register(r: &mut Registry) {
     r.add("sklearn.tree._classes.DecisionTreeRegressor", build_tree);
     r.add("sklearn.tree._classes.ExtraTreeClassifier", build_tree);
     r.add("sklearn.tree._classes.ExtraTreeRegressor", build_tree);
-    r.add("sklearn.ensemble._forest.RandomForestClassifier", build_forest);
-    r.add("sklearn.ensemble._forest.RandomForestRegressor", build_forest);
-    r.add("sklearn.ensemble._forest.ExtraTreesClassifier", build_forest);
+    r.add(
+        "sklearn.ensemble._forest.RandomForestClassifier",
+        build_forest,
+    );
+    r.add(
+        "sklearn.ensemble._forest.RandomForestRegressor",
+        build_forest,
+    );
+    r.add(
+        "sklearn.ensemble._forest.ExtraTreesClassifier",
+        build_forest,
+    );
     r.add("sklearn.ensemble._forest.ExtraTreesRegressor", build_forest);
     r.add("sklearn.ensemble._gb.GradientBoostingClassifier", build_gb);
     r.add("sklearn.ensemble._gb.GradientBoostingRegressor", build_gb);
@@ -85,6 +94,10 @@ pub(crate) fn register(r: &mut Registry) {
     for aux in AUX {
         r.add_aux(aux);
     }
+    tracing::debug!(
+        svml = super::npmath::uses_svml(),
+        "tree models: np.exp/np.log reproduced with SVML (AVX-512) or libm"
+    );
 }
 
 fn is_classifier(node: &Node) -> bool {
@@ -101,7 +114,12 @@ fn tree_allows_nan(tree: &Node) -> Result<bool, SklearnError> {
     }
 }
 
-fn input_spec(node: &Node, n_features: usize, dtype: FloatTarget, nan: NanPolicy) -> Result<InputSpec, SklearnError> {
+fn input_spec(
+    node: &Node,
+    n_features: usize,
+    dtype: FloatTarget,
+    nan: NanPolicy,
+) -> Result<InputSpec, SklearnError> {
     let names = feature_names(node)?;
     if names.as_ref().is_some_and(|n| n.len() != n_features) {
         return Err(invalid("feature_names_in_ does not match n_features_in_"));
@@ -134,7 +152,9 @@ fn labels(node: &Node, n_outputs: usize) -> Result<Labels, SklearnError> {
         .collect::<Result<Vec<_>, _>>()?;
     let dtype = per_output[0].labels().dtype();
     if per_output.iter().any(|c| c.labels().dtype() != dtype) {
-        return Err(SklearnError::unsupported("outputs whose classes_ differ in dtype"));
+        return Err(SklearnError::unsupported(
+            "outputs whose classes_ differ in dtype",
+        ));
     }
     Ok(Labels {
         per_output,
@@ -147,7 +167,10 @@ fn check_tree_header(
     n_features: usize,
     n_classes: &[usize],
 ) -> Result<(), SklearnError> {
-    if hdr.n_features != n_features || hdr.n_classes != n_classes {
+    if hdr.n_features != n_features
+        || hdr.n_outputs != n_classes.len()
+        || hdr.n_classes != n_classes
+    {
         return Err(invalid(format!(
             "a tree has {} features and classes {:?}, the model {} and {:?}",
             hdr.n_features, hdr.n_classes, n_features, n_classes
@@ -161,7 +184,14 @@ fn build_tree(node: &Node, _ctx: &LoadCtx) -> Result<Estimator, SklearnError> {
     let n_features = usize_attr(node, "n_features_in_")?;
     let n_outputs = usize_attr(node, "n_outputs_")?;
     let (hdr, raw) = read::tree(node)?;
-    build_ensemble(node, node, Combine::Single, n_features, n_outputs, vec![(hdr, raw)])
+    build_ensemble(
+        node,
+        node,
+        Combine::Single,
+        n_features,
+        n_outputs,
+        vec![(hdr, raw)],
+    )
 }
 
 /// RandomForest* and ExtraTrees*.
@@ -175,7 +205,9 @@ fn build_forest(node: &Node, _ctx: &LoadCtx) -> Result<Estimator, SklearnError> 
         _ => "ExtraTreeRegressor",
     };
     let subs = node.attr("estimators_")?.seq()?;
-    let first = subs.first().ok_or_else(|| invalid("estimators_ is empty"))?;
+    let first = subs
+        .first()
+        .ok_or_else(|| invalid("estimators_ is empty"))?;
     let mut trees = Vec::with_capacity(subs.len());
     for sub in subs {
         if sub.type_name() != format!("{TREE}{expected}") {
@@ -262,7 +294,9 @@ fn build_gb(node: &Node, _ctx: &LoadCtx) -> Result<Estimator, SklearnError> {
     let init = gb_init(node.attr("init_")?, labels.is_some(), n_classes)?;
     let (stages, shape) = object_items(node.attr("estimators_")?)?;
     if shape.len() != 2 || shape[1] != k {
-        return Err(invalid(format!("estimators_ has shape {shape:?}, expected (n, {k})")));
+        return Err(invalid(format!(
+            "estimators_ has shape {shape:?}, expected (n, {k})"
+        )));
     }
     let mut raws = Vec::with_capacity(stages.len());
     for est in stages {
@@ -314,10 +348,14 @@ fn gb_init(init: &Node, classifier: bool, n_classes: usize) -> Result<GbInit, Sk
             }
             let prior = read::f64_array(init.attr("class_prior_")?, "class_prior_")?;
             if prior.len() != n_classes {
-                return Err(invalid("the init_ estimator's classes do not match the model's"));
+                return Err(invalid(
+                    "the init_ estimator's classes do not match the model's",
+                ));
             }
             let one_hot = |at: Option<usize>| -> Vec<f64> {
-                (0..n_classes).map(|i| if Some(i) == at { 1.0 } else { 0.0 }).collect()
+                (0..n_classes)
+                    .map(|i| if Some(i) == at { 1.0 } else { 0.0 })
+                    .collect()
             };
             let p = match str_attr(init, "_strategy")? {
                 "prior" => prior.iter().map(|&v| 1.0 * v).collect(),
@@ -327,10 +365,7 @@ fn gb_init(init: &Node, classifier: bool, n_classes: usize) -> Result<GbInit, Sk
                     // `np.where(classes_ == constant)`: the GB fits its init
                     // on encoded labels, so both are numbers here.
                     let classes = read::f64_array(init.attr("classes_")?, "classes_")?;
-                    let constant = init
-                        .attr("constant")?
-                        .f64()
-                        .map_err(|_| unsupported())?;
+                    let constant = init.attr("constant")?.f64().map_err(|_| unsupported())?;
                     one_hot(classes.iter().position(|&c| c == constant))
                 }
                 _ => return Err(unsupported()),
@@ -398,7 +433,9 @@ fn build_hgb(node: &Node, _ctx: &LoadCtx) -> Result<Estimator, SklearnError> {
         Some(p) => {
             let layout = (0..n_features).map(|i| i < p.n_categorical());
             if p.n_features_out() != n_features || !layout.eq(is_cat.iter().copied()) {
-                return Err(invalid("the categorical preprocessor does not match the bin mapper"));
+                return Err(invalid(
+                    "the categorical preprocessor does not match the bin mapper",
+                ));
             }
             (p.n_features_in(), Some(p.input_dtypes()))
         }
@@ -419,7 +456,9 @@ fn build_hgb(node: &Node, _ctx: &LoadCtx) -> Result<Estimator, SklearnError> {
     for iteration in node.attr("_predictors")?.seq()? {
         let trees = iteration.seq()?;
         if trees.len() != k {
-            return Err(invalid("an iteration of _predictors does not hold n_trees_per_iteration_ trees"));
+            return Err(invalid(
+                "an iteration of _predictors does not hold n_trees_per_iteration_ trees",
+            ));
         }
         for p in trees {
             predictors.push(read::predictor(p)?);

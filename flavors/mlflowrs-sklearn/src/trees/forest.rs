@@ -4,7 +4,7 @@
 
 use super::flat::{RawTree, TreeSet};
 use super::npmath::argmax;
-use super::TreeError;
+use crate::error::SklearnError;
 
 /// How leaf values combine into the answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,26 +43,35 @@ impl TreeEnsemble {
     /// Checks and compiles `trees`; each one's `values` must have the shape
     /// `[nodes, n_outputs, max(n_classes)]` (`[nodes, n_outputs, 1]` for
     /// regression).
-    pub(crate) fn build(spec: EnsembleSpec, trees: &[RawTree]) -> Result<TreeEnsemble, TreeError> {
+    pub(crate) fn build(
+        spec: EnsembleSpec,
+        trees: &[RawTree],
+    ) -> Result<TreeEnsemble, SklearnError> {
         if trees.is_empty() {
-            return Err(TreeError::corrupt("the ensemble has no trees"));
+            return Err(SklearnError::invalid("the ensemble has no trees"));
         }
         if spec.combine == Combine::Single && trees.len() != 1 {
-            return Err(TreeError::corrupt("a single decision tree holds several trees"));
+            return Err(SklearnError::invalid(
+                "a single decision tree holds several trees",
+            ));
         }
         if spec.n_outputs == 0 || spec.n_features == 0 {
-            return Err(TreeError::corrupt("the model has no outputs or no features"));
+            return Err(SklearnError::invalid(
+                "the model has no outputs or no features",
+            ));
         }
         let (max_classes, stride) = match &spec.n_classes {
             Some(nc) => {
-                if nc.len() != spec.n_outputs || nc.iter().any(|&c| c == 0) {
-                    return Err(TreeError::corrupt("n_classes_ does not match n_outputs_"));
+                if nc.len() != spec.n_outputs || nc.contains(&0) {
+                    return Err(SklearnError::invalid(
+                        "n_classes_ does not match n_outputs_",
+                    ));
                 }
                 let max = nc.iter().copied().max().unwrap_or(1);
                 let sum = nc
                     .iter()
                     .try_fold(0usize, |a, &c| a.checked_add(c))
-                    .ok_or_else(|| TreeError::corrupt("n_classes_ is huge"))?;
+                    .ok_or_else(|| SklearnError::invalid("n_classes_ is huge"))?;
                 (max, sum)
             }
             None => (1, spec.n_outputs),
@@ -88,10 +97,6 @@ impl TreeEnsemble {
             n_classes: spec.n_classes,
             n_outputs: spec.n_outputs,
         })
-    }
-
-    pub(crate) fn n_features(&self) -> usize {
-        self.n_features
     }
 
     pub(crate) fn n_outputs(&self) -> usize {
@@ -177,7 +182,10 @@ mod tests {
         };
         let e = TreeEnsemble::build(
             spec,
-            &[stump(0.0, [0.1, 0.9], [0.7, 0.3]), stump(1.0, [0.2, 0.8], [0.6, 0.4])],
+            &[
+                stump(0.0, [0.1, 0.9], [0.7, 0.3]),
+                stump(1.0, [0.2, 0.8], [0.6, 0.4]),
+            ],
         )
         .unwrap();
         let p = e.combined(&[-1.0, 0.5, 2.0]);

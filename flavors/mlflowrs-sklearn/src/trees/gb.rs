@@ -3,7 +3,7 @@
 
 use super::flat::{RawTree, TreeSet};
 use super::npmath::{self, argmax};
-use super::TreeError;
+use crate::error::SklearnError;
 
 /// The loss, as far as prediction cares: how raw scores become answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,19 +53,23 @@ impl GradientBoosting {
         learning_rate: f64,
         init: &GbInit,
         stages: &[RawTree],
-    ) -> Result<GradientBoosting, TreeError> {
-        if k == 0 || stages.len() % k != 0 {
-            return Err(TreeError::corrupt("estimators_ is not [n_stages, n_trees_per_iteration_]"));
+    ) -> Result<GradientBoosting, SklearnError> {
+        if k == 0 || !stages.len().is_multiple_of(k) {
+            return Err(SklearnError::invalid(
+                "estimators_ is not [n_stages, n_trees_per_iteration_]",
+            ));
         }
         let want_k = match loss {
             GbLoss::Multinomial => k,
             _ => 1,
         };
         if k != want_k || (loss == GbLoss::Multinomial && k < 3) {
-            return Err(TreeError::corrupt("n_trees_per_iteration_ does not fit the loss"));
+            return Err(SklearnError::invalid(
+                "n_trees_per_iteration_ does not fit the loss",
+            ));
         }
         if n_features == 0 {
-            return Err(TreeError::corrupt("the model has no features"));
+            return Err(SklearnError::invalid("the model has no features"));
         }
         let init = init_raw(loss, k, init)?;
         let mut trees = TreeSet::new(1, n_features);
@@ -81,10 +85,6 @@ impl GradientBoosting {
             loss,
             n_features,
         })
-    }
-
-    pub(crate) fn n_features(&self) -> usize {
-        self.n_features
     }
 
     pub(crate) fn loss(&self) -> GbLoss {
@@ -142,7 +142,7 @@ impl GradientBoosting {
 }
 
 /// `_init_raw_predictions` for one row (every row gets the same).
-fn init_raw(loss: GbLoss, k: usize, init: &GbInit) -> Result<Vec<f64>, TreeError> {
+fn init_raw(loss: GbLoss, k: usize, init: &GbInit) -> Result<Vec<f64>, SklearnError> {
     match (init, loss) {
         (GbInit::Zero, _) => Ok(vec![0.0; k]),
         (GbInit::Constant(c), GbLoss::Regression) => Ok(vec![*c]),
@@ -162,7 +162,9 @@ fn init_raw(loss: GbLoss, k: usize, init: &GbInit) -> Result<Vec<f64>, TreeError
             npmath::np_log(&mut out);
             Ok(out)
         }
-        _ => Err(TreeError::corrupt("the init_ estimator does not fit the loss")),
+        _ => Err(SklearnError::invalid(
+            "the init_ estimator does not fit the loss",
+        )),
     }
 }
 

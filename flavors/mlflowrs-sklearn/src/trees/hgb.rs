@@ -7,14 +7,17 @@
 //! and tests categorical splits against the node's raw-category bitset and
 //! the feature's known-category bitset.
 
-/// Set on a child reference that names a leaf value rather than a node.
-const LEAF: u32 = 1 << 31;
+use super::layout::breadth_first;
 use super::npmath::{self, argmax};
-use super::TreeError;
+use crate::error::SklearnError;
 
 const MISSING_LEFT: u32 = 1 << 31;
 const CATEGORICAL: u32 = 1 << 30;
-const FEATURE_MASK: u32 = !(MISSING_LEFT | CATEGORICAL);
+/// Leaves are nodes looping on themselves, as in [`super::flat`].
+const IS_LEAF: u32 = 1 << 29;
+const FEATURE_MASK: u32 = !(MISSING_LEFT | CATEGORICAL | IS_LEAF);
+/// Rows walked together through one tree.
+const LANES: usize = 8;
 
 /// One `TreePredictor`: the `nodes` structured array split into columns
 /// (`PREDICTOR_RECORD_DTYPE`) and its `raw_left_cat_bitsets` (`[n, 8]`
@@ -34,15 +37,18 @@ pub struct RawPredictor {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
-struct HistSplit {
+struct HistNode {
+    /// `num_threshold`; +inf for a leaf (which then always steps left, to
+    /// itself).
     threshold: f64,
-    /// Feature index with [`MISSING_LEFT`] and [`CATEGORICAL`] folded in.
+    /// Feature index with [`MISSING_LEFT`], [`CATEGORICAL`], [`IS_LEAF`].
     feature: u32,
-    /// Row of the predictor's bitsets (categorical splits only), already
-    /// offset into [`HistTrees::bitsets`].
-    bitset: u32,
+    /// Row of the predictor's bitsets for a categorical split (offset into
+    /// `bitsets`); the index in `leaf_values` for a leaf.
+    aux: u32,
+    /// Left child, the right one follows it (see [`super::layout`]); a leaf
+    /// names itself.
     left: u32,
-    right: u32,
 }
 
 /// The link turning raw scores into `predict` / `predict_proba` answers.
@@ -60,7 +66,7 @@ pub(crate) enum HgbLink {
 
 #[derive(Debug, Clone)]
 pub(crate) struct HistGradientBoosting {
-    nodes: Vec<HistSplit>,
+    nodes: Vec<HistNode>,
     /// Per predictor in `_predictors` order (iteration-major), its root.
     roots: Vec<u32>,
     leaf_values: Vec<f64>,
@@ -92,10 +98,10 @@ pub(crate) struct HgbSpec {
 
 impl HistGradientBoosting {
     /// `predictors` is `_predictors` flattened (`[n_iter, k]`).
-    pub(crate) fn build(spec: HgbSpec, predictors: &[RawPredictor]) -> Result<Self, TreeError> {
+    pub(crate) fn build(spec: HgbSpec, predictors: &[RawPredictor]) -> Result<Self, SklearnError> {
         let k = spec.k;
-        if k == 0 || spec.baseline.len() != k || predictors.len() % k != 0 {
-            return Err(TreeError::corrupt(
+        if k == 0 || spec.baseline.len() != k || !predictors.len().is_multiple_of(k) {
+            return Err(SklearnError::invalid(
                 "_predictors / _baseline_prediction do not match n_trees_per_iteration_",
             ));
         }
@@ -104,10 +110,14 @@ impl HistGradientBoosting {
             _ => k == 1,
         };
         if !k_ok {
-            return Err(TreeError::corrupt("n_trees_per_iteration_ does not fit the loss"));
+            return Err(SklearnError::invalid(
+                "n_trees_per_iteration_ does not fit the loss",
+            ));
         }
         if spec.n_features == 0 || spec.known_categories.len() != spec.n_features {
-            return Err(TreeError::corrupt("the categorical mask does not cover every feature"));
+            return Err(SklearnError::invalid(
+                "the categorical mask does not cover every feature",
+            ));
         }
         let mut known = Vec::with_capacity(spec.n_features);
         for cats in &spec.known_categories {
@@ -115,7 +125,9 @@ impl HistGradientBoosting {
             for &c in cats.iter().flatten() {
                 // set_bitset_memoryview takes a uint8: categories are 0..255.
                 if !(0.0..=255.0).contains(&c) || c.fract() != 0.0 {
-                    return Err(TreeError::corrupt(format!("known category {c} is not in 0..=255")));
+                    return Err(SklearnError::invalid(format!(
+                        "known category {c} is not in 0..=255"
+                    )));
                 }
                 let c = c as usize;
                 bits[c / 32] |= 1 << (c % 32);
@@ -140,10 +152,10 @@ impl HistGradientBoosting {
         Ok(out)
     }
 
-    fn push(&mut self, p: &RawPredictor, categorical: &[bool]) -> Result<(), TreeError> {
+    fn push(&mut self, p: &RawPredictor, categorical: &[bool]) -> Result<(), SklearnError> {
         let n = p.value.len();
         if n == 0 {
-            return Err(TreeError::corrupt("a predictor has no nodes"));
+            return Err(SklearnError::invalid("a predictor has no nodes"));
         }
         let cols = [
             p.feature_idx.len(),
@@ -156,10 +168,12 @@ impl HistGradientBoosting {
             p.bitset_idx.len(),
         ];
         if cols.iter().any(|&c| c != n) {
-            return Err(TreeError::corrupt("predictor node columns differ in length"));
+            return Err(SklearnError::invalid(
+                "predictor node columns differ in length",
+            ));
         }
-        if p.raw_left_cat_bitsets.len() % 8 != 0 {
-            return Err(TreeError::corrupt("raw_left_cat_bitsets is not [n, 8]"));
+        if !p.raw_left_cat_bitsets.len().is_multiple_of(8) {
+            return Err(SklearnError::invalid("raw_left_cat_bitsets is not [n, 8]"));
         }
         let n_bitsets = p.raw_left_cat_bitsets.len() / 8;
         let base_bitset = self.bitsets.len();
@@ -169,35 +183,26 @@ impl HistGradientBoosting {
             self.bitsets.push(b);
         }
 
-        let (base_node, base_leaf) = (self.nodes.len(), self.leaf_values.len());
-        let mut reference = Vec::with_capacity(n);
-        let (mut internal, mut leaves) = (0usize, 0usize);
-        for &leaf in &p.is_leaf {
-            let r = if leaf != 0 {
-                leaves += 1;
-                base_leaf + leaves - 1
-            } else {
-                internal += 1;
-                base_node + internal - 1
-            };
-            if r >= LEAF as usize {
-                return Err(TreeError::unsupported("predictors with more than 2^31 nodes"));
-            }
-            reference.push(if leaf != 0 { r as u32 | LEAF } else { r as u32 });
+        let base = self.nodes.len();
+        let limit = (u32::MAX >> 1) as usize;
+        if base + n > limit || self.leaf_values.len() + n > limit {
+            return Err(SklearnError::unsupported(
+                "models with more than 2^31 nodes",
+            ));
         }
-        let child = |i: usize, c: u32| -> Result<u32, TreeError> {
-            let c = c as usize;
-            if c > i && c < n {
-                Ok(reference[c])
-            } else {
-                Err(TreeError::corrupt(format!(
-                    "predictor node {i} has child index {c} outside {}..{n}",
-                    i + 1
-                )))
-            }
-        };
-        for i in 0..n {
+        let layout = breadth_first(n, |i| {
+            (p.is_leaf[i] == 0).then(|| (i64::from(p.left[i]), i64::from(p.right[i])))
+        })?;
+        self.nodes.reserve(layout.order.len());
+        for (new, &i) in layout.order.iter().enumerate() {
+            let here = (base + new) as u32;
             if p.is_leaf[i] != 0 {
+                self.nodes.push(HistNode {
+                    threshold: f64::INFINITY,
+                    feature: IS_LEAF | MISSING_LEFT,
+                    aux: self.leaf_values.len() as u32,
+                    left: here,
+                });
                 self.leaf_values.push(p.value[i]);
                 continue;
             }
@@ -205,7 +210,7 @@ impl HistGradientBoosting {
                 .ok()
                 .filter(|&f| f < self.n_features)
                 .ok_or_else(|| {
-                    TreeError::corrupt(format!(
+                    SklearnError::invalid(format!(
                         "predictor node {i} splits on feature {} but the model has {} features",
                         p.feature_idx[i], self.n_features
                     ))
@@ -214,76 +219,95 @@ impl HistGradientBoosting {
             if p.missing_go_to_left[i] != 0 {
                 feature |= MISSING_LEFT;
             }
-            let mut bitset = 0u32;
+            let mut aux = 0u32;
             if p.is_categorical[i] != 0 {
                 if !categorical[f] {
-                    return Err(TreeError::corrupt(format!(
+                    return Err(SklearnError::invalid(format!(
                         "predictor node {i} splits categorically on numeric feature {f}"
                     )));
                 }
                 let b = p.bitset_idx[i] as usize;
                 if b >= n_bitsets {
-                    return Err(TreeError::corrupt(format!(
+                    return Err(SklearnError::invalid(format!(
                         "predictor node {i} names bitset {b} of {n_bitsets}"
                     )));
                 }
-                bitset = u32::try_from(base_bitset + b)
-                    .map_err(|_| TreeError::unsupported("more than 2^32 category bitsets"))?;
+                aux = u32::try_from(base_bitset + b)
+                    .map_err(|_| SklearnError::unsupported("more than 2^32 category bitsets"))?;
                 feature |= CATEGORICAL;
             }
-            self.nodes.push(HistSplit {
+            self.nodes.push(HistNode {
                 threshold: p.num_threshold[i],
                 feature,
-                bitset,
-                left: child(i, p.left[i])?,
-                right: child(i, p.right[i])?,
+                aux,
+                left: (base + layout.slot[p.left[i] as usize]) as u32,
             });
         }
-        self.roots.push(reference[0]);
+        self.roots.push(base as u32);
         Ok(())
     }
 
-    pub(crate) fn n_features(&self) -> usize {
-        self.n_features
-    }
-
-    pub(crate) fn link(&self) -> HgbLink {
-        self.link
+    /// One step from node `c` for row `x` (`_predict_one_from_raw_data`);
+    /// a leaf steps to itself.
+    #[inline(always)]
+    fn step(&self, c: u32, x: &[f64]) -> (u32, bool) {
+        let s = &self.nodes[c as usize];
+        let f = (s.feature & FEATURE_MASK) as usize;
+        let v = x[f];
+        let missing_left = s.feature & MISSING_LEFT != 0;
+        let go_left = if s.feature & CATEGORICAL == 0 {
+            (v <= s.threshold) | (v.is_nan() & missing_left)
+        } else if v.is_nan() || v < 0.0 {
+            // Negative categories are out of range: treated as missing.
+            missing_left
+        } else {
+            let cat = to_uint8(v);
+            if in_bitset(&self.bitsets[s.aux as usize], cat) {
+                true
+            } else if in_bitset(&self.known[f], cat) {
+                false
+            } else {
+                // Unknown categories are treated as missing.
+                missing_left
+            }
+        };
+        (s.left + u32::from(!go_left), s.feature & IS_LEAF != 0)
     }
 
     #[inline]
     fn leaf(&self, root: u32, x: &[f64]) -> f64 {
         let mut c = root;
-        while c & LEAF == 0 {
-            let s = &self.nodes[c as usize];
-            let f = (s.feature & FEATURE_MASK) as usize;
-            let v = x[f];
-            let missing_left = s.feature & MISSING_LEFT != 0;
-            let go_left = if v.is_nan() {
-                missing_left
-            } else if s.feature & CATEGORICAL != 0 {
-                if v < 0.0 {
-                    missing_left
-                } else {
-                    let cat = to_uint8(v);
-                    if in_bitset(&self.bitsets[s.bitset as usize], cat) {
-                        true
-                    } else if in_bitset(&self.known[f], cat) {
-                        false
-                    } else {
-                        // Unknown categories are treated as missing.
-                        missing_left
-                    }
-                }
-            } else {
-                v <= s.threshold
-            };
-            c = if go_left { s.left } else { s.right };
+        loop {
+            let (next, leaf) = self.step(c, x);
+            if leaf {
+                break;
+            }
+            c = next;
         }
-        self.leaf_values[(c & !LEAF) as usize]
+        self.leaf_values[self.nodes[c as usize].aux as usize]
+    }
+
+    /// [`LANES`] rows walked in lockstep (see [`super::flat`]).
+    #[inline]
+    fn leaves(&self, root: u32, rows: [&[f64]; LANES]) -> [f64; LANES] {
+        let mut c = [root; LANES];
+        loop {
+            let mut done = true;
+            for (cl, x) in c.iter_mut().zip(&rows) {
+                let (next, leaf) = self.step(*cl, x);
+                *cl = next;
+                done &= leaf;
+            }
+            if done {
+                break;
+            }
+        }
+        c.map(|i| self.leaf_values[self.nodes[i as usize].aux as usize])
     }
 
     /// `_raw_predict`: `[rows, k]`, float64 `x` with `n_features` columns.
+    /// Predictors go one after another over blocks of rows (each predictor
+    /// adds to every row in `_predictors` order, as sklearn's loop does).
     pub(crate) fn raw(&self, x: &[f64]) -> Vec<f64> {
         let nf = self.n_features;
         let rows = x.len() / nf;
@@ -293,14 +317,23 @@ impl HistGradientBoosting {
             // `zeros(...) += _baseline_prediction`: 0.0 + b, so -0.0 becomes 0.0.
             acc.extend(self.baseline.iter().map(|&b| 0.0 + b));
         }
-        const BLOCK: usize = 64;
+        let row = |r: usize| &x[r * nf..(r + 1) * nf];
+        let block = super::flat::block_rows(nf * 8 + k * 8, std::mem::size_of_val(&self.nodes[..]));
         let mut start = 0;
         while start < rows {
-            let end = (start + BLOCK).min(rows);
+            let end = (start + block).min(rows);
             for (t, &root) in self.roots.iter().enumerate() {
                 let j = t % k;
-                for r in start..end {
-                    acc[r * k + j] += self.leaf(root, &x[r * nf..(r + 1) * nf]);
+                let mut r = start;
+                while r + LANES <= end {
+                    let v = self.leaves(root, std::array::from_fn(|l| row(r + l)));
+                    for (l, v) in v.iter().enumerate() {
+                        acc[(r + l) * k + j] += v;
+                    }
+                    r += LANES;
+                }
+                for r in r..end {
+                    acc[r * k + j] += self.leaf(root, row(r));
                 }
             }
             start = end;
@@ -403,16 +436,18 @@ mod tests {
         };
         let m = HistGradientBoosting::build(spec, &[stump_numeric(), cat]).unwrap();
         let x = [
-            0.5, 1.0, // left, category 1 in bitset -> left
-            0.6, 2.0, // right, known not left -> right
-            f64::NAN, 7.0, // NaN -> right; unknown -> missing -> left
-            0.0, f64::NAN, // left; NaN -> left
-            0.0, -1.0, // negative category -> missing -> left
+            0.5,
+            1.0, // left, category 1 in bitset -> left
+            0.6,
+            2.0, // right, known not left -> right
+            f64::NAN,
+            7.0, // NaN -> right; unknown -> missing -> left
+            0.0,
+            f64::NAN, // left; NaN -> left
+            0.0,
+            -1.0, // negative category -> missing -> left
         ];
-        assert_eq!(
-            m.raw(&x),
-            vec![109.0, 212.0, 112.0, 109.0, 109.0]
-        );
+        assert_eq!(m.raw(&x), vec![109.0, 212.0, 112.0, 109.0, 109.0]);
     }
 
     #[test]

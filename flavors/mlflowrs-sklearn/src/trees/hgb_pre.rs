@@ -50,7 +50,11 @@ fn mask(node: &Node, n: usize) -> Result<Vec<usize>, SklearnError> {
     if v.len() != n {
         return Err(invalid("a column mask does not cover every input feature"));
     }
-    Ok(v.iter().enumerate().filter(|(_, &b)| b).map(|(i, _)| i).collect())
+    Ok(v.iter()
+        .enumerate()
+        .filter(|(_, &b)| b)
+        .map(|(i, _)| i)
+        .collect())
 }
 
 fn is_nan_json(n: &Node) -> bool {
@@ -65,7 +69,9 @@ fn categories(node: &Node) -> Result<Categories, SklearnError> {
             .ok_or_else(|| unsupported("categories that are neither numbers nor strings"))?;
         // OrdinalEncoder keeps NaN last when it saw missing values.
         v.retain(|x| !x.is_nan());
-        if v.windows(2).any(|w| w[0].partial_cmp(&w[1]) != Some(std::cmp::Ordering::Less)) {
+        if v.windows(2)
+            .any(|w| w[0].partial_cmp(&w[1]) != Some(std::cmp::Ordering::Less))
+        {
             return Err(invalid("numeric categories are not sorted and unique"));
         }
         return Ok(Categories::Num(v));
@@ -87,7 +93,9 @@ fn categories(node: &Node) -> Result<Categories, SklearnError> {
 fn check_nan_param(node: &Node, name: &str) -> Result<(), SklearnError> {
     match node.attr(name)?.f64() {
         Ok(v) if v.is_nan() => Ok(()),
-        _ => Err(unsupported(&format!("OrdinalEncoder {name} other than nan"))),
+        _ => Err(unsupported(&format!(
+            "OrdinalEncoder {name} other than nan"
+        ))),
     }
 }
 
@@ -100,7 +108,10 @@ impl HgbPreprocessor {
         }
         let n_features_in = usize_attr(ct, "n_features_in_")?;
         let feature_names_in = feature_names(ct)?;
-        if feature_names_in.as_ref().is_some_and(|f| f.len() != n_features_in) {
+        if feature_names_in
+            .as_ref()
+            .is_some_and(|f| f.len() != n_features_in)
+        {
             return Err(invalid("feature_names_in_ does not match n_features_in_"));
         }
         let mut categorical = Vec::new();
@@ -110,7 +121,9 @@ impl HgbPreprocessor {
         for t in ct.attr("transformers_")?.seq()? {
             let parts = t.seq()?;
             let [name, est, cols] = parts else {
-                return Err(invalid("a transformers_ entry is not (name, transformer, columns)"));
+                return Err(invalid(
+                    "a transformers_ entry is not (name, transformer, columns)",
+                ));
             };
             let name = name.str()?;
             order.push(name.to_owned());
@@ -124,23 +137,41 @@ impl HgbPreprocessor {
                     }
                     check_nan_param(est, "unknown_value")?;
                     check_nan_param(est, "encoded_missing_value")?;
-                    if est.get("_infrequent_enabled").is_some_and(|n| n.bool().unwrap_or(true)) {
+                    if est
+                        .get("_infrequent_enabled")
+                        .is_some_and(|n| n.bool().unwrap_or(true))
+                    {
                         return Err(unsupported("infrequent categories"));
                     }
                     categorical = mask(cols, n_features_in)?;
                     let (items, _) = object_items(est.attr("categories_")?)?;
-                    cats = items.into_iter().map(categories).collect::<Result<_, _>>()?;
+                    cats = items
+                        .into_iter()
+                        .map(categories)
+                        .collect::<Result<_, _>>()?;
                     if cats.len() != categorical.len() {
-                        return Err(invalid("categories_ does not match the categorical columns"));
+                        return Err(invalid(
+                            "categories_ does not match the categorical columns",
+                        ));
                     }
                 }
                 "numerical" => {
-                    if est.type_name() != "sklearn.preprocessing._function_transformer.FunctionTransformer" {
+                    if est.type_name()
+                        != "sklearn.preprocessing._function_transformer.FunctionTransformer"
+                    {
                         return Err(unsupported(&est.type_name()));
                     }
                     let func = est.attr("func")?;
-                    let NodeKind::Partial { func: f, args, kwds, .. } = func.kind() else {
-                        return Err(unsupported("a numerical transformer other than check_array"));
+                    let NodeKind::Partial {
+                        func: f,
+                        args,
+                        kwds,
+                        ..
+                    } = func.kind()
+                    else {
+                        return Err(unsupported(
+                            "a numerical transformer other than check_array",
+                        ));
                     };
                     let allow_nan = kwds
                         .get("ensure_all_finite")
@@ -149,7 +180,9 @@ impl HgbPreprocessor {
                         || !args.seq().map(|a| a.is_empty()).unwrap_or(false)
                         || !allow_nan
                     {
-                        return Err(unsupported("a numerical transformer other than check_array"));
+                        return Err(unsupported(
+                            "a numerical transformer other than check_array",
+                        ));
                     }
                     numeric = mask(cols, n_features_in)?;
                 }
@@ -237,7 +270,11 @@ impl HgbPreprocessor {
         let rows = x.rows;
         let width = self.n_features_out();
         let mut out = vec![0.0; rows * width];
-        for (j, (&col, cats)) in pick(&self.categorical).iter().zip(&self.categories).enumerate() {
+        for (j, (&col, cats)) in pick(&self.categorical)
+            .iter()
+            .zip(&self.categories)
+            .enumerate()
+        {
             let column = x
                 .columns
                 .get(col)
@@ -270,7 +307,11 @@ fn encode(column: &Column, i: usize, cats: &Categories) -> Result<f64, EvalError
         (PyValue::None, _) => None,
         (PyValue::Float(f), _) if f.is_nan() => None,
         (PyValue::Float(f), _) if f.is_infinite() => {
-            let dtype = if matches!(column, Column::F32(_)) { "float32" } else { "float64" };
+            let dtype = if matches!(column, Column::F32(_)) {
+                "float32"
+            } else {
+                "float64"
+            };
             return Err(EvalError::new(format!(
                 "Input contains infinity or a value too large for dtype('{dtype}')."
             )));
@@ -292,10 +333,15 @@ fn encode(column: &Column, i: usize, cats: &Categories) -> Result<f64, EvalError
                 PyValue::Float(f) => *f,
                 PyValue::Str(_) | PyValue::None => f64::NAN,
             };
-            sorted.binary_search_by(|c| c.total_cmp(&f)).ok().or_else(|| {
-                // -0.0 equals 0.0 for numpy, not for total_cmp.
-                (f == 0.0).then(|| sorted.iter().position(|&c| c == 0.0)).flatten()
-            })
+            sorted
+                .binary_search_by(|c| c.total_cmp(&f))
+                .ok()
+                .or_else(|| {
+                    // -0.0 equals 0.0 for numpy, not for total_cmp.
+                    (f == 0.0)
+                        .then(|| sorted.iter().position(|&c| c == 0.0))
+                        .flatten()
+                })
         }
     };
     Ok(code.map_or(f64::NAN, |c| c as f64))

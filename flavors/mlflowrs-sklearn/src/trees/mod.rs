@@ -1,10 +1,16 @@
-//! Native evaluation of scikit-learn's tree models.
+//! Native evaluation of scikit-learn's tree models: DecisionTree*,
+//! ExtraTree*, RandomForest*, ExtraTrees*, GradientBoosting* and
+//! HistGradientBoosting* (classifiers and regressors).
 //!
-//! * [`flat`]: sklearn `Tree` objects compiled into one checked node array.
-//! * [`forest`]: DecisionTree*/ExtraTree* and RandomForest*/ExtraTrees*.
-//! * [`gb`]: GradientBoosting*.
-//! * [`hgb`]: HistGradientBoosting*.
-//! * [`npmath`]: NumPy/SciPy float64 math reproduced bit for bit.
+//! - `build`: the registry entries, skops node -> model (`read` pulls the
+//!   arrays out, `hgb_pre` the categorical preprocessor of HistGB).
+//! - `flat` (+ `layout`): sklearn `Tree` objects compiled into one checked,
+//!   breadth-first node array walked 8 rows at a time; `forest` and `gb`
+//!   combine its leaves as forests and gradient boosting do.
+//! - `hgb`: HistGradientBoosting's `TreePredictor` nodes, same layout.
+//! - `model`: the `Predictor` (validation, outputs in sklearn's dtypes).
+//! - `npmath`: NumPy/SciPy float64 math reproduced bit for bit (SVML
+//!   exp/log on AVX-512, pairwise sums, expit, logit, softmax).
 
 mod build;
 mod flat;
@@ -12,29 +18,10 @@ mod forest;
 mod gb;
 mod hgb;
 mod hgb_pre;
+mod layout;
 mod model;
-mod npmath;
+pub(crate) mod npmath;
 mod read;
 mod svml_tables;
 
 pub(crate) use build::register;
-
-/// Why a tree model could not be built (mapped onto the crate's error type
-/// at the boundary).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum TreeError {
-    /// The file contradicts itself or sklearn's invariants.
-    Corrupt(String),
-    /// Well-formed, but not served natively.
-    Unsupported(String),
-}
-
-impl TreeError {
-    pub(crate) fn corrupt(msg: impl Into<String>) -> TreeError {
-        TreeError::Corrupt(msg.into())
-    }
-
-    pub(crate) fn unsupported(msg: impl Into<String>) -> TreeError {
-        TreeError::Unsupported(msg.into())
-    }
-}

@@ -1,21 +1,11 @@
 //! Reading tree-model state out of skops nodes into the plain structs the
 //! evaluators check and compile.
 
-use mlflowrs_skops::{ArrayData, ArrayDType, NdArray, Node, NodeKind, ScalarType};
+use mlflowrs_skops::{ArrayDType, ArrayData, NdArray, Node, NodeKind, ScalarType};
 
 use super::flat::RawTree;
 use super::hgb::RawPredictor;
-use super::TreeError;
 use crate::error::SklearnError;
-
-impl From<TreeError> for SklearnError {
-    fn from(e: TreeError) -> SklearnError {
-        match e {
-            TreeError::Corrupt(m) => SklearnError::Invalid(m),
-            TreeError::Unsupported(m) => SklearnError::Unsupported(m),
-        }
-    }
-}
 
 pub(crate) fn invalid(msg: impl Into<String>) -> SklearnError {
     SklearnError::invalid(msg)
@@ -75,7 +65,10 @@ fn field_u32(a: &NdArray, name: &str) -> Result<Vec<u32>, SklearnError> {
 fn structured<'a>(node: &'a Node, what: &str) -> Result<&'a NdArray, SklearnError> {
     let a = node.array()?;
     if a.ndim() != 1 || !matches!(a.dtype(), ArrayDType::Record(_)) {
-        return Err(invalid(format!("{what} is {}, expected a 1-D structured array", a.describe())));
+        return Err(invalid(format!(
+            "{what} is {}, expected a 1-D structured array",
+            a.describe()
+        )));
     }
     Ok(a)
 }
@@ -95,11 +88,16 @@ pub(crate) fn tree(est: &Node) -> Result<(TreeHeader, RawTree), SklearnError> {
         return Err(invalid(format!("tree_ is {}", node.describe())));
     };
     if node.type_name() != "sklearn.tree._tree.Tree" {
-        return Err(SklearnError::unsupported(format!("tree_ of type {}", node.type_name())));
+        return Err(SklearnError::unsupported(format!(
+            "tree_ of type {}",
+            node.type_name()
+        )));
     }
     let args = args.seq()?;
     let [nf, nc, no] = args else {
-        return Err(invalid("Tree.__reduce__ args are not (n_features, n_classes, n_outputs)"));
+        return Err(invalid(
+            "Tree.__reduce__ args are not (n_features, n_classes, n_outputs)",
+        ));
     };
     let n_features = usize::try_from(nf.i64()?).map_err(|_| invalid("negative n_features"))?;
     let n_outputs = usize::try_from(no.i64()?).map_err(|_| invalid("negative n_outputs"))?;
