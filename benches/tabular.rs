@@ -25,8 +25,12 @@ fn columns(x: &[f64]) -> Vec<(String, Tensor)> {
 }
 
 fn main() {
-    let root = std::env::var("TABULAR_MODELS").expect("TABULAR_MODELS=dir of benches/tabular_models.py");
-    let rounds: usize = std::env::var("ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(5);
+    let root =
+        std::env::var("TABULAR_MODELS").expect("TABULAR_MODELS=dir of benches/tabular_models.py");
+    let rounds: usize = std::env::var("ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(5);
     for name in ["rf_100", "xgb_300", "lgb_300"] {
         let dir = Path::new(&root).join(name);
         let bytes = std::fs::read(dir.join("X.f64")).expect("X.f64");
@@ -41,7 +45,9 @@ fn main() {
         let feeds = columns(&x);
         let mut best = f64::INFINITY;
         for round in 0..=rounds {
-            let batch = Batch { feeds: feeds.clone() };
+            let batch = Batch {
+                feeds: feeds.clone(),
+            };
             let t0 = Instant::now();
             let out = flavor.predict(batch).expect("predicts");
             let ms = t0.elapsed().as_secs_f64() * 1000.0;

@@ -102,7 +102,10 @@ pub fn write(opts: &ContextOptions, out: &Path) -> Result<ContextInfo, DockerErr
         std::fs::create_dir_all(&tmp).map_err(|e| io("tmp", e))?;
         set_mode(&tmp, 0o1777)?;
         let base = opts.base_image.clone().unwrap_or_else(|| "scratch".into());
-        write_file(&out.join("Dockerfile"), &dockerfile(&base, &env, opts, flavor))?;
+        write_file(
+            &out.join("Dockerfile"),
+            &dockerfile(&base, &env, opts, flavor),
+        )?;
         ContextInfo {
             flavor,
             base_image: base,

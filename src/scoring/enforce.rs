@@ -425,6 +425,19 @@ fn enforce_columns(data: PyInput, schema: &Schema) -> Result<Enforced, Failure> 
     let Schema::Columns(specs) = schema else {
         unreachable!("column schema")
     };
+    if let PyInput::Dict(items) = &data {
+        // Values of keys the schema names are numpy scalars after parsing,
+        // the others 0-d arrays; pandas builds a one-row frame only when
+        // every value is a scalar (`np.isscalar`), and refuses 0-d arrays
+        // that have nothing longer beside them.
+        let named = |k: &str| specs.iter().any(|s| s.name.as_deref() == Some(k));
+        let all_0d = items.iter().all(|(_, v)| v.shape().is_empty());
+        if schema.has_names() && all_0d && items.iter().any(|(k, _)| !named(k)) {
+            return fail(
+                "This model contains a column-based signature, which suggests a DataFrame input. There was an error casting the input data to a DataFrame: If using all scalar values, you must pass an index",
+            );
+        }
+    }
     let frame = to_frame(data)?;
     if schema.has_names() {
         let required: Vec<&str> = specs

@@ -54,6 +54,9 @@ pub struct Column {
     pub cells: Vec<Json>,
     /// The column after a schema cast (`astype`); otherwise pandas infers it.
     pub typed: Option<Tensor>,
+    /// `astype(object)` was applied (a string column of the schema that held
+    /// other values): the cells stay Python objects, whatever they are.
+    pub object: bool,
 }
 
 impl Column {
@@ -62,6 +65,7 @@ impl Column {
             label,
             cells,
             typed: None,
+            object: false,
         }
     }
 
@@ -69,6 +73,7 @@ impl Column {
     pub fn effective_dtype(&self) -> Option<DType> {
         match &self.typed {
             Some(t) => Some(t.dtype()),
+            None if self.object => None,
             None => pandas_dtype(&self.cells),
         }
     }
@@ -251,6 +256,7 @@ impl Frame {
                     label,
                     cells,
                     typed,
+                    object: false,
                 })
                 .collect(),
             nrows,

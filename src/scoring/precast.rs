@@ -12,6 +12,8 @@ use mlflowrs_protocol::MlflowError;
 
 enum Target {
     Cast(DType),
+    /// `astype(object)`: a `string` column of the schema.
+    Object,
     Skip,
     Unsupported(String),
 }
@@ -46,6 +48,14 @@ pub fn precast_frame(mut frame: Frame, schema: &Schema) -> Result<Frame, MlflowE
         let col = &mut frame.columns[i];
         match target {
             Target::Skip => {}
+            // pandas keeps strings (and a string column with missing values,
+            // pandas 3's `str` dtype) as they are; anything else becomes a
+            // column of Python objects that the model receives unconverted.
+            Target::Object => {
+                if col.typed.is_none() && col.effective_dtype().is_some() {
+                    col.object = true;
+                }
+            }
             Target::Unsupported(msg) => return Err(MlflowError::invalid_input(msg)),
             Target::Cast(dtype) => {
                 let type_name = if dtype == DType::Str {
@@ -86,7 +96,7 @@ fn col_target(ty: &ColType) -> Target {
             "columns of type '{}' are not supported by mlflowrs's native flavors",
             ty.repr()
         )),
-        ColType::Data(DataType::String) => Target::Skip,
+        ColType::Data(DataType::String) => Target::Object,
         ColType::Data(d) => Target::Cast(d.numpy().unwrap_or(DType::F64)),
         ColType::Any => Target::Skip,
         other => Target::Unsupported(format!(

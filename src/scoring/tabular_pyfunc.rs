@@ -6,7 +6,7 @@
 //! DataFrame: one 1-D feed per column, named by its label, in the frame's
 //! order; or, for a plain array, one feed named "" holding it whole.
 
-use mlflowrs_flavor_api::{Named, Tensor};
+use mlflowrs_flavor_api::{Named, Tensor, TensorData, OBJECT_COLUMN_SUFFIX};
 
 use super::enforce::Enforced;
 use super::frame::Column;
@@ -20,14 +20,10 @@ pub const ARRAY_FEED: &str = "";
 
 pub fn feeds(data: Enforced) -> Result<Vec<Named>, MlflowError> {
     match data {
-        Enforced::Frame(frame) => frame
-            .columns
-            .iter()
-            .map(|c| Ok((c.label.key(), column_tensor(c)?)))
-            .collect(),
+        Enforced::Frame(frame) => frame.columns.iter().map(column_feed).collect(),
         Enforced::Array(NdArray::Typed(t)) => Ok(vec![(ARRAY_FEED.to_string(), t)]),
         Enforced::Array(NdArray::Object { cells, shape }) => {
-            Ok(vec![(ARRAY_FEED.to_string(), object_tensor(&cells, shape)?)])
+            Ok(vec![object_feed(ARRAY_FEED, &cells, shape)?])
         }
         // The estimators call np.asarray on these and fail; mlflow answers
         // the failure as an unexpected evaluation error.
@@ -41,40 +37,35 @@ pub fn feeds(data: Enforced) -> Result<Vec<Named>, MlflowError> {
     }
 }
 
-/// A column as the estimator sees `df[col].values`: typed, or strings for
-/// an object column of strings (categorical features).
-fn column_tensor(c: &Column) -> Result<Tensor, MlflowError> {
+/// A column as the estimator sees `df[col].values`: typed, strings (a
+/// string column), or Python objects.
+fn column_feed(c: &Column) -> Result<Named, MlflowError> {
     match c.values().map_err(|e| unexpected(&e))? {
-        NdArray::Typed(t) => Ok(t),
-        NdArray::Object { cells, shape } => object_tensor(&cells, shape),
+        NdArray::Typed(t) => Ok((c.label.key(), t)),
+        NdArray::Object { cells, shape } => object_feed(&c.label.key(), &cells, shape),
     }
 }
 
-/// An object array the native estimators can take: strings only. Anything
-/// else (strings mixed with numbers or None) is refused with the error the
-/// numeric conversion would raise, naming the first offending value.
-fn object_tensor(cells: &[Json], shape: Vec<usize>) -> Result<Tensor, MlflowError> {
-    let mut strings = Vec::with_capacity(cells.len());
-    for cell in cells {
-        match cell {
-            Json::Str(s) => strings.push(s.clone()),
-            other => {
-                let first_str = cells.iter().find_map(|c| match c {
-                    Json::Str(s) => Some(s.as_str()),
-                    _ => None,
-                });
-                return Err(unexpected(&match first_str {
-                    Some(s) => format!(
-                        "ValueError: could not convert string to float: {}",
-                        mlflowrs_protocol::pyjson::py_str_repr(s)
-                    ),
-                    None => format!(
-                        "TypeError: unsupported value in an object column: {}",
-                        other.py_type()
-                    ),
-                }));
-            }
-        }
-    }
-    Tensor::new(shape, mlflowrs_flavor_api::TensorData::Str(strings)).map_err(|e| unexpected(&e))
+/// An object array: a plain `Str` tensor when every cell is a string, else
+/// the object-column form ([`OBJECT_COLUMN_SUFFIX`]) with each cell's JSON.
+fn object_feed(label: &str, cells: &[Json], shape: Vec<usize>) -> Result<Named, MlflowError> {
+    let strings: Option<Vec<String>> = cells
+        .iter()
+        .map(|c| match c {
+            Json::Str(s) => Some(s.clone()),
+            _ => None,
+        })
+        .collect();
+    let (name, data) = match strings {
+        Some(s) => (label.to_string(), s),
+        None => (
+            format!("{label}{OBJECT_COLUMN_SUFFIX}"),
+            cells
+                .iter()
+                .map(mlflowrs_protocol::pyjson::to_string)
+                .collect(),
+        ),
+    };
+    let t = Tensor::new(shape, TensorData::Str(data)).map_err(|e| unexpected(&e))?;
+    Ok((name, t))
 }

@@ -300,7 +300,10 @@ pub fn load_tabular(mlmodel: &MlModel) -> Option<Result<Arc<dyn Flavor>, LoadErr
     Some(load_tabular_flavor(mlmodel, flavor))
 }
 
-fn load_tabular_flavor(mlmodel: &MlModel, flavor: &'static str) -> Result<Arc<dyn Flavor>, LoadError> {
+fn load_tabular_flavor(
+    mlmodel: &MlModel,
+    flavor: &'static str,
+) -> Result<Arc<dyn Flavor>, LoadError> {
     check_signature(mlmodel, &mlmodel.root)?;
     let conf = mlmodel.flavor(flavor).cloned().unwrap_or_default();
     let text = |key: &str| conf.get(key).and_then(|v| v.as_str());
@@ -312,33 +315,42 @@ fn load_tabular_flavor(mlmodel: &MlModel, flavor: &'static str) -> Result<Arc<dy
     };
     match flavor {
         "sklearn" => {
-            let format = text("serialization_format").unwrap_or("pickle");
-            if format != "skops" {
-                return Err(not_native(format!(
-                    "it is saved in the '{format}' format, which runs code when loaded; mlflowrs reads only the skops format natively"
-                )));
-            }
             let file = file_of("pickled_model")?;
-            let predict_fn = mlmodel
-                .flavor("python_function")
-                .and_then(|f| f.get("predict_fn"))
-                .and_then(|v| v.as_str())
-                .unwrap_or("predict");
-            mlflowrs_sklearn::SklearnModel::load(&file, predict_fn)
+            let opts = mlflowrs_sklearn::LoadOptions {
+                predict_fn: mlmodel
+                    .flavor("python_function")
+                    .and_then(|f| f.get("predict_fn"))
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("predict")
+                    .to_string(),
+                serialization_format: text("serialization_format").map(str::to_string),
+                skops_trusted_types: conf
+                    .get("skops_trusted_types")
+                    .and_then(|v| v.as_array())
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|t| t.as_str().map(str::to_string))
+                            .collect()
+                    }),
+                // A model skops itself would refuse goes to Python, which
+                // then refuses it with skops's own error, as mlflow does.
+                check_trusted_types: true,
+                ..Default::default()
+            };
+            mlflowrs_sklearn::SklearnModel::load_with(&file, &opts)
                 .map(|m| Arc::new(m) as Arc<dyn Flavor>)
                 .map_err(|e| native_error(flavor, &file, e.is_unsupported(), e.to_string()))
         }
         "xgboost" => {
             let file = file_of("data")?;
-            let model_class = text("model_class").unwrap_or("xgboost.core.Booster");
-            mlflowrs_xgboost::XgbModel::load(&file, model_class)
+            mlflowrs_xgboost::load(&mlmodel.root, &conf)
                 .map(|m| Arc::new(m) as Arc<dyn Flavor>)
                 .map_err(|e| native_error(flavor, &file, e.is_unsupported(), e.to_string()))
         }
         _ => {
             let file = file_of("data")?;
-            let model_class = text("model_class").unwrap_or("lightgbm.basic.Booster");
-            mlflowrs_lightgbm::LgbModel::load(&file, model_class)
+            mlflowrs_lightgbm::FlavorConf::from_json(&conf)
+                .and_then(|c| mlflowrs_lightgbm::load(&mlmodel.root, &c))
                 .map(|m| Arc::new(m) as Arc<dyn Flavor>)
                 .map_err(|e| native_error(flavor, &file, e.is_unsupported(), e.to_string()))
         }

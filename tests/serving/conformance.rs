@@ -171,8 +171,8 @@ fn tabular_fixtures_are_served_natively_without_python() {
         900,
         |server| {
             let pid = server.child.id();
-            let children =
-                std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
+            let children = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+                .unwrap_or_default();
             assert!(
                 children.trim().is_empty(),
                 "the server started child processes: {children}"

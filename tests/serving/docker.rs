@@ -144,9 +144,15 @@ fn a_sklearn_forest_image_from_scratch_has_no_python_and_answers_as_serve_does()
     assert_eq!(answer.1, r#"{"predictions": ["setosa", "virginica"]}"#);
     assert_eq!(flavor_label(&image), "sklearn");
     let env = docker(&["inspect", "--format", "{{.Config.Env}}", &image]);
-    assert!(!env.contains("ORT_DYLIB_PATH") && !env.contains("PYTHONPATH"), "{env}");
+    assert!(
+        !env.contains("ORT_DYLIB_PATH") && !env.contains("PYTHONPATH"),
+        "{env}"
+    );
     let files = docker(&["create", &image]);
-    let listing = Command::new("docker").args(["export", &files]).output().unwrap();
+    let listing = Command::new("docker")
+        .args(["export", &files])
+        .output()
+        .unwrap();
     let _ = Command::new("docker").args(["rm", "-f", &files]).output();
     let tar = String::from_utf8_lossy(&listing.stdout);
     assert!(

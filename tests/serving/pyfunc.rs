@@ -526,7 +526,7 @@ fn an_onnx_model_with_zipmap_is_served_through_python_as_mlflow_answers() {
 fn sklearn_models_outside_the_native_set_fall_back_to_python_with_the_reason() {
     for (model, reason) in [
         ("py_sklearn_knn", "KNeighborsClassifier"),
-        ("py_sklearn_pickle", "'cloudpickle' format"),
+        ("py_sklearn_pickle", "\"cloudpickle\" needs Python"),
     ] {
         let dir = tempfile::tempdir().unwrap();
         let log = dir.path().join("stderr.log");
@@ -539,7 +539,8 @@ fn sklearn_models_outside_the_native_set_fall_back_to_python_with_the_reason() {
         assert_eq!(workers.len(), 1, "{model}: one Python worker");
         let text = std::fs::read_to_string(&log).unwrap();
         assert!(
-            text.contains("serving this model through the Python fallback") && text.contains(reason),
+            text.contains("serving this model through the Python fallback")
+                && text.contains(reason),
             "{model}: the log does not give the reason '{reason}':\n{text}"
         );
     }

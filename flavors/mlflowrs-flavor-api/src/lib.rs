@@ -8,6 +8,19 @@ mod tensor;
 
 pub use tensor::{shape_repr, DType, Tensor, TensorData};
 
+/// A DataFrame column of Python objects (strings mixed with None, NaN or
+/// numbers: what pandas holds as `object`) has no tensor dtype: it travels
+/// as a `Str` tensor whose feed name is the column label followed by this
+/// suffix, each cell the JSON text of its value (`"a"`, `null`, `NaN`, `7`).
+/// Tabular flavors that take object columns (scikit-learn's encoders and
+/// imputers) read it back; for the others it is a column of the wrong dtype.
+pub const OBJECT_COLUMN_SUFFIX: &str = "\u{0}object";
+
+/// The column label of an object-column feed ([`OBJECT_COLUMN_SUFFIX`]).
+pub fn object_column_label(feed_name: &str) -> Option<&str> {
+    feed_name.strip_suffix(OBJECT_COLUMN_SUFFIX)
+}
+
 /// One named tensor fed to or produced by a model.
 pub type Named = (String, Tensor);
 

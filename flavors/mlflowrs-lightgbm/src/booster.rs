@@ -118,6 +118,15 @@ impl Booster {
                 forest.trees.len()
             )));
         }
+        let pandas_categorical = pandas_categorical(text)?;
+        if let Some(v) = &pandas_categorical {
+            if !(v.is_null() || v.is_array()) {
+                return Err(LightGbmError::unsupported(format!(
+                    "pandas_categorical is {}, not a list",
+                    clip(&v.to_string())
+                )));
+            }
+        }
         Ok(Booster {
             forest,
             num_class,
@@ -125,7 +134,7 @@ impl Booster {
             feature_names,
             average_output: header("average_output").is_some(),
             objective,
-            pandas_categorical: pandas_categorical(text)?,
+            pandas_categorical,
         })
     }
 

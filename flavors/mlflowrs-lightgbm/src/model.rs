@@ -206,7 +206,7 @@ fn take(classes: &TensorData, idx: &[usize]) -> TensorData {
 
 impl Flavor for LightGbmModel {
     fn backend_name(&self) -> &'static str {
-        "lightgbm"
+        "lightgbm-native"
     }
 
     fn inputs(&self) -> &[IoSpec] {

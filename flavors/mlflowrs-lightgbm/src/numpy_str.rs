@@ -89,7 +89,7 @@ fn format_floats(values: &[f64]) -> Vec<String> {
         .unwrap_or(0);
     if !scientific && values.iter().any(|v| !v.is_finite()) {
         // numpy widens the integer part so that `nan` / `inf` / `-inf` fit.
-        let neg_inf = values.iter().any(|&v| v == f64::NEG_INFINITY);
+        let neg_inf = values.contains(&f64::NEG_INFINITY);
         let offset = pad_right + 1;
         pad_left = pad_left
             .max(3usize.saturating_sub(offset))

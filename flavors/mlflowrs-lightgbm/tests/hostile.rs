@@ -246,3 +246,34 @@ fn garbage_is_an_error() {
     }
     assert!(LightGbmModel::from_model_file(b"nottree\nnum_class=1\n").is_err());
 }
+
+#[test]
+fn pandas_categorical_models_refuse_frames_but_take_arrays() {
+    let m = text("multiclass_categorical.lgb");
+    let tail = "pandas_categorical:null";
+    assert!(m.trim_end().ends_with(tail), "fixture ends with {tail}");
+    let with_cats = format!(
+        "{}pandas_categorical:[[\"a\", \"b\"]]\n",
+        m.trim_end().strip_suffix(tail).unwrap()
+    );
+    let model = LightGbmModel::from_model_file(with_cats.as_bytes()).unwrap();
+    let frame: Vec<Named> = (0..3)
+        .map(|j| {
+            (
+                format!("c{j}"),
+                Tensor::new(vec![1], TensorData::F64(vec![1.0])).unwrap(),
+            )
+        })
+        .collect();
+    let e = model.predict_tensor(&frame).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "train and valid dataset categorical_feature do not match."
+    );
+    let t = Tensor::new(vec![1, 3], TensorData::F64(vec![1.0; 3])).unwrap();
+    assert!(model.predict_tensor(&[(String::new(), t)]).is_ok());
+    let odd = with_cats.replace("[[\"a\", \"b\"]]", "{\"a\": 1}");
+    assert!(LightGbmModel::from_model_file(odd.as_bytes())
+        .unwrap_err()
+        .is_unsupported());
+}

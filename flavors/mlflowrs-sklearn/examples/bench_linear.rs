@@ -26,19 +26,33 @@ fn main() {
     let mut feeds: Vec<(String, Tensor)> = (0..d)
         .map(|j| {
             let col: Vec<f64> = (0..n).map(|i| vals[i * d + j]).collect();
-            (format!("x{j}"), Tensor { shape: vec![n], data: TensorData::F64(col) })
+            (
+                format!("x{j}"),
+                Tensor {
+                    shape: vec![n],
+                    data: TensorData::F64(col),
+                },
+            )
         })
         .collect();
     if let Some(c) = args.get(4) {
         let c = parse_npy("c", &std::fs::read(c).unwrap(), &Limits::default()).unwrap();
         let col = c.as_str().unwrap().to_vec();
-        feeds.push(("c".into(), Tensor { shape: vec![n], data: TensorData::Str(col) }));
+        feeds.push((
+            "c".into(),
+            Tensor {
+                shape: vec![n],
+                data: TensorData::Str(col),
+            },
+        ));
     }
     let wanted: Vec<String> = model.inputs().iter().map(|s| s.name.clone()).collect();
     feeds.retain(|(name, _)| wanted.contains(name));
     let mut best = f64::INFINITY;
     for _ in 0..5 {
-        let batch = Batch { feeds: feeds.clone() };
+        let batch = Batch {
+            feeds: feeds.clone(),
+        };
         let t = Instant::now();
         let out = model.predict(batch).expect("predict");
         best = best.min(t.elapsed().as_secs_f64());

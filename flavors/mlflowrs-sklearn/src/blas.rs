@@ -90,6 +90,9 @@ fn lanes4(a: &[f64], x: &[f64]) -> f64 {
 /// dot product of each of `n` rows of the row-major `a` (stride `d`) with `x`.
 pub fn gemv_t(a: &[f64], n: usize, d: usize, x: &[f64]) -> Vec<f64> {
     let mut y = vec![0.0f64; n];
+    if n.checked_mul(d).is_none_or(|nd| a.len() < nd) || x.len() < d {
+        return y;
+    }
     let m3 = d % 4;
     let aligned = d - m3;
     let full4 = n & !3;
@@ -128,6 +131,9 @@ pub fn gemv_t(a: &[f64], n: usize, d: usize, x: &[f64]) -> Vec<f64> {
 /// given row-major in `a`.
 pub fn gemv_n(a: &[f64], n: usize, d: usize, x: &[f64]) -> Vec<f64> {
     let mut y = vec![0.0f64; n];
+    if n.checked_mul(d).is_none_or(|nd| a.len() < nd) || x.len() < d {
+        return y;
+    }
     let m3 = n % 4;
     let body = n - m3;
     for (r, yr) in y.iter_mut().enumerate().take(body) {
@@ -219,10 +225,8 @@ fn gemv_t_cols_impl(x: &ColMatrix, w: &[f64]) -> Vec<f64> {
         for l in lanes.iter_mut() {
             l.iter_mut().for_each(|v| *v = 0.0);
         }
-        for t in start..end {
-            let col = x.col(t);
-            let wt = w[t];
-            let i = t - start;
+        for (i, &wt) in w[start..end].iter().enumerate() {
+            let col = x.col(start + i);
             let lane = &mut lanes[i % 4];
             for (acc, &v) in lane[..full4].iter_mut().zip(&col[..full4]) {
                 *acc = v.mul_add(wt, *acc);

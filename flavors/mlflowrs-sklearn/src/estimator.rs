@@ -9,8 +9,15 @@
 //!
 //! Input validation follows sklearn's `validate_data`/`check_array`: each
 //! estimator declares an [`InputSpec`] and calls [`crate::validate::validate`]
-//! to turn a [`Table`] into a [`Matrix`] (feature-name and count checks, dtype
-//! conversion, NaN/inf checks, each with sklearn's error text).
+//! (row-major [`Matrix`]) or [`crate::validate::validate_columns`]
+//! (column-major [`crate::table::ColMatrix`]) to turn a [`Table`] into
+//! numbers (feature-name and count checks, dtype conversion, NaN/inf checks,
+//! each with sklearn's error text).
+//!
+//! Registering a class: add a [`crate::registry::BuildFn`] for its
+//! `module.Class` in a `register(r: &mut Registry)` function called from
+//! [`crate::registry::Registry::global`]; types that only appear as data
+//! inside a registered estimator go in with `Registry::add_aux`.
 
 use std::fmt::Debug;
 

@@ -5,7 +5,7 @@
 
 use mlflowrs_flavor_api::{Batch, FlavorError, Tensor, TensorData};
 
-use crate::table::{Column, IntKind, Table, TableKind};
+use crate::table::{Column, IntKind, PyValue, Table, TableKind};
 
 fn column_of(data: TensorData, unicode: bool) -> Result<Column, FlavorError> {
     let widen = |k: IntKind, v: Vec<i64>| Column::Int(k, v);
@@ -42,8 +42,9 @@ fn column_of(data: TensorData, unicode: bool) -> Result<Column, FlavorError> {
     })
 }
 
-/// Splits a row-major n-D tensor into the columns of its last axis.
-fn split_columns(t: Tensor) -> Result<Table, FlavorError> {
+/// Splits a row-major n-D tensor into the columns of its last axis;
+/// `object`: its cells are the core's object-column form.
+fn split_columns(t: Tensor, object: bool) -> Result<Table, FlavorError> {
     let shape: Vec<usize> = t.shape.clone();
     let ndim = shape.len();
     let (rows, cols) = match ndim {
@@ -60,7 +61,11 @@ fn split_columns(t: Tensor) -> Result<Table, FlavorError> {
             "tensor of shape {shape:?} holds {n} values"
         )));
     }
-    let col = column_of(data, true)?;
+    let col = if object {
+        object_column(data)?
+    } else {
+        column_of(data, true)?
+    };
     let columns = if ndim == 2 && cols > 1 {
         (0..cols)
             .map(|j| {
@@ -85,9 +90,12 @@ fn split_columns(t: Tensor) -> Result<Table, FlavorError> {
 /// Builds X from the feeds (see the module docs).
 pub(crate) fn table_from_batch(batch: Batch) -> Result<Table, FlavorError> {
     let mut feeds = batch.feeds;
-    if feeds.len() == 1 && feeds[0].0.is_empty() {
-        let (_, t) = feeds.remove(0);
-        return split_columns(t);
+    if feeds.len() == 1 {
+        let object = mlflowrs_flavor_api::object_column_label(&feeds[0].0) == Some("");
+        if object || feeds[0].0.is_empty() {
+            let (_, t) = feeds.remove(0);
+            return split_columns(t, object);
+        }
     }
     let rows = feeds.first().map_or(0, |(_, t)| t.data.len());
     let mut names = Vec::with_capacity(feeds.len());
@@ -99,8 +107,56 @@ pub(crate) fn table_from_batch(batch: Batch) -> Result<Table, FlavorError> {
                 t.shape
             )));
         }
-        columns.push(column_of(t.data, false)?);
-        names.push(name);
+        match mlflowrs_flavor_api::object_column_label(&name) {
+            Some(label) => {
+                columns.push(object_column(t.data)?);
+                names.push(label.to_string());
+            }
+            None => {
+                columns.push(column_of(t.data, false)?);
+                names.push(name);
+            }
+        }
     }
     Ok(Table::frame(rows, names, columns))
+}
+
+/// An object column (the core's `OBJECT_COLUMN_SUFFIX` form: each cell the
+/// JSON text of a Python value) as the Python objects pandas holds.
+fn object_column(data: TensorData) -> Result<Column, FlavorError> {
+    let TensorData::Str(cells) = data else {
+        return Err(FlavorError::Internal(
+            "an object column must arrive as strings".into(),
+        ));
+    };
+    let value = |text: &str| -> Result<PyValue, FlavorError> {
+        match text {
+            "null" => return Ok(PyValue::None),
+            "NaN" => return Ok(PyValue::Float(f64::NAN)),
+            "Infinity" => return Ok(PyValue::Float(f64::INFINITY)),
+            "-Infinity" => return Ok(PyValue::Float(f64::NEG_INFINITY)),
+            _ => {}
+        }
+        let bad =
+            |e: serde_json::Error| FlavorError::Internal(format!("object cell {text:?}: {e}"));
+        Ok(
+            match serde_json::from_str::<serde_json::Value>(text).map_err(bad)? {
+                serde_json::Value::Bool(b) => PyValue::Bool(b),
+                serde_json::Value::Number(n) => match n.as_i64() {
+                    Some(i) if !text.contains(['.', 'e', 'E']) => PyValue::Int(i),
+                    _ => PyValue::Float(n.as_f64().unwrap_or(f64::NAN)),
+                },
+                serde_json::Value::String(s) => PyValue::Str(s),
+                serde_json::Value::Null => PyValue::None,
+                other => {
+                    return Err(FlavorError::Inference(format!(
+                        "TypeError: unsupported value in an object column: {other}"
+                    )))
+                }
+            },
+        )
+    };
+    Ok(Column::Object(
+        cells.iter().map(|c| value(c)).collect::<Result<_, _>>()?,
+    ))
 }

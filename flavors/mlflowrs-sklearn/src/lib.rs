@@ -10,7 +10,19 @@
 //!   `predict`/`predict_proba`/`predict_log_proba`.
 //!
 //! Estimators implement the traits of [`estimator`]; the classes served are
-//! listed in [`registry::Registry::global`].
+//! registered in [`registry::Registry::global`]:
+//!
+//! * linear models ([`linear`]): LinearRegression, Ridge, Lasso, ElasticNet,
+//!   SGDRegressor, LogisticRegression, RidgeClassifier, SGDClassifier
+//!   (predict; predict_proba / predict_log_proba where sklearn has them);
+//! * preprocessing ([`preprocessing`]): StandardScaler, MinMaxScaler,
+//!   SimpleImputer, OneHotEncoder;
+//! * composition ([`compose`], [`pipeline`]): ColumnTransformer (with
+//!   passthrough/drop/remainder), Pipeline;
+//! * tree models (src/trees, registered by `trees::register`).
+//!
+//! `X @ coef_.T` follows OpenBLAS's summation order ([`blas`]), so answers
+//! match numpy bit for bit except in the cases documented there.
 
 pub mod blas;
 pub mod classes;
@@ -22,18 +34,10 @@ pub mod linear;
 mod model;
 mod npfn;
 pub mod nprepr;
-// The tree models' numpy math, shared by the linear models (see npfn.rs).
-// TODO(lead): drop these two once src/trees exposes `pub(crate) mod npmath`.
 pub mod pipeline;
 pub mod preprocessing;
 pub mod pyrepr;
 pub mod registry;
-#[allow(dead_code, clippy::duplicate_mod)]
-#[path = "trees/npmath.rs"]
-mod shared_npmath;
-#[allow(dead_code, clippy::duplicate_mod)]
-#[path = "trees/svml_tables.rs"]
-mod svml_tables;
 pub mod table;
 mod trees;
 pub mod validate;

@@ -1,8 +1,5 @@
-//! The numpy/scipy elementwise functions the linear models need.
-//!
-//! They are the tree models' reproductions (src/trees/npmath.rs: numpy's
-//! AVX-512 SVML exp/log, pairwise sums, scipy's expit), compiled a second
-//! time from the same files (see lib.rs) until `crate::trees::npmath` is
-//! `pub(crate)`; then this module re-exports that instead.
+//! The numpy/scipy elementwise functions the linear models need: the tree
+//! models' reproductions (numpy's AVX-512 SVML exp/log, pairwise sums,
+//! scipy's expit), so that one copy decides every last bit.
 
-pub(crate) use crate::shared_npmath::{argmax, expit, np_log, pairwise_sum, softmax_rows};
+pub(crate) use crate::trees::npmath::{argmax, expit, np_log, pairwise_sum, softmax_rows};

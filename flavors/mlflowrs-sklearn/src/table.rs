@@ -519,7 +519,10 @@ impl ColMatrix {
 
     /// Element `(i, j)`; NaN when out of range.
     pub fn get(&self, i: usize, j: usize) -> f64 {
-        self.data.get(j * self.rows + i).copied().unwrap_or(f64::NAN)
+        self.data
+            .get(j * self.rows + i)
+            .copied()
+            .unwrap_or(f64::NAN)
     }
 
     /// The same values row-major.
@@ -546,7 +549,15 @@ impl ColMatrix {
         let rows = self.rows;
         let layout = self.layout;
         let columns = if rows == 0 {
-            (0..self.cols).map(|_| if self.f32 { Column::F32(Vec::new()) } else { Column::F64(Vec::new()) }).collect()
+            (0..self.cols)
+                .map(|_| {
+                    if self.f32 {
+                        Column::F32(Vec::new())
+                    } else {
+                        Column::F64(Vec::new())
+                    }
+                })
+                .collect()
         } else {
             self.data
                 .chunks_exact(rows)
