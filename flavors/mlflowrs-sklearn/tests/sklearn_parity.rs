@@ -27,8 +27,7 @@ fn generate() -> Option<PathBuf> {
     }
     let py = python();
     if !py.exists() {
-        eprintln!("skipping: no project venv at {}", py.display());
-        return None;
+        panic!("no project venv at {}: run scripts/test.sh once", py.display());
     }
     let dir = std::env::temp_dir().join(format!("mlflowrs-sklearn-parity-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
