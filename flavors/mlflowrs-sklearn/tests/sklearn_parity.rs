@@ -27,7 +27,10 @@ fn generate() -> Option<PathBuf> {
     }
     let py = python();
     if !py.exists() {
-        panic!("no project venv at {}: run scripts/test.sh once", py.display());
+        panic!(
+            "no project venv at {}: run scripts/test.sh once",
+            py.display()
+        );
     }
     let dir = std::env::temp_dir().join(format!("mlflowrs-sklearn-parity-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
