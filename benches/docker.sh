@@ -1,35 +1,40 @@
 #!/usr/bin/env bash
 # Image size and build times of `mlflowrs models build-docker` (release
-# build) for the example ONNX model: first build, then a rebuild with
+# build) for a model (default: the example ONNX model): first build, then a rebuild with
 # nothing changed (the engine's layer cache), and beside them what MLflow's
 # generated Dockerfile for the same model starts from and installs (it
 # cannot be built here: no image can be pulled).
 #
 # Needs: the Docker engine, the project venv (scripts/test.sh makes it).
-# Usage: benches/docker.sh
+# Usage: benches/docker.sh            MODEL=dir benches/docker.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . benches/common.sh
 # The default build (no tract, no candle): the image figures in the README are for it.
 build_release
 use_ort
-TAG="mlflowrs-bench-iris:$$"
+MODEL="${MODEL:-examples/iris-onnx}"
+TAG="mlflowrs-bench-image:$$"
 work=$(mktemp -d)
 trap 'docker rmi -f "$TAG" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 now_ms() { date +%s%3N; }
 
-t0=$(now_ms); "$BIN" models build-docker -m examples/iris-onnx -n "$TAG" --log warn >/dev/null 2>"$work/build.log"; t1=$(now_ms)
-"$BIN" models build-docker -m examples/iris-onnx -n "$TAG" --log warn >/dev/null 2>"$work/rebuild.log"; t2=$(now_ms)
+t0=$(now_ms); "$BIN" models build-docker -m "$MODEL" -n "$TAG" --log warn >/dev/null 2>"$work/build.log"; t1=$(now_ms)
+"$BIN" models build-docker -m "$MODEL" -n "$TAG" --log warn >/dev/null 2>"$work/rebuild.log"; t2=$(now_ms)
 size=$(docker image inspect --format '{{.Size}}' "$TAG")
 cached=$(grep -c "Using cache" "$work/rebuild.log" || true)
 
-PATH="$PWD/.venv/bin:$PATH" .venv/bin/mlflow models generate-dockerfile -m examples/iris-onnx -d "$work/mlflow" >/dev/null 2>&1
+PATH="$PWD/.venv/bin:$PATH" .venv/bin/mlflow models generate-dockerfile -m "$MODEL" -d "$work/mlflow" >/dev/null 2>&1
 from=$(awk '/^FROM/ {print $2; exit}' "$work/mlflow/Dockerfile")
 installs=$(grep -cE '^RUN .*(apt-get install|pip install|_install_pyfunc_deps)' "$work/mlflow/Dockerfile" || true)
 
-echo "| image of examples/iris-onnx | mlflowrs build-docker | mlflow generate-dockerfile |"
+echo "| image of $MODEL | mlflowrs build-docker | mlflow generate-dockerfile |"
 echo "|---|---|---|"
-echo "| base | scratch | $from |"
+flavor=$(docker image inspect --format '{{index .Config.Labels "org.mlflowrs.flavor"}}' "$TAG")
+base=scratch
+[ "$flavor" != python_function ] || base="python (the model is served through Python)"
+echo "| flavor served | $flavor | |"
+echo "| base | $base | $from |"
 echo "| RUN steps that install packages | 0 | $installs |"
 echo "| image size (MB) | $(awk -v s="$size" 'BEGIN {printf "%.1f", s / 1e6}') | not buildable here (needs $from pulled); MLflow's images are 1-3.7 GB |"
 echo "| first build (s) | $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", (b - a) / 1000}') | |"

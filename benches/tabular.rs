@@ -31,13 +31,13 @@ fn main() {
         .ok()
         .and_then(|r| r.parse().ok())
         .unwrap_or(5);
+    let bytes = std::fs::read(Path::new(&root).join("X.f64")).expect("X.f64");
+    let x: Vec<f64> = bytes
+        .chunks_exact(8)
+        .map(|b| f64::from_le_bytes(b.try_into().expect("8 bytes")))
+        .collect();
     for name in ["rf_100", "xgb_300", "lgb_300"] {
         let dir = Path::new(&root).join(name);
-        let bytes = std::fs::read(dir.join("X.f64")).expect("X.f64");
-        let x: Vec<f64> = bytes
-            .chunks_exact(8)
-            .map(|b| f64::from_le_bytes(b.try_into().expect("8 bytes")))
-            .collect();
         let mlmodel = MlModel::load(&dir).expect("MLmodel");
         let flavor = mlflowrs::serving::model_load::load_tabular(&mlmodel)
             .expect("a tabular model")

@@ -18,7 +18,7 @@ DURATION="${1:-10}"
 . benches/common.sh
 need_venv mlflow
 export TABULAR_MODELS="${TABULAR_MODELS:-$HOME/.cache/mlflowrs/tabular-bench}"
-if [ ! -f "$TABULAR_MODELS/lgb_300/X.f64" ]; then
+if [ ! -f "$TABULAR_MODELS/X.f64" ]; then
   mkdir -p "$TABULAR_MODELS"
   .venv/bin/python benches/tabular_models.py "$TABULAR_MODELS" >&2
 fi

@@ -36,7 +36,7 @@ def best_ms(fn, rounds):
 
 def main(root, rounds):
     root = pathlib.Path(root)
-    x = np.fromfile(root / "rf_100" / "X.f64", dtype="<f8").reshape(-1, len(FEATURES))
+    x = np.fromfile(root / "X.f64", dtype="<f8").reshape(-1, len(FEATURES))
     df = pd.DataFrame(x, columns=FEATURES)
     rf = mlflow.sklearn.load_model(str(root / "rf_100"))
     rf.set_params(n_jobs=1)

@@ -6,7 +6,7 @@ with the real libraries and mlflow, into OUT_DIR:
   lgb_300     lightgbm.train binary booster, 300 trees (31 leaves)
 
 All on the same synthetic data: 20 double columns f0..f19, 20,000 rows, a
-binary target. Beside each model, X.f64 holds 100,000 rows (row-major little-endian
+binary target. OUT_DIR/X.f64 holds 100,000 rows (row-major little-endian
 float64) for the in-process comparison.
 
 Usage: .venv/bin/python benches/tabular_models.py OUT_DIR
@@ -49,16 +49,18 @@ def main(out):
         if (out / name).exists():
             shutil.rmtree(out / name)
     rf = RandomForestClassifier(n_estimators=100, max_depth=8, random_state=0, n_jobs=2).fit(df, y)
+    # Trained on both cores, saved to predict on one: a forest keeps n_jobs,
+    # and joblib's per-call thread start-up would dominate a 1-row predict.
+    rf.set_params(n_jobs=None)
     trusted = skops.io.get_untrusted_types(data=skops.io.dumps(rf))
     mlflow.sklearn.save_model(rf, str(out / "rf_100"), input_example=example, skops_trusted_types=trusted)
     booster = xgb.train({"objective": "binary:logistic", "max_depth": 6, "seed": 0, "nthread": 2}, xgb.DMatrix(df, y), 300)
     mlflow.xgboost.save_model(booster, str(out / "xgb_300"), input_example=example)
     lgbm = lgb.train({"objective": "binary", "verbose": -1, "seed": 0, "num_threads": 2}, lgb.Dataset(df, y), 300)
     mlflow.lightgbm.save_model(lgbm, str(out / "lgb_300"), input_example=example)
-    for name in ("rf_100", "xgb_300", "lgb_300"):
-        # Row-major little-endian float64, 100,000 x 20: what both sides read.
-        big.to_numpy().astype("<f8").tofile(out / name / "X.f64")
-        print(f"wrote {out / name}")
+    # Row-major little-endian float64, 100,000 x 20: what both sides read.
+    big.to_numpy().astype("<f8").tofile(out / "X.f64")
+    print(f"wrote {out}: rf_100, xgb_300, lgb_300, X.f64")
 
 
 if __name__ == "__main__":
