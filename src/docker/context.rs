@@ -173,7 +173,7 @@ fn dockerfile(base: &str, env: &[String], opts: &ContextOptions, flavor: &str) -
 /// with the reason logged as `models serve` logs it.
 fn native_tabular(mlmodel: &MlModel) -> Option<&'static str> {
     match crate::serving::model_load::load_tabular(mlmodel)? {
-        Ok(_) => crate::serving::model_load::tabular_flavor(mlmodel),
+        Ok(_) => crate::scoring::tabular_flavor(mlmodel),
         Err(e) => {
             tracing::warn!(reason = %e, "the image gets Python: mlflowrs cannot evaluate this model natively");
             None

@@ -52,7 +52,18 @@ enum Wrapper {
 }
 
 /// The flavors whose pyfunc wrapper hands a DataFrame to an estimator.
-pub const TABULAR_FLAVORS: [&str; 3] = ["sklearn", "xgboost", "lightgbm"];
+const TABULAR_FLAVORS: [&str; 3] = ["sklearn", "xgboost", "lightgbm"];
+
+/// The tabular flavor (`sklearn`, `xgboost`, `lightgbm`) a model is served
+/// through, when it has one and no `onnx` flavor (served first).
+pub fn tabular_flavor(model: &MlModel) -> Option<&'static str> {
+    if model.flavor("onnx").is_some() {
+        return None;
+    }
+    TABULAR_FLAVORS
+        .into_iter()
+        .find(|f| model.flavor(f).is_some())
+}
 
 enum Body<'a> {
     Json(&'a [u8]),
@@ -64,9 +75,7 @@ impl Scorer {
     pub fn new(model: MlModel, flavor: Arc<dyn Flavor>) -> Scorer {
         let wrapper = if model.flavor("sentence_transformers").is_some() {
             Wrapper::SentenceTransformers
-        } else if model.flavor("onnx").is_none()
-            && TABULAR_FLAVORS.iter().any(|f| model.flavor(f).is_some())
-        {
+        } else if tabular_flavor(&model).is_some() {
             Wrapper::Tabular
         } else {
             Wrapper::Onnx
@@ -133,6 +142,15 @@ impl Scorer {
             e.message = format!("Failed to predict data '{shown}'. \nError: {}", e.message);
             e
         };
+        // The model call's own failures (with a stack trace) keep MLflow's
+        // unexpected-error message; the wrapper's checks get the prefix.
+        let prefixed_unless_traced = |e: MlflowError| {
+            if e.stack_trace.is_some() {
+                e
+            } else {
+                prefixed(e)
+            }
+        };
         let enforced = enforce::enforce(parsed.data, schema).map_err(prefixed)?;
         let param_specs = self
             .model
@@ -155,13 +173,7 @@ impl Scorer {
         }
         if self.wrapper == Wrapper::Tabular {
             return Ok(Prepared {
-                feeds: tabular_pyfunc::feeds(enforced).map_err(|e| {
-                    if e.stack_trace.is_some() {
-                        e
-                    } else {
-                        prefixed(e)
-                    }
-                })?,
+                feeds: tabular_pyfunc::feeds(enforced).map_err(prefixed_unless_traced)?,
                 answer: Answer {
                     frame_rows: None,
                     unified_llm: parsed.unified_llm,
@@ -171,13 +183,7 @@ impl Scorer {
             });
         }
         let (feeds, frame_rows) =
-            onnx_pyfunc::feeds(self.flavor.as_ref(), enforced).map_err(|e| {
-                if e.stack_trace.is_some() {
-                    e
-                } else {
-                    prefixed(e)
-                }
-            })?;
+            onnx_pyfunc::feeds(self.flavor.as_ref(), enforced).map_err(prefixed_unless_traced)?;
         Ok(Prepared {
             feeds,
             answer: Answer {

@@ -47,6 +47,13 @@ pub enum LoadError {
         path: PathBuf,
         reason: String,
     },
+    /// Not served natively, and no `python_function` flavor for Python.
+    #[error("{native}; and the model at {path} has no 'python_function' flavor for Python to serve it instead (its flavors: {flavors})")]
+    NoFallback {
+        native: String,
+        path: PathBuf,
+        flavors: String,
+    },
     #[error("{native}; serving it through Python instead failed: {python}")]
     Fallback {
         native: String,
@@ -134,7 +141,7 @@ pub fn load(dir: &Path, opts: &LoadOptions) -> Result<LoadedModel, LoadError> {
             ("sentence_transformers", load_candle(&mlmodel, opts))
         } else if let Some(onnx) = mlmodel.flavor("onnx") {
             ("onnx", load_onnx(&mlmodel, onnx, dir, opts))
-        } else if let Some(flavor) = tabular_flavor(&mlmodel) {
+        } else if let Some(flavor) = crate::scoring::tabular_flavor(&mlmodel) {
             (flavor, load_tabular_flavor(&mlmodel, flavor))
         } else if mlmodel.flavor("python_function").is_some() {
             return load_python(mlmodel, opts);
@@ -166,6 +173,11 @@ pub fn load(dir: &Path, opts: &LoadOptions) -> Result<LoadedModel, LoadError> {
                 python: Box::new(python),
             })
         }
+        Err(e) if e.python_can_serve() => Err(LoadError::NoFallback {
+            native: e.to_string(),
+            path: dir.to_path_buf(),
+            flavors: mlmodel.flavor_names().join(", "),
+        }),
         Err(e) => Err(e),
     }
 }
@@ -282,21 +294,10 @@ fn load_ort(
     Ok(Arc::new(model))
 }
 
-/// The flavor whose model mlflowrs evaluates natively, when the MLmodel has
-/// one of `sklearn`, `xgboost`, `lightgbm` (and no `onnx`, served first).
-pub fn tabular_flavor(mlmodel: &MlModel) -> Option<&'static str> {
-    if mlmodel.flavor("onnx").is_some() {
-        return None;
-    }
-    crate::scoring::TABULAR_FLAVORS
-        .into_iter()
-        .find(|f| mlmodel.flavor(f).is_some())
-}
-
 /// Loads a scikit-learn, XGBoost or LightGBM model natively; `None` when
 /// the model has none of those flavors.
 pub fn load_tabular(mlmodel: &MlModel) -> Option<Result<Arc<dyn Flavor>, LoadError>> {
-    let flavor = tabular_flavor(mlmodel)?;
+    let flavor = crate::scoring::tabular_flavor(mlmodel)?;
     Some(load_tabular_flavor(mlmodel, flavor))
 }
 

@@ -82,5 +82,5 @@ pub fn load(model_dir: &Path, conf: &FlavorConf) -> Result<LightGbmModel, LightG
         )));
     }
     let bytes = read()?;
-    LightGbmModel::from_skops(&bytes, &conf.model_class, &conf.skops_trusted_types)
+    crate::sklearn::from_skops(&bytes, &conf.model_class, &conf.skops_trusted_types)
 }

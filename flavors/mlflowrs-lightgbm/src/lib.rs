@@ -25,3 +25,7 @@ pub use booster::Booster;
 pub use conf::{load, FlavorConf, BOOSTER_CLASS};
 pub use error::LightGbmError;
 pub use model::LightGbmModel;
+/// A scikit-learn estimator (`lightgbm.sklearn.LGBMClassifier`,
+/// `LGBMRegressor`, `LGBMRanker`) in a skops archive; `trusted` is the
+/// MLmodel's `skops_trusted_types`.
+pub use sklearn::from_skops;

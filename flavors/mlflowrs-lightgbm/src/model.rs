@@ -50,16 +50,6 @@ impl LightGbmModel {
         ))
     }
 
-    /// A scikit-learn estimator (`lightgbm.sklearn.LGBMClassifier`, `LGBMRegressor`,
-    /// `LGBMRanker`) in a skops archive; `trusted` is the MLmodel's `skops_trusted_types`.
-    pub fn from_skops(
-        bytes: &[u8],
-        model_class: &str,
-        trusted: &[String],
-    ) -> Result<LightGbmModel, LightGbmError> {
-        crate::sklearn::from_skops(bytes, model_class, trusted)
-    }
-
     pub(crate) fn new(
         booster: Booster,
         head: Head,

@@ -44,7 +44,7 @@ fn attr<'a>(node: &'a Node, name: &str) -> Result<&'a Node, LightGbmError> {
 
 /// Loads an estimator of class `model_class` from a skops archive, refusing
 /// it when skops itself would (`trusted` is the MLmodel's `skops_trusted_types`).
-pub(crate) fn from_skops(
+pub fn from_skops(
     bytes: &[u8],
     model_class: &str,
     trusted: &[String],

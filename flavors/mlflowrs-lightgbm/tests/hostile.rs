@@ -118,9 +118,11 @@ fn every_truncation_is_handled() {
         .map(String::from)
         .to_vec();
     for cut in (0..skops.len()).step_by(31) {
-        if let Ok(m) =
-            LightGbmModel::from_skops(&skops[..cut], "lightgbm.sklearn.LGBMClassifier", &trusted)
-        {
+        if let Ok(m) = mlflowrs_lightgbm::from_skops(
+            &skops[..cut],
+            "lightgbm.sklearn.LGBMClassifier",
+            &trusted,
+        ) {
             exercise(&m, 2);
         }
     }

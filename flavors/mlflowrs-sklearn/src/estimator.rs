@@ -16,7 +16,7 @@
 //!
 //! Registering a class: add a [`crate::registry::BuildFn`] for its
 //! `module.Class` in a `register(r: &mut Registry)` function called from
-//! [`crate::registry::Registry::global`]; types that only appear as data
+//! `crate::catalog::registry`; types that only appear as data
 //! inside a registered estimator go in with `Registry::add_aux`.
 
 use std::fmt::Debug;

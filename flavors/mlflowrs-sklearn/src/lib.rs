@@ -10,7 +10,7 @@
 //!   `predict`/`predict_proba`/`predict_log_proba`.
 //!
 //! Estimators implement the traits of [`estimator`]; the classes served are
-//! registered in [`registry::Registry::global`]:
+//! registered in `catalog::registry`:
 //!
 //! * linear models ([`linear`]): LinearRegression, Ridge, Lasso, ElasticNet,
 //!   SGDRegressor, LogisticRegression, RidgeClassifier, SGDClassifier
@@ -25,6 +25,7 @@
 //! match numpy bit for bit except in the cases documented there.
 
 pub mod blas;
+mod catalog;
 pub mod classes;
 pub mod compose;
 pub mod error;

@@ -8,7 +8,7 @@ use mlflowrs_skops::{Archive, Limits};
 use crate::error::SklearnError;
 use crate::estimator::{Method, Predictor};
 use crate::input::table_from_batch;
-use crate::registry::{LoadCtx, Registry};
+use crate::registry::LoadCtx;
 
 /// How to load a model, from the MLmodel file's flavors.
 #[derive(Debug, Clone, PartialEq)]
@@ -108,7 +108,7 @@ impl SklearnModel {
         opts: &LoadOptions,
     ) -> Result<SklearnModel, SklearnError> {
         let archive = Archive::from_bytes_with_limits(bytes, &opts.limits)?;
-        let registry = Registry::global();
+        let registry = crate::catalog::registry();
         if let Some(reason) = registry.first_unknown(&archive.types()) {
             return Err(SklearnError::Unsupported(reason));
         }

@@ -5,7 +5,6 @@
 
 use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
-use std::sync::OnceLock;
 
 use mlflowrs_skops::{Loader, Node, TypeRef};
 
@@ -40,32 +39,6 @@ impl Registry {
 
     pub fn builder(&self, type_name: &str) -> Option<BuildFn> {
         self.builders.get(type_name).copied()
-    }
-
-    /// The registry of this crate: every module registers its classes here.
-    pub fn global() -> &'static Registry {
-        static REGISTRY: OnceLock<Registry> = OnceLock::new();
-        REGISTRY.get_or_init(|| {
-            let mut r = Registry::default();
-            crate::linear::register(&mut r);
-            crate::preprocessing::register(&mut r);
-            crate::compose::register(&mut r);
-            crate::pipeline::register(&mut r);
-            // The tree models (src/trees/, another owner) register through
-            // `pub(crate) fn register(r: &mut Registry)`.
-            crate::trees::register(&mut r);
-            // Data that may sit in an estimator's parameters without being
-            // read at predict time (`random_state=RandomState(...)`, the
-            // unfitted `transformers` of a ColumnTransformer).
-            for inert in [
-                "numpy.random.mtrand.RandomState",
-                "numpy.random._generator.Generator",
-                "sklearn.compose._column_transformer.make_column_selector",
-            ] {
-                r.add_aux(inert);
-            }
-            r
-        })
     }
 
     /// The first type of the archive this crate does not implement, as the

@@ -3,7 +3,7 @@
 
 use mlflowrs_flavor_api::{FlavorError, TensorData};
 
-use super::{err, squash};
+use super::shared::{err, squash};
 
 /// Copies a row-major `[rows, ncol]` buffer into `[rows, nf]`, dropping
 /// columns past `nf` (LightGBM ignores feature indices it does not have).

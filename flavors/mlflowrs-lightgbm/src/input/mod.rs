@@ -18,10 +18,12 @@
 use mlflowrs_flavor_api::{FlavorError, Named, Tensor, TensorData};
 
 mod columns;
+mod shared;
 mod validate;
 
-use crate::tree::ZERO_THRESHOLD;
 use columns::{copy_rows, python_float, scatter_column, scatter_strided};
+use shared::err;
+pub(crate) use shared::squash;
 use validate::validate_data;
 
 /// Who receives the input in Python.
@@ -48,20 +50,6 @@ pub(crate) struct Matrix {
     pub rows: usize,
     /// Row-major, `num_features` columns.
     pub data: Vec<f64>,
-}
-
-fn err(msg: impl Into<String>) -> FlavorError {
-    FlavorError::Inference(msg.into())
-}
-
-/// The predictor's zeroing of tiny values (NaN is kept).
-#[inline]
-pub(crate) fn squash(v: f64) -> f64 {
-    if v.abs() <= ZERO_THRESHOLD {
-        0.0
-    } else {
-        v
-    }
 }
 
 fn shape_error(ncol: usize, num_features: usize) -> FlavorError {

@@ -2,7 +2,7 @@
 
 use mlflowrs_flavor_api::{FlavorError, Tensor, TensorData};
 
-use super::err;
+use super::shared::err;
 use crate::numpy_str::numpy_str;
 
 /// `sklearn.utils.validation.validate_data(est, X, reset=False, accept_sparse=True,

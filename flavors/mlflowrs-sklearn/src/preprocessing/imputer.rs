@@ -1,6 +1,6 @@
 //! SimpleImputer.
 
-use super::*;
+use super::common::*;
 
 // ---- SimpleImputer -------------------------------------------------------
 

@@ -1,6 +1,6 @@
 //! OneHotEncoder.
 
-use super::*;
+use super::common::*;
 
 // ---- OneHotEncoder -------------------------------------------------------
 

@@ -1,6 +1,6 @@
 //! StandardScaler and MinMaxScaler.
 
-use super::*;
+use super::common::*;
 
 // ---- StandardScaler ------------------------------------------------------
 
