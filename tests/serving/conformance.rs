@@ -154,10 +154,13 @@ fn tabular_fixtures_are_served_natively_without_python() {
         .into_iter()
         .filter(|f| {
             let stem = f.file_stem().unwrap().to_string_lossy().into_owned();
-            ["sk_", "xgb_", "lgb_"].iter().any(|p| stem.starts_with(p))
+            // py_sklearn_clf and py_tree_int are scikit-learn models too.
+            ["sk_", "xgb_", "lgb_", "py_sklearn_clf", "py_tree_int"]
+                .iter()
+                .any(|p| stem.starts_with(p))
         })
         .collect();
-    assert!(files.len() >= 8, "tabular fixtures missing: {files:?}");
+    assert!(files.len() >= 11, "tabular fixtures missing: {files:?}");
     replay_all(
         &files,
         &[
@@ -168,7 +171,7 @@ fn tabular_fixtures_are_served_natively_without_python() {
         ],
         &[],
         &[],
-        900,
+        1000,
         |server| {
             let pid = server.child.id();
             let children = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
