@@ -367,3 +367,46 @@ fn the_python_flag_is_where_onnx_runtime_is_found() {
     );
     assert!(String::from_utf8_lossy(&with.stdout).contains("\"predictions\""));
 }
+
+/// `models predict` evaluates scikit-learn, XGBoost and LightGBM models
+/// natively too (no interpreter in reach), with mlflow's answer from CSV.
+#[test]
+fn predict_scores_tabular_models_without_python() {
+    let input = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(
+        input.path(),
+        "sepal_length,sepal_width,petal_length,petal_width\n5.1,3.5,1.4,0.2\n6.7,3.0,5.2,2.3\n",
+    )
+    .unwrap();
+    for (model, want) in [
+        (
+            "sk_forest_clf",
+            r#"{"predictions": ["setosa", "virginica"]}"#,
+        ),
+        ("xgb_classifier", r#"{"predictions": [0, 2]}"#),
+        ("lgb_classifier", r#"{"predictions": ["setosa", "other"]}"#),
+    ] {
+        let dir = repo_root().join("tests/conformance/models").join(model);
+        let out = mlflowrs(
+            &[
+                "models",
+                "predict",
+                "-m",
+                dir.to_str().unwrap(),
+                "-i",
+                input.path().to_str().unwrap(),
+                "-t",
+                "csv",
+                "--python",
+                "/nonexistent/mlflowrs-test/python3",
+            ],
+            &[],
+        );
+        assert!(
+            out.status.success(),
+            "{model}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), want, "{model}");
+    }
+}
