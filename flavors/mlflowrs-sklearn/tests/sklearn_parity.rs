@@ -22,9 +22,6 @@ fn python() -> PathBuf {
 }
 
 fn generate() -> Option<PathBuf> {
-    if let Ok(dir) = std::env::var("MLFLOWRS_SKLEARN_CASES") {
-        return Some(PathBuf::from(dir));
-    }
     let py = python();
     if !py.exists() {
         panic!(

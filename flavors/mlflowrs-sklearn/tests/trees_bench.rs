@@ -14,10 +14,7 @@ use mlflowrs_sklearn::SklearnModel;
 use mlflowrs_skops::{parse_npy, ArrayData, Limits};
 
 fn python() -> Option<PathBuf> {
-    let p = match std::env::var_os("TREES_PROPS_PYTHON") {
-        Some(p) => PathBuf::from(p),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python"),
-    };
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python");
     p.exists().then_some(p)
 }
 
@@ -43,10 +40,7 @@ fn tree_models_against_sklearn_speed() {
         eprintln!("skipped: no project venv");
         return;
     };
-    let dir = match std::env::var_os("TREES_BENCH_DIR") {
-        Some(d) => PathBuf::from(d),
-        None => std::env::temp_dir().join(format!("trees_bench_{}", std::process::id())),
-    };
+    let dir = std::env::temp_dir().join(format!("trees_bench_{}", std::process::id()));
     if !dir.join("report.json").exists() {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/trees_bench.py");
         let status = Command::new(&python)

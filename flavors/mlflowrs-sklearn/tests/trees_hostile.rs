@@ -9,10 +9,7 @@ use mlflowrs_flavor_api::{Batch, Flavor, Tensor, TensorData};
 use mlflowrs_sklearn::{LoadOptions, Method, SklearnModel};
 
 fn python() -> Option<PathBuf> {
-    let p = match std::env::var_os("TREES_PROPS_PYTHON") {
-        Some(p) => PathBuf::from(p),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python"),
-    };
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python");
     p.exists().then_some(p)
 }
 
