@@ -88,50 +88,23 @@ pub(super) fn scatter_strided(
     as_f32: bool,
 ) {
     // i64 -> f32 must round once, straight from the integer (numpy's cast), not via f64.
+    let mut through_f32 = |values: &mut dyn Iterator<Item = f32>| {
+        for (cell, x) in dst.iter_mut().skip(j).step_by(nf).zip(values).take(rows) {
+            *cell = squash(f64::from(x));
+        }
+    };
     match src {
         TensorData::I64(v) if as_f32 => {
-            for (cell, &x) in dst
-                .iter_mut()
-                .skip(j)
-                .step_by(nf)
-                .zip(v.iter().skip(j).step_by(ncol))
-                .take(rows)
-            {
-                *cell = squash(f64::from(x as f32));
-            }
+            through_f32(&mut v.iter().skip(j).step_by(ncol).map(|&x| x as f32))
         }
         TensorData::U64(v) if as_f32 => {
-            for (cell, &x) in dst
-                .iter_mut()
-                .skip(j)
-                .step_by(nf)
-                .zip(v.iter().skip(j).step_by(ncol))
-                .take(rows)
-            {
-                *cell = squash(f64::from(x as f32));
-            }
+            through_f32(&mut v.iter().skip(j).step_by(ncol).map(|&x| x as f32))
         }
         TensorData::I32(v) if as_f32 => {
-            for (cell, &x) in dst
-                .iter_mut()
-                .skip(j)
-                .step_by(nf)
-                .zip(v.iter().skip(j).step_by(ncol))
-                .take(rows)
-            {
-                *cell = squash(f64::from(x as f32));
-            }
+            through_f32(&mut v.iter().skip(j).step_by(ncol).map(|&x| x as f32))
         }
         TensorData::U32(v) if as_f32 => {
-            for (cell, &x) in dst
-                .iter_mut()
-                .skip(j)
-                .step_by(nf)
-                .zip(v.iter().skip(j).step_by(ncol))
-                .take(rows)
-            {
-                *cell = squash(f64::from(x as f32));
-            }
+            through_f32(&mut v.iter().skip(j).step_by(ncol).map(|&x| x as f32))
         }
         // The remaining types are exact in f32, so widening through f64 is the same.
         _ => each_numeric_vec!(src, values => {
