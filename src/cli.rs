@@ -171,6 +171,15 @@ pub struct ServerArgs {
     /// overflow); further requests wait for a free one.
     #[arg(long, env = EnvVars::MLFLOWRS_MAX_DB_CONNECTIONS, default_value_t = 15)]
     pub max_db_connections: usize,
+    /// Requests handled at once; more get 429 (REQUEST_LIMIT_EXCEEDED).
+    /// `/health` and `/version` are always answered.
+    #[arg(long, env = EnvVars::MLFLOWRS_MAX_CONCURRENT_REQUESTS, default_value_t = 512)]
+    pub max_concurrent_requests: usize,
+    /// Bytes of a request body left unread by an early answer (429, 413,
+    /// 401, 404) read and discarded to keep the connection open; past it
+    /// the answer says `Connection: close`.
+    #[arg(long, env = EnvVars::MLFLOWRS_MAX_DRAIN_BYTES, default_value_t = 65_536)]
+    pub max_drain_bytes: usize,
     /// Seconds a client may take to send a request's headers, and an idle
     /// keep-alive connection may wait for its next request.
     #[arg(long, env = EnvVars::MLFLOWRS_HEADER_TIMEOUT, default_value_t = 30)]
@@ -449,6 +458,11 @@ pub struct ServeArgs {
     /// Requests handled at once; more get 429 (REQUEST_LIMIT_EXCEEDED).
     #[arg(long, env = EnvVars::MLFLOWRS_MAX_CONCURRENT_REQUESTS, default_value_t = 512)]
     pub max_concurrent_requests: usize,
+    /// Bytes of a request body left unread by an early answer (429, 413,
+    /// 401, 404) read and discarded to keep the connection open; past it
+    /// the answer says `Connection: close`.
+    #[arg(long, env = EnvVars::MLFLOWRS_MAX_DRAIN_BYTES, default_value_t = 65_536)]
+    pub max_drain_bytes: usize,
     /// Rows one request may carry; more get 400. 0: no limit (as MLflow).
     #[arg(long, env = EnvVars::MLFLOWRS_MAX_ROWS, default_value_t = 0)]
     pub max_rows: usize,
@@ -494,6 +508,11 @@ pub struct ServeArgs {
     /// Serve `/metrics` on this port of --host instead of the scoring port.
     #[arg(long, env = EnvVars::MLFLOWRS_METRICS_PORT)]
     pub metrics_port: Option<u16>,
+    /// Also serve the Open Inference Protocol over gRPC
+    /// (`inference.GRPCInferenceService`, as Triton's clients speak it) on
+    /// this port of --host. Off unless given.
+    #[arg(long, env = EnvVars::MLFLOWRS_GRPC_PORT)]
+    pub grpc_port: Option<u16>,
     /// Require `Authorization: Bearer <KEY>` on every route but the health
     /// checks (`/ping`, `/health`, `/v2/health/*`). Prefer the environment
     /// variable: a flag shows in the process list.

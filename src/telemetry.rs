@@ -69,7 +69,15 @@ impl InFlight {
 }
 
 /// The scoring routes a model answers on, as their `route` label reads.
-pub const SCORING_ROUTES: [&str; 3] = ["/invocations", "/models/{name}/invocations", "/v2/infer"];
+pub const SCORING_ROUTES: [&str; 4] = [
+    "/invocations",
+    "/models/{name}/invocations",
+    "/v2/infer",
+    GRPC_INFER_ROUTE,
+];
+
+/// The `route` label of gRPC `ModelInfer` calls (`--grpc-port`).
+pub const GRPC_INFER_ROUTE: &str = "grpc ModelInfer";
 
 /// One served model's request series, registered once: looking a series up
 /// by its labels on every request cost about a tenth of a 1-row request.

@@ -37,7 +37,7 @@ impl Fixture {
             max_request_bytes: 1 << 20,
             max_db_connections: 4,
             auth: auth(&dir),
-            header_timeout: std::time::Duration::from_secs(30),
+            max_concurrent_requests: 512,
             model_version_source_regex: None,
             ui: None,
             static_prefix: String::new(),

@@ -57,11 +57,10 @@ pub async fn run(settings: ScoringServerSettings) -> anyhow::Result<()> {
             let app = crate::serving::http::metrics_router(handle);
             // The same accept loop as the scoring port: slow clients are cut
             // off by --header-timeout here too.
-            let header_timeout = settings.header_timeout;
             tokio::spawn(crate::listener::serve(
                 listener,
                 app,
-                header_timeout,
+                settings.connection,
                 std::future::pending(),
             ));
             None
@@ -82,6 +81,24 @@ pub async fn run(settings: ScoringServerSettings) -> anyhow::Result<()> {
         metrics,
         api_key: settings.api_key.clone(),
     };
+    // gRPC stops accepting with the HTTP port.
+    let (stop_grpc, grpc_stopping) = tokio::sync::watch::channel(());
+    if let Some(addr) = settings.grpc_addr {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("could not listen on {addr} (--grpc-port)"))?;
+        tracing::info!(%addr, "serving the V2 inference protocol over gRPC");
+        let state = state.clone();
+        let mut stopping = grpc_stopping.clone();
+        tokio::spawn(async move {
+            let stop = async move {
+                let _ = stopping.changed().await;
+            };
+            if let Err(e) = crate::serving::grpc::serve(listener, state, stop).await {
+                tracing::error!(error = %e, "the gRPC server stopped");
+            }
+        });
+    }
     let listener = tokio::net::TcpListener::bind(settings.addr)
         .await
         .with_context(|| format!("could not listen on {}", settings.addr))?;
@@ -90,15 +107,11 @@ pub async fn run(settings: ScoringServerSettings) -> anyhow::Result<()> {
     // On SIGTERM/SIGINT: stop accepting, let in-flight requests finish, but
     // not for longer than the shutdown timeout.
     let (signalled, deadline_starts) = tokio::sync::oneshot::channel::<()>();
-    let server = crate::listener::serve(
-        listener,
-        router(state),
-        settings.header_timeout,
-        async move {
-            crate::listener::shutdown_signal().await;
-            let _ = signalled.send(());
-        },
-    );
+    let server = crate::listener::serve(listener, router(state), settings.connection, async move {
+        crate::listener::shutdown_signal().await;
+        let _ = stop_grpc.send(());
+        let _ = signalled.send(());
+    });
     let deadline = async move {
         if deadline_starts.await.is_ok() {
             tokio::time::sleep(settings.shutdown_timeout).await;

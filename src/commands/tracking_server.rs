@@ -15,11 +15,11 @@ pub async fn run(settings: TrackingServerSettings) -> anyhow::Result<()> {
         ui_bundle,
         virtual_env,
         ui_cache_dir,
+        connection,
     } = settings;
     settings.ui = ui_bundle_to_serve(ui_bundle.as_deref(), virtual_env.as_deref(), &ui_cache_dir)?;
     let prefix = settings.static_prefix.clone();
     let has_ui = settings.ui.is_some();
-    let header_timeout = settings.header_timeout;
     let started = std::time::Instant::now();
     if settings.serve_artifacts {
         std::fs::create_dir_all(&settings.artifacts_destination).with_context(|| {
@@ -49,7 +49,7 @@ pub async fn run(settings: TrackingServerSettings) -> anyhow::Result<()> {
     crate::listener::serve(
         listener,
         mlflowrs_tracking::router(Arc::new(server)),
-        header_timeout,
+        connection,
         crate::listener::shutdown_signal(),
     )
     .await;

@@ -69,7 +69,7 @@ impl TrackingClient {
                     max_request_bytes: 64 * 1024 * 1024,
                     max_db_connections: 2,
                     auth: None,
-                    header_timeout: std::time::Duration::from_secs(30),
+                    max_concurrent_requests: 512,
                     model_version_source_regex: None,
                     ui: None,
                     static_prefix: String::new(),

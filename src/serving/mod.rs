@@ -4,6 +4,7 @@
 
 pub mod api_key;
 pub mod engine;
+pub mod grpc;
 pub mod http;
 pub mod model_load;
 pub mod model_slot;

@@ -22,6 +22,30 @@ pub struct Served {
 }
 
 impl Served {
+    /// One V2 inference (HTTP or gRPC) through the model's engine.
+    pub async fn infer_v2(
+        &self,
+        request: &v2::infer::InferRequest,
+    ) -> Result<Vec<v2::infer::OutputTensor>, v2::infer::InferError> {
+        let body = request
+            .to_mlflow(&self.info)
+            .map_err(|message| v2::infer::InferError {
+                status: 400,
+                message,
+            })?;
+        match self
+            .engine
+            .score(Some("application/json".into()), body.into())
+            .await
+        {
+            Ok(reply) => v2::infer::from_mlflow(&reply, &self.info, request),
+            Err(e) => Err(v2::infer::InferError {
+                status: 500,
+                message: e.to_string(),
+            }),
+        }
+    }
+
     pub fn new(
         info: v2::ModelInfo,
         engine: Engine,

@@ -100,14 +100,16 @@ pub struct ScoringServerSettings {
     /// `None`: no row limit.
     pub max_rows: Option<usize>,
     pub shutdown_timeout: Duration,
-    /// How long a client may take to send its request headers.
-    pub header_timeout: Duration,
+    /// `--header-timeout` and `--max-drain-bytes`.
+    pub connection: crate::listener::ConnectionLimits,
     pub load: LoadOptions,
     pub stores: StoreConfig,
     /// How often model URIs are re-resolved to pick up moved aliases and stages.
     pub watch_interval: Option<Duration>,
     /// Where `/metrics` is served when not on the scoring port.
     pub metrics_addr: Option<SocketAddr>,
+    /// Where the gRPC inference service listens (`--grpc-port`).
+    pub grpc_addr: Option<SocketAddr>,
     /// The bearer token every request but the health checks must carry.
     pub api_key: Option<crate::serving::api_key::ApiKey>,
 }
@@ -176,14 +178,18 @@ impl ScoringServerSettings {
             },
             max_rows: (args.max_rows > 0).then_some(args.max_rows),
             shutdown_timeout: Duration::from_secs(args.shutdown_timeout),
-            header_timeout: Duration::from_secs(at_least_one(
-                args.header_timeout,
-                "--header-timeout",
-                " second",
-            )?),
+            connection: crate::listener::ConnectionLimits {
+                header_timeout: Duration::from_secs(at_least_one(
+                    args.header_timeout,
+                    "--header-timeout",
+                    " second",
+                )?),
+                max_drain_bytes: args.max_drain_bytes,
+            },
             load,
             stores: store_config(&args.model.store),
             metrics_addr: args.metrics_port.map(|p| SocketAddr::new(addr.ip(), p)),
+            grpc_addr: args.grpc_port.map(|p| SocketAddr::new(addr.ip(), p)),
             api_key: match args.api_key.as_deref() {
                 None => None,
                 Some("") => {

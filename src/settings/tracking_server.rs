@@ -19,6 +19,8 @@ pub struct TrackingServerSettings {
     pub virtual_env: Option<PathBuf>,
     /// Where `mlflowrs ui fetch` keeps the wheel.
     pub ui_cache_dir: PathBuf,
+    /// `--header-timeout` and `--max-drain-bytes`.
+    pub connection: crate::listener::ConnectionLimits,
 }
 
 impl TrackingServerSettings {
@@ -42,6 +44,7 @@ impl TrackingServerSettings {
             ("--max-request-bytes", args.max_request_bytes),
             ("--max-db-connections", args.max_db_connections),
             ("--header-timeout", args.header_timeout as usize),
+            ("--max-concurrent-requests", args.max_concurrent_requests),
         ] {
             if value == 0 {
                 return Err(SettingsError::Invalid(format!("{flag} must be at least 1")));
@@ -84,7 +87,7 @@ impl TrackingServerSettings {
                 max_request_bytes: args.max_request_bytes,
                 max_db_connections: args.max_db_connections,
                 auth,
-                header_timeout: Duration::from_secs(args.header_timeout),
+                max_concurrent_requests: args.max_concurrent_requests,
                 model_version_source_regex,
                 ui: None,
                 static_prefix,
@@ -97,6 +100,10 @@ impl TrackingServerSettings {
             ui_bundle: args.ui_bundle.clone(),
             virtual_env: std::env::var_os(EnvVars::VIRTUAL_ENV).map(PathBuf::from),
             ui_cache_dir: super::ui_fetch::ui_cache_dir(),
+            connection: crate::listener::ConnectionLimits {
+                header_timeout: Duration::from_secs(args.header_timeout),
+                max_drain_bytes: args.max_drain_bytes,
+            },
         })
     }
 }

@@ -157,3 +157,108 @@ pub fn build_request(
     bytes.extend_from_slice(body);
     bytes
 }
+
+/// Runs `tests/serving/keepalive_clients.py`: keep-alive `http.client`
+/// clients POSTing `body` to `path`; its JSON tally of statuses,
+/// `Connection: close` answers and client-side failures.
+pub fn keepalive_clients(port: u16, path: &str, body: &str, extra: &[&str]) -> serde_json::Value {
+    let port = port.to_string();
+    let mut args = vec!["tests/serving/keepalive_clients.py", &port, path, body];
+    args.extend_from_slice(extra);
+    let out = tracking::run_python(&args);
+    serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("{e}: {out}"))
+}
+
+/// One keep-alive connection, for asking several requests in turn.
+pub struct KeepAlive {
+    stream: std::net::TcpStream,
+    port: u16,
+}
+
+/// A parsed answer: status, headers (lower-case names), body.
+pub type Answer = (u16, Vec<(String, String)>, Vec<u8>);
+
+impl KeepAlive {
+    pub fn open(port: u16) -> KeepAlive {
+        let stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        KeepAlive { stream, port }
+    }
+
+    /// A POST and its answer; `None` when the server closed the connection
+    /// or reset it instead of answering.
+    pub fn ask(&mut self, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Option<Answer> {
+        let request = self.post(path, headers, body);
+        self.send(&[&request])
+    }
+
+    pub fn ask_get(&mut self, path: &str) -> Option<Answer> {
+        let request = format!(
+            "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\n\r\n",
+            self.port
+        );
+        self.send(&[request.as_bytes()])
+    }
+
+    /// A JSON POST whose body's last byte comes a second after the rest, so
+    /// that the request holds its permit meanwhile.
+    pub fn ask_slowly(&mut self, path: &str, body: &[u8]) -> Option<Answer> {
+        let request = self.post(path, &[("Content-Type", "application/json")], body);
+        let (most, last) = request.split_at(request.len() - 1);
+        self.send(&[most, last])
+    }
+
+    fn post(&self, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
+        let mut head = format!(
+            "POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Length: {}\r\n",
+            self.port,
+            body.len()
+        );
+        for (k, v) in headers {
+            head.push_str(&format!("{k}: {v}\r\n"));
+        }
+        head.push_str("\r\n");
+        let mut request = head.into_bytes();
+        request.extend_from_slice(body);
+        request
+    }
+
+    /// Writes the pieces a second apart, then reads one answer.
+    fn send(&mut self, pieces: &[&[u8]]) -> Option<Answer> {
+        use std::io::{Read, Write};
+        for (i, piece) in pieces.iter().enumerate() {
+            if i > 0 {
+                std::thread::sleep(Duration::from_secs(1));
+            }
+            self.stream.write_all(piece).ok()?;
+        }
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 8192];
+        loop {
+            if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+                let length: usize = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .map_or(0, |v| v.trim().parse().unwrap());
+                if buf.len() >= end + 4 + length {
+                    return Some(parse_response(&buf[..end + 4 + length]));
+                }
+            }
+            match self.stream.read(&mut chunk) {
+                Ok(0) | Err(_) => return None,
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            }
+        }
+    }
+}
+
+/// The value of header `name` (lower case) in a parsed answer.
+pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}

@@ -50,7 +50,7 @@ fn copy_tree(from: &Path, to: &Path) {
 }
 
 /// The MLflow model directory: the committed small files plus the weights.
-fn assemble(dir: &Path) -> PathBuf {
+pub(crate) fn assemble(dir: &Path) -> PathBuf {
     let model = dir.join("minilm");
     copy_tree(&repo_root().join("tests/candle/minilm"), &model);
     std::os::unix::fs::symlink(

@@ -309,3 +309,90 @@ fn shutdown_timeout_bounds_the_wait_for_stuck_requests() {
         "waited {waited:?}"
     );
 }
+
+/// 128 keep-alive clients (Python's `http.client`, as SDKs connect) against
+/// a limit of 2, on `/invocations` and on V2 `infer`: every answer is a 200
+/// or a 429 on a connection that stays usable, never a reset or a broken
+/// pipe, which clients would take for an outage.
+#[test]
+fn keep_alive_clients_past_the_concurrency_limit_get_only_200_and_429() {
+    let server = Spawn::serve(&example())
+        .args(&["--max-concurrent-requests", "2"])
+        .start();
+    let v2 = r#"{"inputs": [{"name": "float_input", "shape": [1, 4], "datatype": "FP32", "data": [5.1, 3.5, 1.4, 0.2]}]}"#;
+    for (path, body, requests) in [
+        (
+            "/invocations",
+            r#"{"inputs": [[5.1, 3.5, 1.4, 0.2]]}"#,
+            "40",
+        ),
+        ("/v2/models/iris-onnx/infer", v2, "20"),
+    ] {
+        let tally =
+            crate::common::keepalive_clients(server.port, path, body, &["--requests", requests]);
+        let statuses = tally["statuses"].as_object().unwrap();
+        let count = |s: &str| statuses.get(s).and_then(|n| n.as_u64()).unwrap_or(0);
+        let total: u64 = statuses.values().filter_map(|n| n.as_u64()).sum();
+        assert_eq!(
+            tally["errors"],
+            serde_json::json!({}),
+            "{path}: client-side failures: {tally}"
+        );
+        assert_eq!(count("200") + count("429"), total, "{path}: {tally}");
+        assert_eq!(total, 128 * requests.parse::<u64>().unwrap(), "{tally}");
+        assert!(count("200") > 0 && count("429") > 0, "{path}: {tally}");
+        // A 1-row body is drained, so no connection had to be closed.
+        assert_eq!(tally["closes"], serde_json::json!({}), "{path}: {tally}");
+    }
+}
+
+/// An early answer (413, 404, 401, 429) leaves the keep-alive connection
+/// usable when the unread body is within `--max-drain-bytes`, and says
+/// `Connection: close` when it is not.
+#[test]
+fn early_answers_keep_the_connection_within_the_drain_limit() {
+    let body = br#"{"inputs": [[5.1, 3.5, 1.4, 0.2]]}"#;
+    let server = Spawn::serve(&example())
+        .args(&[
+            "--max-body-bytes",
+            "100",
+            "--max-drain-bytes",
+            "1000",
+            "--api-key",
+            "k",
+        ])
+        .start();
+    let json = ("Content-Type", "application/json");
+    let key = ("Authorization", "Bearer k");
+    let mut conn = crate::common::KeepAlive::open(server.port);
+    let refusals = [
+        ("/invocations", vec![json, key], vec![b' '; 1000], 413),
+        ("/nowhere", vec![json, key], vec![b' '; 1000], 404),
+        ("/invocations", vec![json], vec![b' '; 1000], 401),
+        (
+            "/v2/models/iris-onnx/infer",
+            vec![json, key],
+            vec![b' '; 900],
+            413,
+        ),
+    ];
+    for (path, headers, refused, status) in refusals {
+        let (got, answer_headers, _) = conn.ask(path, &headers, &refused).unwrap();
+        assert_eq!(got, status, "{path}");
+        assert_eq!(
+            crate::common::header(&answer_headers, "connection"),
+            None,
+            "{path}"
+        );
+        let (after, _, _) = conn
+            .ask("/invocations", &[json, key], body)
+            .expect("the connection survives the refusal");
+        assert_eq!(after, 200);
+    }
+    // A body of one byte more than the drain limit, unread: the server
+    // says so and closes.
+    let (status, headers, _) = conn.ask("/nowhere", &[json, key], &[b' '; 1001]).unwrap();
+    assert_eq!(status, 404);
+    assert_eq!(crate::common::header(&headers, "connection"), Some("close"));
+    assert!(conn.ask("/invocations", &[json, key], body).is_none());
+}

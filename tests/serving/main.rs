@@ -16,3 +16,4 @@ mod registry;
 mod registry_changes;
 mod serve;
 mod tract;
+mod v2_clients;

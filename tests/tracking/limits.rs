@@ -486,3 +486,75 @@ fn a_full_disk_fails_the_upload_and_leaves_no_half_file() {
     drop(server);
     drop(disk);
 }
+
+/// `--max-concurrent-requests 2` against 128 keep-alive clients (Python's
+/// `http.client`): only 200s and 429s in MLflow's error format, on
+/// connections that stay usable; `/health` is answered however busy.
+#[test]
+fn keep_alive_clients_past_the_concurrency_limit_get_only_200_and_429() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Spawn::server("sqlite:///mlflow.db")
+        .dir(dir.path())
+        .port(free_port())
+        .args(&["--max-concurrent-requests", "2"])
+        .start();
+    let tally = crate::common::keepalive_clients(
+        server.port,
+        "/api/2.0/mlflow/experiments/search",
+        r#"{"max_results": 10}"#,
+        &["--requests", "20"],
+    );
+    let statuses = tally["statuses"].as_object().unwrap();
+    let count = |s: &str| statuses.get(s).and_then(|n| n.as_u64()).unwrap_or(0);
+    assert_eq!(tally["errors"], serde_json::json!({}), "{tally}");
+    assert_eq!(count("200") + count("429"), 128 * 20, "{tally}");
+    assert!(count("200") > 0 && count("429") > 0, "{tally}");
+    assert_eq!(tally["closes"], serde_json::json!({}), "{tally}");
+
+    // The refusal itself, on a held connection: MLflow's error JSON, and the
+    // connection still serves the next request.
+    let port = server.port;
+    let holders: Vec<_> = (0..2)
+        .map(|_| {
+            std::thread::spawn(move || {
+                let mut conn = crate::common::KeepAlive::open(port);
+                // A body that arrives slowly holds its permit.
+                conn.ask_slowly(
+                    "/api/2.0/mlflow/experiments/search",
+                    b"{\"max_results\": 1}",
+                )
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let mut conn = crate::common::KeepAlive::open(port);
+    let json = ("Content-Type", "application/json");
+    let (status, _, answer) = conn
+        .ask(
+            "/api/2.0/mlflow/experiments/search",
+            &[json],
+            br#"{"max_results": 5}"#,
+        )
+        .unwrap();
+    assert_eq!(status, 429);
+    let answer: Json = serde_json::from_slice(&answer).unwrap();
+    assert_eq!(answer["error_code"], "REQUEST_LIMIT_EXCEEDED");
+    let health = conn.ask_get("/health").unwrap();
+    assert_eq!(health.0, 200, "/health is exempt");
+    for h in holders {
+        assert_eq!(h.join().unwrap().map(|a| a.0), Some(200));
+    }
+    let (status, _, answer) = conn
+        .ask(
+            "/api/2.0/mlflow/experiments/search",
+            &[json],
+            br#"{"max_results": 5}"#,
+        )
+        .unwrap();
+    assert_eq!(
+        status,
+        200,
+        "the permits came back: {}",
+        String::from_utf8_lossy(&answer)
+    );
+}

@@ -53,6 +53,9 @@ impl EnvVars {
     /// `--env-manager`: Python environment for models only Python can run: `local` uses --python (or the active virtualenv, ./.venv, python3 on PATH); `virtualenv` and `uv` build a cached environment from the model's python_env.yaml and requirements.txt once. Native flavors need none.
     pub const MLFLOWRS_ENV_MANAGER: &'static str = "MLFLOWRS_ENV_MANAGER";
 
+    /// `--grpc-port`: Also serve the Open Inference Protocol over gRPC (`inference.GRPCInferenceService`, as Triton's clients speak it) on this port of --host. Off unless given.
+    pub const MLFLOWRS_GRPC_PORT: &'static str = "MLFLOWRS_GRPC_PORT";
+
     /// `--header-timeout`: Seconds a client may take to send a request's headers, and an idle keep-alive connection may wait for its next request; then the connection is closed.
     pub const MLFLOWRS_HEADER_TIMEOUT: &'static str = "MLFLOWRS_HEADER_TIMEOUT";
 
@@ -85,6 +88,9 @@ impl EnvVars {
 
     /// `--max-concurrent-requests`: Requests handled at once; more get 429 (REQUEST_LIMIT_EXCEEDED).
     pub const MLFLOWRS_MAX_CONCURRENT_REQUESTS: &'static str = "MLFLOWRS_MAX_CONCURRENT_REQUESTS";
+
+    /// `--max-drain-bytes`: The most of a request body left unread by an early answer (429, 413, 401, 404) that is read and discarded to keep the keep-alive connection open; past it the answer says `Connection: close`.
+    pub const MLFLOWRS_MAX_DRAIN_BYTES: &'static str = "MLFLOWRS_MAX_DRAIN_BYTES";
 
     /// `--max-db-connections`: Database connections open at once (MLflow's SQLAlchemy pool: 5 + 10 overflow); further requests wait for a free one.
     pub const MLFLOWRS_MAX_DB_CONNECTIONS: &'static str = "MLFLOWRS_MAX_DB_CONNECTIONS";
@@ -308,6 +314,7 @@ pub const ALL: &[&str] = &[
     EnvVars::MLFLOWRS_EMBEDDING_BATCH_SIZE,
     EnvVars::MLFLOWRS_ENV_CACHE_DIR,
     EnvVars::MLFLOWRS_ENV_MANAGER,
+    EnvVars::MLFLOWRS_GRPC_PORT,
     EnvVars::MLFLOWRS_HEADER_TIMEOUT,
     EnvVars::MLFLOWRS_HEALTHCHECK_URL,
     EnvVars::MLFLOWRS_IMAGE_NAME,
@@ -320,6 +327,7 @@ pub const ALL: &[&str] = &[
     EnvVars::MLFLOWRS_MAX_BODY_BYTES,
     EnvVars::MLFLOWRS_MAX_CONCURRENT_REQUESTS,
     EnvVars::MLFLOWRS_MAX_DB_CONNECTIONS,
+    EnvVars::MLFLOWRS_MAX_DRAIN_BYTES,
     EnvVars::MLFLOWRS_MAX_QUEUE,
     EnvVars::MLFLOWRS_MAX_REQUEST_BYTES,
     EnvVars::MLFLOWRS_MAX_ROWS,

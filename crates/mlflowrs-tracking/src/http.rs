@@ -20,6 +20,15 @@ async fn dispatch(State(server): State<Arc<Server>>, request: HttpRequest) -> Re
     let Some(request) = without_static_prefix(&server.settings.static_prefix, request) else {
         return crate::responses::not_found_page();
     };
+    // Health checks are answered however busy the server is, so that an
+    // orchestrator does not restart a server that is merely loaded.
+    let _permit = match request.uri().path() {
+        "/health" | "/version" => None,
+        _ => match server.permits.clone().try_acquire_owned() {
+            Ok(permit) => Some(permit),
+            Err(_) => return crate::responses::too_busy(),
+        },
+    };
     let artifact_proxy = crate::endpoints::artifact_proxy_path(request.uri().path()).is_some();
     // MLflow lets notebooks frame its trace renderer.
     let frameable = request
@@ -112,7 +121,7 @@ mod tests {
             max_request_bytes: 1024,
             max_db_connections: 2,
             auth,
-            header_timeout: std::time::Duration::from_secs(30),
+            max_concurrent_requests: 512,
             model_version_source_regex: None,
             ui: None,
             static_prefix: String::new(),

@@ -59,6 +59,16 @@ pub(crate) fn too_large(limit: usize) -> Response {
     r
 }
 
+/// 429 when every `--max-concurrent-requests` permit is held; the MLflow
+/// client retries it with back-off.
+pub(crate) fn too_busy() -> Response {
+    MlflowError::new(
+        ErrorCode::RequestLimitExceeded,
+        "Too many concurrent requests (--max-concurrent-requests); retry later.",
+    )
+    .into_response()
+}
+
 /// Python's `mimetypes.guess_type` for the extensions artifacts and MLflow's
 /// UI bundle use; `None` where Python has no answer.
 pub(crate) fn python_mime_type(name: &str) -> Option<&'static str> {

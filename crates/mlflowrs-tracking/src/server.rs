@@ -8,6 +8,8 @@ pub struct Server {
     pub settings: Settings,
     pub db: db::Db,
     pub auth: Option<auth::Auth>,
+    /// One permit per request being handled (`--max-concurrent-requests`).
+    pub permits: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 /// The SQL schema this build creates: MLflow 3.17.2's, at its alembic head.
@@ -71,6 +73,14 @@ impl Server {
             Some(a) => Some(auth::Auth::open(a, runtime)?),
             None => None,
         };
-        Ok(Server { settings, db, auth })
+        let permits = std::sync::Arc::new(tokio::sync::Semaphore::new(
+            settings.max_concurrent_requests,
+        ));
+        Ok(Server {
+            settings,
+            db,
+            auth,
+            permits,
+        })
     }
 }

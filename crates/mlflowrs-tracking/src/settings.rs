@@ -20,8 +20,9 @@ pub struct Settings {
     pub max_db_connections: usize,
     /// `--app-name basic-auth`: MLflow's authentication and permissions.
     pub auth: Option<auth::AuthSettings>,
-    /// How long a client may take to send a request's headers.
-    pub header_timeout: std::time::Duration,
+    /// Requests handled at once (`/health` and `/version` aside); more get
+    /// 429 REQUEST_LIMIT_EXCEEDED.
+    pub max_concurrent_requests: usize,
     /// Sources a new model version may name (MLflow's
     /// MLFLOW_CREATE_MODEL_VERSION_SOURCE_VALIDATION_REGEX), searched anywhere in the source.
     pub model_version_source_regex: Option<regex::Regex>,

@@ -27,7 +27,7 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub(super) fn model(&self, name: &str) -> Option<usize> {
+    pub(crate) fn model(&self, name: &str) -> Option<usize> {
         self.models
             .iter()
             .position(|m| m.current().info.name == name)
