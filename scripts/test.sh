@@ -59,6 +59,8 @@ phase "clippy (default build)" cargo clippy -j2 -p mlflowrs --lib --bins -- -D w
 # Every flavor, tract and candle included, is linted and tested.
 phase "clippy (all features)" cargo clippy -j2 --workspace --all-targets --all-features -- -D warnings
 phase "build tests" cargo test -j2 --workspace --all-features --no-run
+# The docker tests put these into images (build-docker looks beside mlflowrs).
+phase "build image binaries" scripts/build-image-binaries.sh
 
 echo "== waiting for the virtualenv and PostgreSQL" >&2
 if ! wait "$setup"; then

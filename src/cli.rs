@@ -287,6 +287,16 @@ pub struct ImageArgs {
     /// Python (with pip, the base image's minor version) that installs a Python model's requirements.
     #[arg(long, env = EnvVars::MLFLOWRS_PYTHON)]
     pub python: Option<PathBuf>,
+    /// What serves an ONNX model in the image: `ort` (ONNX Runtime's
+    /// library goes into the image) or `tract` (no ONNX Runtime; needs a
+    /// build with tract).
+    #[arg(
+        long,
+        value_enum,
+        env = EnvVars::MLFLOWRS_ONNX_BACKEND,
+        default_value = "ort"
+    )]
+    pub onnx_backend: crate::docker::context::ImageOnnxBackend,
 }
 
 #[derive(Debug, Args)]

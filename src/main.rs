@@ -11,14 +11,7 @@ use mlflowrs::settings::{
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_new(&cli.log).unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        // Colour codes only on a terminal: not in files, pipes or journald.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    mlflowrs::telemetry::init_logging(&cli.log);
     if let Command::Run(args) = &cli.command {
         return run_project(args);
     }

@@ -141,3 +141,15 @@ impl Drop for InFlight {
         self.0.decrement(1.0);
     }
 }
+
+/// Logs to stderr under `filter` (`--log`, as RUST_LOG).
+pub fn init_logging(filter: &str) {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        // Colour codes only on a terminal: not in files, pipes or journald.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+}

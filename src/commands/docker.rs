@@ -19,6 +19,7 @@ pub async fn run(settings: ImageSettings) -> anyhow::Result<()> {
         base_image: settings.base_image,
         ort_library: settings.ort_library,
         python: settings.python,
+        onnx_backend: settings.onnx_backend,
     };
     match settings.target {
         ImageTarget::Build { name } => build(&opts, &name).await,

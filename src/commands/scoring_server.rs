@@ -39,6 +39,10 @@ pub async fn run(settings: ScoringServerSettings) -> anyhow::Result<()> {
         ));
     }
     let models = Arc::new(models);
+    // What loading touched once (ONNX Runtime's kernel registry among it)
+    // need not stay resident.
+    let advised = crate::serving::resident::page_out_loaded_code();
+    tracing::debug!(mib = advised >> 20, "start-up code paged out");
     if let Some(interval) = settings.watch_interval {
         tokio::spawn(watch(
             Arc::clone(&models),

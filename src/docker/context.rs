@@ -35,6 +35,52 @@ pub struct ContextOptions {
     pub ort_library: Option<PathBuf>,
     /// The Python (with pip) that installs a Python model's requirements.
     pub python: Option<PathBuf>,
+    /// What serves an ONNX model in the image (`--onnx-backend`).
+    pub onnx_backend: ImageOnnxBackend,
+}
+
+/// What serves ONNX models in an image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ImageOnnxBackend {
+    /// ONNX Runtime, its library copied into the image.
+    Ort,
+    /// tract: no ONNX Runtime in the image (the building mlflowrs needs
+    /// cargo feature `tract`).
+    Tract,
+}
+
+impl ImageOnnxBackend {
+    /// The image binary built beside `mlflowrs` for this backend.
+    fn binary_name(self) -> &'static str {
+        match self {
+            ImageOnnxBackend::Ort => "mlflowrs-image-ort",
+            ImageOnnxBackend::Tract => "mlflowrs-image-tract",
+        }
+    }
+}
+
+/// The binary the image runs: `mlflowrs-image-ort` or `-tract`, built
+/// beside this one (crates/mlflowrs-image), which carry only what the image
+/// serves; this binary, with a warning, when it is missing.
+fn image_binary(backend: ImageOnnxBackend) -> Result<PathBuf, DockerError> {
+    let exe = std::env::current_exe()
+        .map_err(|e| DockerError::Context(format!("finding the mlflowrs binary: {e}")))?;
+    let slim = exe.with_file_name(backend.binary_name());
+    if slim.is_file() {
+        return Ok(slim);
+    }
+    if backend == ImageOnnxBackend::Tract && !cfg!(feature = "tract") {
+        return Err(DockerError::Context(format!(
+            "--onnx-backend tract: {} is not beside {} and this mlflowrs has no tract (build with --features tract)",
+            backend.binary_name(),
+            exe.display()
+        )));
+    }
+    tracing::warn!(
+        missing = %slim.display(),
+        "the image gets this whole mlflowrs binary: build the image binaries beside it with scripts/build-image-binaries.sh --release"
+    );
+    Ok(exe)
 }
 
 /// What was written.
@@ -53,7 +99,7 @@ pub fn write(opts: &ContextOptions, out: &Path) -> Result<ContextInfo, DockerErr
         std::fs::remove_dir_all(&rootfs).map_err(|e| io("clearing rootfs", e))?;
     }
     copy_dir(&opts.model_dir, &out.join("model"))?;
-    let exe = std::env::current_exe().map_err(|e| io("finding the mlflowrs binary", e))?;
+    let exe = image_binary(opts.onnx_backend)?;
     place(&exe, &rootfs, BIN_PATH)?;
     let native = if mlmodel.flavor("onnx").is_some() {
         Some("onnx")
@@ -66,7 +112,12 @@ pub fn write(opts: &ContextOptions, out: &Path) -> Result<ContextInfo, DockerErr
             "HOME=/tmp".into(),
         ];
         let mut elf_files = vec![exe.clone()];
-        if flavor == "onnx" {
+        if flavor == "onnx" && opts.onnx_backend == ImageOnnxBackend::Tract {
+            env.insert(
+                0,
+                format!("{}=tract", mlflowrs_env::EnvVars::MLFLOWRS_ONNX_BACKEND),
+            );
+        } else if flavor == "onnx" {
             let ort = mlflowrs_onnx_ort::library::find(
                 opts.ort_library.as_deref(),
                 opts.python.as_deref(),

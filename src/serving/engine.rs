@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use crossbeam_channel::{bounded, Receiver, Sender, TrySendError};
+use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender, TrySendError};
 
 use std::time::{Duration, Instant};
 
@@ -14,6 +14,7 @@ use tokio::sync::oneshot;
 use mlflowrs_protocol::{ErrorCode, MlflowError, Reply};
 
 use crate::scoring::BatchScorer;
+use crate::serving::resident;
 use crate::telemetry;
 
 struct Job {
@@ -122,11 +123,22 @@ fn work<B: BatchScorer>(scorer: &B, rx: &Receiver<Job>, batching: Batching) {
     // would not fit or the queue is empty.
     let mut batch: Vec<(Job, B::Prepared, Instant)> = Vec::new();
     let mut rows = 0;
+    // Work done since the heap was last trimmed (`resident`).
+    let mut untrimmed = false;
     loop {
         let next = if batch.is_empty() {
-            match rx.recv() {
-                Ok(job) => Some(job),
-                Err(_) => return,
+            match rx.recv_timeout(resident::IDLE_BEFORE_TRIM) {
+                Ok(job) => {
+                    untrimmed = true;
+                    Some(job)
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    if std::mem::take(&mut untrimmed) {
+                        resident::trim_heap();
+                    }
+                    continue;
+                }
+                Err(RecvTimeoutError::Disconnected) => return,
             }
         } else if batching.max_delay.is_zero() {
             rx.try_recv().ok()

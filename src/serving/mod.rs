@@ -9,5 +9,6 @@ pub mod http;
 pub mod model_load;
 pub mod model_slot;
 pub mod python_scorer;
+pub mod resident;
 pub mod split;
 pub mod v2;

@@ -60,7 +60,7 @@ pub enum LoadError {
         python: Box<LoadError>,
     },
     #[error(
-        "this mlflowrs was built without tract (cargo feature `tract`); use --onnx-backend ort"
+        "this mlflowrs binary has no tract (cargo feature `tract`, or an image built for ONNX Runtime); use --onnx-backend ort"
     )]
     NoTract,
     #[error("--env-manager conda is not supported: mlflowrs builds Python environments with virtualenv or uv")]
@@ -97,6 +97,53 @@ pub struct LoadOptions {
     pub sessions: usize,
     pub intra_op_threads: usize,
     pub python: PythonOptions,
+    pub backends: NativeBackends,
+}
+
+/// Loads an ONNX model with tract.
+pub type TractLoader = fn(&Path) -> Result<Arc<dyn Flavor>, LoadError>;
+/// Loads a `sentence_transformers` model with candle.
+pub type CandleLoader = fn(&MlModel, &LoadOptions) -> Result<Arc<dyn Flavor>, LoadError>;
+
+/// The optional backends a binary serves with. `mlflowrs` carries every one
+/// its cargo features compiled in; the binaries `build-docker` puts into
+/// images carry only what their image serves, and because nothing else
+/// names the other loaders, the linker leaves tract and candle out of them.
+#[derive(Debug, Clone, Copy)]
+pub struct NativeBackends {
+    pub tract: Option<TractLoader>,
+    pub candle: Option<CandleLoader>,
+}
+
+impl NativeBackends {
+    /// ONNX Runtime, the tabular flavors and Python only.
+    pub const ORT_ONLY: NativeBackends = NativeBackends {
+        tract: None,
+        candle: None,
+    };
+
+    /// Everything this build's features compiled in.
+    pub fn compiled() -> NativeBackends {
+        NativeBackends {
+            #[cfg(feature = "tract")]
+            tract: Some(load_tract),
+            #[cfg(not(feature = "tract"))]
+            tract: None,
+            #[cfg(feature = "candle")]
+            candle: Some(load_candle),
+            #[cfg(not(feature = "candle"))]
+            candle: None,
+        }
+    }
+
+    /// tract for ONNX models, without candle.
+    #[cfg(feature = "tract")]
+    pub fn tract_only() -> NativeBackends {
+        NativeBackends {
+            tract: Some(load_tract),
+            candle: None,
+        }
+    }
 }
 
 /// What runs `onnx`-flavor models (`--onnx-backend`).
@@ -136,21 +183,24 @@ pub struct LoadedModel {
 
 pub fn load(dir: &Path, opts: &LoadOptions) -> Result<LoadedModel, LoadError> {
     let mlmodel = MlModel::load(dir)?;
-    let (flavor, native) =
-        if cfg!(feature = "candle") && mlmodel.flavor("sentence_transformers").is_some() {
-            ("sentence_transformers", load_candle(&mlmodel, opts))
-        } else if let Some(onnx) = mlmodel.flavor("onnx") {
-            ("onnx", load_onnx(&mlmodel, onnx, dir, opts))
-        } else if let Some(flavor) = crate::scoring::tabular_flavor(&mlmodel) {
-            (flavor, load_tabular_flavor(&mlmodel, flavor))
-        } else if mlmodel.flavor("python_function").is_some() {
-            return load_python(mlmodel, opts);
-        } else {
-            return Err(LoadError::NoFlavor {
-                path: dir.to_path_buf(),
-                flavors: mlmodel.flavor_names().join(", "),
-            });
-        };
+    let candle = opts
+        .backends
+        .candle
+        .filter(|_| mlmodel.flavor("sentence_transformers").is_some());
+    let (flavor, native) = if let Some(candle) = candle {
+        ("sentence_transformers", candle(&mlmodel, opts))
+    } else if let Some(onnx) = mlmodel.flavor("onnx") {
+        ("onnx", load_onnx(&mlmodel, onnx, dir, opts))
+    } else if let Some(flavor) = crate::scoring::tabular_flavor(&mlmodel) {
+        (flavor, load_tabular_flavor(&mlmodel, flavor))
+    } else if mlmodel.flavor("python_function").is_some() {
+        return load_python(mlmodel, opts);
+    } else {
+        return Err(LoadError::NoFlavor {
+            path: dir.to_path_buf(),
+            flavors: mlmodel.flavor_names().join(", "),
+        });
+    };
     match native {
         Ok(model) => {
             tracing::info!(
@@ -214,7 +264,10 @@ fn load_onnx(
     let model_file = mlmodel.root.join(data);
     match opts.onnx_backend {
         OnnxBackend::Ort => load_ort(onnx, dir, &model_file, opts),
-        OnnxBackend::Tract => load_tract(&model_file),
+        OnnxBackend::Tract => match opts.backends.tract {
+            Some(tract) => tract(&model_file),
+            None => Err(LoadError::NoTract),
+        },
         // A library named with --ort-library / ORT_DYLIB_PATH is a choice:
         // when it is missing, say so rather than serve with tract.
         OnnxBackend::Auto if opts.ort_library.is_some() => load_ort(onnx, dir, &model_file, opts),
@@ -224,11 +277,13 @@ fn load_onnx(
                     tracing::info!(library = %library.display(), "ONNX Runtime found: serving with it (--onnx-backend auto)");
                     load_ort(onnx, dir, &model_file, opts)
                 }
-                Err(missing) if cfg!(feature = "tract") => {
-                    tracing::info!(reason = %missing, "ONNX Runtime not found: serving with tract, pure Rust (--onnx-backend auto)");
-                    load_tract(&model_file)
-                }
-                Err(missing) => Err(missing.into()),
+                Err(missing) => match opts.backends.tract {
+                    Some(tract) => {
+                        tracing::info!(reason = %missing, "ONNX Runtime not found: serving with tract, pure Rust (--onnx-backend auto)");
+                        tract(&model_file)
+                    }
+                    None => Err(missing.into()),
+                },
             }
         }
     }
@@ -250,22 +305,9 @@ fn load_candle(mlmodel: &MlModel, opts: &LoadOptions) -> Result<Arc<dyn Flavor>,
     Ok(Arc::new(model))
 }
 
-#[cfg(not(feature = "candle"))]
-fn load_candle(_mlmodel: &MlModel, _opts: &LoadOptions) -> Result<Arc<dyn Flavor>, LoadError> {
-    Err(LoadError::NoFlavor {
-        path: _mlmodel.root.clone(),
-        flavors: "sentence_transformers (this build has no candle feature)".into(),
-    })
-}
-
 #[cfg(feature = "tract")]
 fn load_tract(model_file: &Path) -> Result<Arc<dyn Flavor>, LoadError> {
     Ok(Arc::new(mlflowrs_onnx_tract::TractModel::load(model_file)?))
-}
-
-#[cfg(not(feature = "tract"))]
-fn load_tract(_model_file: &Path) -> Result<Arc<dyn Flavor>, LoadError> {
-    Err(LoadError::NoTract)
 }
 
 fn load_ort(

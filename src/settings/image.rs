@@ -15,6 +15,7 @@ pub struct ImageSettings {
     pub ort_library: Option<PathBuf>,
     /// The Python (with pip) that installs a Python model's requirements.
     pub python: Option<PathBuf>,
+    pub onnx_backend: crate::docker::context::ImageOnnxBackend,
     pub target: ImageTarget,
 }
 
@@ -54,6 +55,7 @@ impl ImageSettings {
             base_image: args.base_image.clone(),
             ort_library: args.ort_library.clone(),
             python: args.python.clone(),
+            onnx_backend: args.onnx_backend,
             target,
         })
     }

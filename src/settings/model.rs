@@ -4,11 +4,12 @@ use std::time::Duration;
 
 use super::{at_least_one, cores, SettingsError};
 use crate::cli::ModelArgs;
-use crate::serving::model_load::{LoadOptions, OnnxBackend, PythonOptions};
+use crate::serving::model_load::{LoadOptions, NativeBackends, OnnxBackend, PythonOptions};
 
 pub fn load_options(
     model: &ModelArgs,
     workers: Option<usize>,
+    backends: NativeBackends,
 ) -> Result<LoadOptions, SettingsError> {
     let sessions = at_least_one(workers.unwrap_or_else(cores), "--workers", "")?;
     let intra = match model.intra_op_threads {
@@ -18,7 +19,7 @@ pub fn load_options(
     };
     Ok(LoadOptions {
         ort_library: model.ort_library.clone(),
-        onnx_backend: onnx_backend(model.onnx_backend)?,
+        onnx_backend: onnx_backend(model.onnx_backend, &backends)?,
         embedding_batch_size: at_least_one(
             model.embedding_batch_size,
             "--embedding-batch-size",
@@ -27,13 +28,17 @@ pub fn load_options(
         sessions,
         intra_op_threads: intra,
         python: python_options(model),
+        backends,
     })
 }
 
-fn onnx_backend(flag: OnnxBackend) -> Result<OnnxBackend, SettingsError> {
+fn onnx_backend(
+    flag: OnnxBackend,
+    backends: &NativeBackends,
+) -> Result<OnnxBackend, SettingsError> {
     match flag {
-        OnnxBackend::Tract if !cfg!(feature = "tract") => Err(SettingsError::Invalid(
-            "--onnx-backend tract: this mlflowrs was built without tract (cargo feature `tract`)"
+        OnnxBackend::Tract if backends.tract.is_none() => Err(SettingsError::Invalid(
+            "--onnx-backend tract: this mlflowrs binary has no tract (cargo feature `tract`, or an image built for ONNX Runtime)"
                 .into(),
         )),
         other => Ok(other),

@@ -33,7 +33,11 @@ impl PredictSettings {
         Ok(PredictSettings {
             model_uri: uri.clone(),
             stores: store_config(&args.model.store),
-            load: load_options(&args.model, Some(1))?,
+            load: load_options(
+                &args.model,
+                Some(1),
+                crate::serving::model_load::NativeBackends::compiled(),
+            )?,
             input_path: args.input_path.clone(),
             output_path: args.output_path.clone(),
             content_type: match args.content_type {

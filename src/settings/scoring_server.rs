@@ -115,7 +115,16 @@ pub struct ScoringServerSettings {
 }
 
 impl ScoringServerSettings {
+    /// With every backend this build has (`mlflowrs`).
     pub fn from_args(args: &ServeArgs) -> Result<ScoringServerSettings, SettingsError> {
+        Self::with_backends(args, crate::serving::model_load::NativeBackends::compiled())
+    }
+
+    /// With only `backends` (the image binaries).
+    pub fn with_backends(
+        args: &ServeArgs,
+        backends: crate::serving::model_load::NativeBackends,
+    ) -> Result<ScoringServerSettings, SettingsError> {
         let models = args
             .model
             .model_uri
@@ -161,7 +170,7 @@ impl ScoringServerSettings {
         )?;
         at_least_one(args.max_queue, "--max-queue", "")?;
         at_least_one(args.max_body_bytes, "--max-body-bytes", "")?;
-        let mut load = load_options(&args.model, workers)?;
+        let mut load = load_options(&args.model, workers, backends)?;
         load.python.timeout = Duration::from_secs(args.timeout);
         Ok(ScoringServerSettings {
             models,

@@ -117,6 +117,11 @@ fn an_onnx_image_from_scratch_answers_as_serve_does() {
         inspect,
         "10001:10001|onnx|examples/iris-onnx|[CMD /usr/local/bin/mlflowrs healthcheck --url http://127.0.0.1:8080/ping]"
     );
+    assert_eq!(
+        image_files(&image).get("usr/local/bin/mlflowrs"),
+        Some(&binary_size("mlflowrs-image-ort")),
+        "the image runs the slim image binary"
+    );
     // Nothing but what the server needs: no shell, no package manager.
     let layers = docker(&[
         "history",
@@ -148,20 +153,14 @@ fn a_sklearn_forest_image_from_scratch_has_no_python_and_answers_as_serve_does()
         !env.contains("ORT_DYLIB_PATH") && !env.contains("PYTHONPATH"),
         "{env}"
     );
-    // The file names in the image (not its contents: the mlflowrs binary
-    // itself names libonnxruntime, where it looks for it).
-    let container = docker(&["create", &image]);
-    let dir = tempfile::tempdir().unwrap();
-    let tar = dir.path().join("rootfs.tar");
-    docker(&["export", "-o", tar.to_str().unwrap(), &container]);
-    let _ = Command::new("docker")
-        .args(["rm", "-f", &container])
-        .output();
-    let listing = Command::new("tar").arg("-tf").arg(&tar).output().unwrap();
-    let names = String::from_utf8_lossy(&listing.stdout);
-    assert!(names.contains("usr/local/bin/mlflowrs"), "{names}");
-    let unwanted: Vec<&str> = names
-        .lines()
+    let files = image_files(&image);
+    assert_eq!(
+        files.get("usr/local/bin/mlflowrs"),
+        Some(&binary_size("mlflowrs-image-ort")),
+        "the image runs the slim image binary"
+    );
+    let unwanted: Vec<&String> = files
+        .keys()
         .filter(|n| {
             let file = n.rsplit('/').next().unwrap_or(n);
             file.starts_with("libonnxruntime")
@@ -171,6 +170,69 @@ fn a_sklearn_forest_image_from_scratch_has_no_python_and_answers_as_serve_does()
         })
         .collect();
     assert!(unwanted.is_empty(), "the image carries {unwanted:?}");
+}
+
+/// The files in an image, by path, with their sizes (names, not contents:
+/// the mlflowrs binary itself names libonnxruntime, where it looks for it).
+fn image_files(image: &str) -> std::collections::BTreeMap<String, u64> {
+    let container = docker(&["create", image]);
+    let dir = tempfile::tempdir().unwrap();
+    let tar = dir.path().join("rootfs.tar");
+    docker(&["export", "-o", tar.to_str().unwrap(), &container]);
+    let _ = Command::new("docker")
+        .args(["rm", "-f", &container])
+        .output();
+    let listing = Command::new("tar").arg("-tvf").arg(&tar).output().unwrap();
+    String::from_utf8_lossy(&listing.stdout)
+        .lines()
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let size = fields.get(2)?.parse().ok()?;
+            Some((fields.get(5..)?.join(" "), size))
+        })
+        .collect()
+}
+
+/// The size of a binary of this build (beside the `mlflowrs` under test).
+fn binary_size(name: &str) -> u64 {
+    let path = std::path::Path::new(env!("CARGO_BIN_EXE_mlflowrs")).with_file_name(name);
+    std::fs::metadata(&path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .len()
+}
+
+/// `--onnx-backend tract`: the image has tract's image binary and no ONNX
+/// Runtime, and answers as `serve --onnx-backend tract` does.
+#[cfg(feature = "tract")]
+#[test]
+fn a_tract_onnx_image_has_no_onnx_runtime_and_answers_as_serve_does() {
+    let body = br#"{"inputs": [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]]}"#;
+    let image = tag("tract");
+    let (answer, _cleanup) = run_image(
+        &image,
+        "examples/iris-onnx",
+        &["--onnx-backend", "tract"],
+        body,
+    );
+    let server = Spawn::serve(&repo_root().join("examples/iris-onnx"))
+        .args(&["--onnx-backend", "tract"])
+        .start();
+    let (status, json) = post_json(&server, body);
+    assert_eq!(answer.0, 200, "{}", answer.1);
+    assert_eq!(
+        answer,
+        (status, mlflowrs_protocol::pyjson::to_string(&json))
+    );
+    let files = image_files(&image);
+    assert_eq!(
+        files.get("usr/local/bin/mlflowrs"),
+        Some(&binary_size("mlflowrs-image-tract"))
+    );
+    let ort: Vec<&String> = files
+        .keys()
+        .filter(|n| n.contains("libonnxruntime"))
+        .collect();
+    assert!(ort.is_empty(), "the image carries {ort:?}");
 }
 
 #[test]

@@ -1,0 +1,30 @@
+//! One `encode` of the 256 sentences benches/embeddings.sh sends, in
+//! process, best of 5: the candle side of the in-process comparison with
+//! sentence-transformers' `encode`, without HTTP.
+//!
+//! Usage: encode_256 MODEL_DIR   (the `model.sentence_transformer` directory)
+
+fn main() {
+    let dir = std::env::args()
+        .nth(1)
+        .expect("usage: encode_256 MODEL_DIR");
+    let model =
+        mlflowrs_sentence_transformers_candle::SentenceModel::load(std::path::Path::new(&dir), 32)
+            .expect("model");
+    let sentences: Vec<String> = (0..256)
+        .map(|i| {
+            format!(
+                "sentence number {i} about serving {}quickly",
+                "embeddings ".repeat(i % 9)
+            )
+        })
+        .collect();
+    model.encode(&sentences).expect("encode");
+    let mut best = f64::MAX;
+    for _ in 0..5 {
+        let t0 = std::time::Instant::now();
+        model.encode(&sentences).expect("encode");
+        best = best.min(t0.elapsed().as_secs_f64());
+    }
+    println!("{:.0} sentences/s ({:.1} ms)", 256.0 / best, best * 1e3);
+}
