@@ -39,10 +39,6 @@ pub async fn run(settings: ScoringServerSettings) -> anyhow::Result<()> {
         ));
     }
     let models = Arc::new(models);
-    // What loading touched once (ONNX Runtime's kernel registry among it)
-    // need not stay resident.
-    let advised = crate::serving::resident::page_out_loaded_code();
-    tracing::debug!(mib = advised >> 20, "start-up code paged out");
     if let Some(interval) = settings.watch_interval {
         tokio::spawn(watch(
             Arc::clone(&models),
@@ -106,6 +102,15 @@ pub async fn run(settings: ScoringServerSettings) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(settings.addr)
         .await
         .with_context(|| format!("could not listen on {}", settings.addr))?;
+    // What start-up touched once (ONNX Runtime's kernel registry among it)
+    // need not stay resident; a moment after the server is up, so that the
+    // page-out does not delay the first answers.
+    tokio::task::spawn_blocking(|| {
+        std::thread::sleep(crate::serving::resident::PAGE_OUT_AFTER);
+        let advised = crate::serving::resident::page_out_loaded_code();
+        tracing::debug!(mib = advised >> 20, "start-up code paged out");
+    });
+    crate::serving::resident::spawn_idle_trimmer();
     let names: Vec<&str> = settings.models.iter().map(|m| m.name.as_str()).collect();
     tracing::info!(addr = %settings.addr, models = ?names, startup_ms = started.elapsed().as_millis() as u64, "serving");
     // On SIGTERM/SIGINT: stop accepting, let in-flight requests finish, but

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender, TrySendError};
+use crossbeam_channel::{bounded, Receiver, Sender, TrySendError};
 
 use std::time::{Duration, Instant};
 
@@ -123,22 +123,11 @@ fn work<B: BatchScorer>(scorer: &B, rx: &Receiver<Job>, batching: Batching) {
     // would not fit or the queue is empty.
     let mut batch: Vec<(Job, B::Prepared, Instant)> = Vec::new();
     let mut rows = 0;
-    // Work done since the heap was last trimmed (`resident`).
-    let mut untrimmed = false;
     loop {
         let next = if batch.is_empty() {
-            match rx.recv_timeout(resident::IDLE_BEFORE_TRIM) {
-                Ok(job) => {
-                    untrimmed = true;
-                    Some(job)
-                }
-                Err(RecvTimeoutError::Timeout) => {
-                    if std::mem::take(&mut untrimmed) {
-                        resident::trim_heap();
-                    }
-                    continue;
-                }
-                Err(RecvTimeoutError::Disconnected) => return,
+            match rx.recv() {
+                Ok(job) => Some(job),
+                Err(_) => return,
             }
         } else if batching.max_delay.is_zero() {
             rx.try_recv().ok()
@@ -196,6 +185,7 @@ fn run<B: BatchScorer>(scorer: &B, meters: &Meters, batch: Vec<(Job, B::Prepared
 }
 
 fn answer(meters: &Meters, job: Job, reply: Reply, started: Instant) {
+    resident::note_answered();
     meters
         .inference_seconds
         .record(telemetry::seconds(started.elapsed()));

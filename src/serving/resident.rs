@@ -9,13 +9,47 @@
 //!   once the models are loaded the kernel is asked to reclaim them
 //!   (`MADV_PAGEOUT`); the pages requests use fault back in and stay.
 //! - memory freed after a load peak, which glibc's allocator keeps in its
-//!   per-thread arenas: the inference threads hand it back with
-//!   `malloc_trim` when they have been idle for a second after work.
+//!   per-thread arenas: handed back with `malloc_trim` once the whole
+//!   server has been idle for a second after work. Never under load: the
+//!   pages handed back would only be faulted in again.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-/// How long an inference thread waits idle, after work, before trimming.
-pub const IDLE_BEFORE_TRIM: Duration = Duration::from_secs(1);
+/// How long after the server starts listening start-up code is paged out.
+pub const PAGE_OUT_AFTER: Duration = Duration::from_secs(1);
+
+/// How long the server must be idle, after work, before the heap is trimmed.
+const IDLE_BEFORE_TRIM: Duration = Duration::from_secs(1);
+
+/// Requests answered since start, by every engine.
+static ANSWERED: AtomicU64 = AtomicU64::new(0);
+
+/// Counts one answered request (the trimmer's sign of activity).
+pub fn note_answered() {
+    ANSWERED.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Starts the thread that trims the heap when the server goes idle.
+pub fn spawn_idle_trimmer() {
+    let spawned = std::thread::Builder::new()
+        .name("heap-trim".into())
+        .spawn(|| {
+            let (mut seen, mut trimmed) = (0, 0);
+            loop {
+                std::thread::sleep(IDLE_BEFORE_TRIM);
+                let now = ANSWERED.load(Ordering::Relaxed);
+                if now == seen && now != trimmed {
+                    trim_heap();
+                    trimmed = now;
+                }
+                seen = now;
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "no heap-trim thread: memory freed after load stays with the allocator");
+    }
+}
 
 /// Asks the kernel to reclaim the pages of the program's and its shared
 /// libraries' read-only file mappings (code, read-only data); returns the
@@ -63,7 +97,7 @@ pub fn page_out_loaded_code() -> usize {
 }
 
 /// Hands the allocator's free memory back to the kernel (glibc only).
-pub fn trim_heap() {
+fn trim_heap() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only releases free memory of the allocator.
     unsafe {
