@@ -262,3 +262,19 @@ pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.as_str())
 }
+
+/// Asserts a `keepalive_clients` tally: `total` answers, every one a 200 or
+/// a 429 and some of each, no client-side failure, and no connection closed
+/// (small bodies are drained).
+pub fn assert_only_200_and_429(tally: &serde_json::Value, total: u64, what: &str) {
+    let statuses = tally["statuses"].as_object().unwrap();
+    let count = |s: &str| statuses.get(s).and_then(|n| n.as_u64()).unwrap_or(0);
+    assert_eq!(
+        tally["errors"],
+        serde_json::json!({}),
+        "{what}: client-side failures: {tally}"
+    );
+    assert_eq!(count("200") + count("429"), total, "{what}: {tally}");
+    assert!(count("200") > 0 && count("429") > 0, "{what}: {tally}");
+    assert_eq!(tally["closes"], serde_json::json!({}), "{what}: {tally}");
+}

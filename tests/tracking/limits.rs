@@ -504,12 +504,7 @@ fn keep_alive_clients_past_the_concurrency_limit_get_only_200_and_429() {
         r#"{"max_results": 10}"#,
         &["--requests", "20"],
     );
-    let statuses = tally["statuses"].as_object().unwrap();
-    let count = |s: &str| statuses.get(s).and_then(|n| n.as_u64()).unwrap_or(0);
-    assert_eq!(tally["errors"], serde_json::json!({}), "{tally}");
-    assert_eq!(count("200") + count("429"), 128 * 20, "{tally}");
-    assert!(count("200") > 0 && count("429") > 0, "{tally}");
-    assert_eq!(tally["closes"], serde_json::json!({}), "{tally}");
+    crate::common::assert_only_200_and_429(&tally, 128 * 20, "experiments/search");
 
     // The refusal itself, on a held connection: MLflow's error JSON, and the
     // connection still serves the next request.

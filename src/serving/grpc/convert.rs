@@ -55,10 +55,7 @@ fn input_tensor(input: InferInputTensor, raw: Option<&[u8]>) -> Result<Tensor, S
         .iter()
         .map(|&d| usize::try_from(d).map_err(|_| format!("input '{name}' has a bad shape")))
         .collect::<Result<Vec<usize>, _>>()?;
-    let elements = shape
-        .iter()
-        .try_fold(1usize, |n, &d| n.checked_mul(d))
-        .ok_or_else(|| format!("input '{name}' has a bad shape"))?;
+    let elements = tensor::elements(&name, &shape)?;
     let data = match raw {
         Some(raw) => tensor::decode(&input.datatype, raw, elements)
             .map_err(|e| format!("input '{name}': {e}"))?,

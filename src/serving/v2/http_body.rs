@@ -81,8 +81,7 @@ pub fn parse(body: &[u8], header_length: Option<&[u8]>) -> Result<InferRequest, 
                 }
                 let (mine, rest) = raw.split_at(size);
                 raw = rest;
-                let elements = shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
-                let elements = elements.ok_or_else(|| format!("input '{name}' has a bad shape"))?;
+                let elements = tensor::elements(name, &shape)?;
                 Json::List(
                     tensor::decode(datatype, mine, elements)
                         .map_err(|e| format!("input '{name}': {e}"))?,

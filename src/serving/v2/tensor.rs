@@ -11,6 +11,15 @@ pub const DATATYPES: &[&str] = &[
     "FP32", "FP64", "BYTES",
 ];
 
+/// The elements a tensor of `shape` holds; an error naming `input` when the
+/// product overflows.
+pub fn elements(input: &str, shape: &[usize]) -> Result<usize, String> {
+    shape
+        .iter()
+        .try_fold(1usize, |n, &d| n.checked_mul(d))
+        .ok_or_else(|| format!("input '{input}' has a bad shape"))
+}
+
 /// The size of one element; `None` for `BYTES`.
 fn element_size(datatype: &str) -> Option<usize> {
     Some(match datatype {
