@@ -2,7 +2,9 @@
 //! process, best of 5: the candle side of the in-process comparison with
 //! sentence-transformers' `encode`, without HTTP.
 //!
-//! Usage: encode_256 MODEL_DIR   (the `model.sentence_transformer` directory)
+//! Usage: encode_256 MODEL_DIR [OUT.json]
+//! (MODEL_DIR: the `model.sentence_transformer` directory; OUT.json gets the
+//! embeddings, one list per sentence, to compare with sentence-transformers.)
 
 fn main() {
     let dir = std::env::args()
@@ -19,7 +21,11 @@ fn main() {
             )
         })
         .collect();
-    model.encode(&sentences).expect("encode");
+    let embeddings = model.encode(&sentences).expect("encode");
+    if let Some(out) = std::env::args().nth(2) {
+        let rows: Vec<&[f32]> = embeddings.chunks(model.dim()).collect();
+        std::fs::write(&out, serde_json::to_string(&rows).expect("json")).expect("write");
+    }
     let mut best = f64::MAX;
     for _ in 0..5 {
         let t0 = std::time::Instant::now();

@@ -5,7 +5,6 @@
 
 use std::path::{Path, PathBuf};
 
-use candle_core::{DType, Tensor, D};
 use serde_json::Value;
 
 use crate::error::CandleError;
@@ -87,33 +86,38 @@ impl Pipeline {
         })
     }
 
-    /// Pools `hidden` [B, T, H] over the tokens `mask` [B, T] keeps.
-    pub fn pool(&self, hidden: &Tensor, mask: &Tensor) -> candle_core::Result<Tensor> {
-        let mask = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
-        let pooled = match self.pooling {
-            Pooling::Cls => hidden.narrow(1, 0, 1)?.squeeze(1)?,
-            Pooling::Mean => {
-                let summed = hidden.broadcast_mul(&mask)?.sum(1)?;
-                // sentence-transformers clamps the token count at 1e-9.
-                let counts = mask.sum(1)?.clamp(1e-9f32, f32::MAX)?;
-                summed.broadcast_div(&counts)?
+    /// One embedding per sentence from a packed batch's last hidden state
+    /// (`[tokens, width]`, `lengths` tokens per sentence), written into
+    /// `out` (`[sentences, width]`).
+    pub fn pool(&self, hidden: &[f32], width: usize, lengths: &[usize], out: &mut [f32]) {
+        let mut start = 0;
+        for (&len, row) in lengths.iter().zip(out.chunks_exact_mut(width)) {
+            let tokens = &hidden[start * width..(start + len) * width];
+            start += len;
+            match self.pooling {
+                Pooling::Cls => row.copy_from_slice(&tokens[..width]),
+                Pooling::Mean => {
+                    row.fill(0.0);
+                    for token in tokens.chunks_exact(width) {
+                        row.iter_mut().zip(token).for_each(|(r, t)| *r += t);
+                    }
+                    // sentence-transformers clamps the token count at 1e-9.
+                    let count = (len as f32).max(1e-9);
+                    row.iter_mut().for_each(|r| *r /= count);
+                }
+                Pooling::Max => {
+                    row.fill(f32::MIN);
+                    for token in tokens.chunks_exact(width) {
+                        row.iter_mut().zip(token).for_each(|(r, t)| *r = r.max(*t));
+                    }
+                }
             }
-            Pooling::Max => {
-                // Padding tokens get -1e9, so they never win the max.
-                let penalty = ((mask.ones_like()? - &mask)? * -1e9f64)?;
-                hidden.broadcast_add(&penalty)?.max(1)?
+            if self.normalize {
+                // torch.nn.functional.normalize: x / max(||x||, 1e-12).
+                let norm = row.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-12);
+                row.iter_mut().for_each(|v| *v /= norm);
             }
-        };
-        if !self.normalize {
-            return Ok(pooled);
         }
-        // torch.nn.functional.normalize: x / max(||x||, 1e-12).
-        let norm = pooled
-            .sqr()?
-            .sum_keepdim(D::Minus1)?
-            .sqrt()?
-            .clamp(1e-12f32, f32::MAX)?;
-        pooled.broadcast_div(&norm)
     }
 }
 
