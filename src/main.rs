@@ -64,7 +64,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Models(ModelsCommand::Serve(args)) => {
             let settings = ScoringServerSettings::from_args(&args)?;
-            runtime()?.block_on(commands::scoring_server::run(settings))
+            let resolver =
+                std::sync::Arc::new(mlflowrs::resolve::Resolver::new(settings.stores.clone()));
+            runtime()?.block_on(commands::scoring_server::run(settings, resolver))
         }
         Command::Models(ModelsCommand::Predict(args)) => {
             let settings = PredictSettings::from_args(&args)?;

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
+use crate::resolve::ResolveModel;
 use crate::scoring::Scorer;
 use crate::serving::engine::Engine;
 use crate::serving::http::{router, AppState};
@@ -13,7 +14,12 @@ use crate::serving::python_scorer::{io_specs, PythonScorer};
 use crate::serving::split::Split;
 use crate::settings::{ModelSpec, ScoringServerSettings};
 
-pub async fn run(settings: ScoringServerSettings) -> anyhow::Result<()> {
+/// Serves `settings`' models, their URIs resolved by `resolver` (every
+/// store in `mlflowrs`, local directories only in image binaries).
+pub async fn run(
+    settings: ScoringServerSettings,
+    resolver: Arc<dyn ResolveModel>,
+) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let metrics = match crate::telemetry::install() {
         Ok(handle) => {
@@ -25,7 +31,6 @@ pub async fn run(settings: ScoringServerSettings) -> anyhow::Result<()> {
             None
         }
     };
-    let resolver = crate::resolve::Resolver::new(settings.stores.clone());
     let mut models = Vec::with_capacity(settings.models.len());
     for spec in &settings.models {
         let resolved = resolver
@@ -144,7 +149,7 @@ pub async fn run(settings: ScoringServerSettings) -> anyhow::Result<()> {
 /// load keeps the current model serving.
 async fn watch(
     models: Arc<Vec<ModelSlot>>,
-    resolver: crate::resolve::Resolver,
+    resolver: Arc<dyn ResolveModel>,
     settings: ScoringServerSettings,
     interval: std::time::Duration,
 ) {

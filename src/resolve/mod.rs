@@ -6,6 +6,7 @@
 mod artifacts;
 mod cache;
 mod error;
+mod local;
 pub mod store;
 pub mod uri;
 
@@ -13,6 +14,7 @@ use std::path::PathBuf;
 
 pub use cache::Cache;
 pub use error::ResolveError;
+pub use local::LocalOnly;
 pub use store::HttpSettings;
 
 use artifacts::{locate, Fetcher, Location};
@@ -94,6 +96,25 @@ impl Resolved {
             "local_path": self.dir.display().to_string(),
             "fetch": self.fetch.as_str(),
         })
+    }
+}
+
+/// What turns `models serve`'s model URIs into directories: `Resolver`
+/// reaches every store, `LocalOnly` (image binaries) none, so that a binary
+/// links only the stores it is handed.
+pub trait ResolveModel: Send + Sync {
+    fn resolve<'a>(
+        &'a self,
+        model_uri: &'a str,
+    ) -> futures_util::future::BoxFuture<'a, Result<Resolved, ResolveError>>;
+}
+
+impl ResolveModel for Resolver {
+    fn resolve<'a>(
+        &'a self,
+        model_uri: &'a str,
+    ) -> futures_util::future::BoxFuture<'a, Result<Resolved, ResolveError>> {
+        Box::pin(Resolver::resolve(self, model_uri))
     }
 }
 

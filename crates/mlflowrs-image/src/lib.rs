@@ -1,7 +1,8 @@
 //! The binaries `build-docker` puts into images, `mlflowrs-image-ort` and
 //! `mlflowrs-image-tract`: the image's entrypoint (`models serve`) and its
 //! health check (`healthcheck`), with only the backends the image serves.
-//! Nothing in them reaches the tracking server, projects, the UI or the
+//! Nothing in them reaches the tracking server, projects, the UI, the
+//! model stores (an image's model is a local directory: `LocalOnly`) or the
 //! backends left out, so the linker drops that code; built on their own
 //! (this crate's Cargo.toml), they carry no tract or candle unless asked,
 //! whatever features the `mlflowrs` beside them has.
@@ -25,7 +26,10 @@ pub fn main(backends: NativeBackends) -> ExitCode {
                     tokio::runtime::Builder::new_multi_thread()
                         .enable_all()
                         .build()?
-                        .block_on(mlflowrs::commands::scoring_server::run(settings))
+                        .block_on(mlflowrs::commands::scoring_server::run(
+                            settings,
+                            std::sync::Arc::new(mlflowrs::resolve::LocalOnly),
+                        ))
                 })
         }
         Command::Healthcheck(args) => HealthcheckSettings::from_args(&args)

@@ -10,9 +10,11 @@ fn main() {
     let dir = std::env::args()
         .nth(1)
         .expect("usage: encode_256 MODEL_DIR");
-    let model =
-        mlflowrs_sentence_transformers_candle::SentenceModel::load(std::path::Path::new(&dir), 32)
-            .expect("model");
+    let model = mlflowrs_sentence_transformers_candle::SentenceModel::load(
+        std::path::Path::new(&dir),
+        std::env::var("BS").map_or(32, |v| v.parse().unwrap()),
+    )
+    .expect("model");
     let sentences: Vec<String> = (0..256)
         .map(|i| {
             format!(

@@ -98,3 +98,48 @@ impl BertConfig {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(json: &str) -> Result<BertConfig, CandleError> {
+        let path = std::env::temp_dir().join(format!(
+            "mlflowrs-bert-config-{}-{}.json",
+            std::process::id(),
+            json.len()
+        ));
+        std::fs::write(&path, json).unwrap();
+        let read = BertConfig::read(&path);
+        std::fs::remove_file(&path).unwrap();
+        read
+    }
+
+    const BASE: &str = r#""hidden_size": 8, "num_hidden_layers": 1, "num_attention_heads": 2, "intermediate_size": 16, "max_position_embeddings": 4"#;
+
+    #[test]
+    fn activations_are_read_and_other_ones_refused_by_name() {
+        let gelu = read(&format!("{{{BASE}}}")).unwrap();
+        assert_eq!(gelu.activation, Activation::Gelu);
+        assert_eq!(gelu.layer_norm_eps, 1e-12);
+        let tanh = read(&format!(r#"{{{BASE}, "hidden_act": "gelu_new"}}"#)).unwrap();
+        assert_eq!(tanh.activation, Activation::GeluTanh);
+        let swish = read(&format!(r#"{{{BASE}, "hidden_act": "swish"}}"#)).unwrap_err();
+        assert!(matches!(swish, CandleError::Unsupported { .. }));
+        assert!(swish.to_string().contains("hidden_act 'swish'"), "{swish}");
+    }
+
+    #[test]
+    fn relative_positions_and_other_architectures_are_refused() {
+        let relative = format!(r#"{{{BASE}, "position_embedding_type": "relative_key"}}"#);
+        let err = read(&relative).unwrap_err().to_string();
+        assert!(
+            err.contains("position_embedding_type 'relative_key'"),
+            "{err}"
+        );
+        let roberta = read(&format!(r#"{{{BASE}, "model_type": "roberta"}}"#)).unwrap_err();
+        assert!(roberta.to_string().contains("model_type 'roberta'"));
+        let uneven = read(r#"{"hidden_size": 9, "num_hidden_layers": 1, "num_attention_heads": 2, "intermediate_size": 16, "max_position_embeddings": 4}"#).unwrap_err();
+        assert!(matches!(uneven, CandleError::Load { .. }));
+    }
+}

@@ -129,12 +129,11 @@ impl Encoder {
     pub fn load(weights_file: &Path, config: &BertConfig) -> Result<Encoder, CandleError> {
         // SAFETY: the weights are memory-mapped read-only and copied out at
         // load; mlflowrs never writes model files it serves.
-        let tensors = unsafe { MmapedSafetensors::new(weights_file) }.map_err(|e| {
-            CandleError::Load {
+        let tensors =
+            unsafe { MmapedSafetensors::new(weights_file) }.map_err(|e| CandleError::Load {
                 path: weights_file.to_path_buf(),
                 message: e.to_string(),
-            }
-        })?;
+            })?;
         let names: Vec<String> = tensors.tensors().into_iter().map(|(n, _)| n).collect();
         let prefix = names
             .iter()
@@ -161,7 +160,11 @@ impl Encoder {
             layers.push(Layer {
                 qkv: concat_outputs(&[q, k, v]),
                 attention_out: w.linear(&format!("{at}.attention.output.dense"), hidden, hidden)?,
-                attention_norm: w.layer_norm(&format!("{at}.attention.output.LayerNorm"), hidden, eps)?,
+                attention_norm: w.layer_norm(
+                    &format!("{at}.attention.output.LayerNorm"),
+                    hidden,
+                    eps,
+                )?,
                 intermediate: w.linear(&format!("{at}.intermediate.dense"), hidden, inter)?,
                 output: w.linear(&format!("{at}.output.dense"), inter, hidden)?,
                 output_norm: w.layer_norm(&format!("{at}.output.LayerNorm"), hidden, eps)?,
@@ -169,7 +172,10 @@ impl Encoder {
         }
         let positions = config.max_position_embeddings;
         Ok(Encoder {
-            position: w.get("embeddings.position_embeddings.weight", &[positions, hidden])?,
+            position: w.get(
+                "embeddings.position_embeddings.weight",
+                &[positions, hidden],
+            )?,
             token_type: w.get(
                 "embeddings.token_type_embeddings.weight",
                 &[token_types, hidden],
@@ -195,13 +201,26 @@ impl Encoder {
         let n = batch.ids.len();
         let h = self.hidden;
         if let Some(id) = batch.ids.iter().find(|&&id| id as usize >= self.vocab) {
-            return Err(format!("token id {id} is outside the vocabulary of {}", self.vocab));
+            return Err(format!(
+                "token id {id} is outside the vocabulary of {}",
+                self.vocab
+            ));
         }
-        if let Some(t) = batch.type_ids.iter().find(|&&t| t as usize >= self.token_types) {
-            return Err(format!("token type {t} is outside the model's {}", self.token_types));
+        if let Some(t) = batch
+            .type_ids
+            .iter()
+            .find(|&&t| t as usize >= self.token_types)
+        {
+            return Err(format!(
+                "token type {t} is outside the model's {}",
+                self.token_types
+            ));
         }
         if let Some(len) = batch.lengths.iter().find(|&&l| l > self.positions) {
-            return Err(format!("{len} tokens exceed the model's {} positions", self.positions));
+            return Err(format!(
+                "{len} tokens exceed the model's {} positions",
+                self.positions
+            ));
         }
         let mut position = Vec::with_capacity(n);
         for &len in &batch.lengths {
@@ -216,7 +235,7 @@ impl Encoder {
                 *v = a + b + c;
             }
         });
-        self.embedding_norm.add_and_normalize(&mut x, &[]);
+        self.embedding_norm.add_and_normalize(&mut x, &[], &[]);
 
         let inter = self.layers.first().map_or(0, |l| l.intermediate.outputs);
         let mut qkv = vec![0f32; n * 3 * h];
@@ -224,15 +243,23 @@ impl Encoder {
         let mut y = vec![0f32; n * h];
         let mut ffn = vec![0f32; n * inter];
         for layer in &self.layers {
-            layer.qkv.forward(&x, n, &mut qkv);
-            attention(&qkv, &batch.lengths, self.heads, &mut context);
-            layer.attention_out.forward(&context, n, &mut y);
-            layer.attention_norm.add_and_normalize(&mut y, &x);
+            layer.qkv.product(&x, n, &mut qkv);
+            attention(
+                &qkv,
+                &layer.qkv.bias,
+                &batch.lengths,
+                self.heads,
+                &mut context,
+            );
+            layer.attention_out.product(&context, n, &mut y);
+            let bias = &layer.attention_out.bias;
+            layer.attention_norm.add_and_normalize(&mut y, bias, &x);
             std::mem::swap(&mut x, &mut y);
-            layer.intermediate.forward(&x, n, &mut ffn);
-            activate(&mut ffn, self.activation);
-            layer.output.forward(&ffn, n, &mut y);
-            layer.output_norm.add_and_normalize(&mut y, &x);
+            layer.intermediate.product(&x, n, &mut ffn);
+            activate(&mut ffn, &layer.intermediate.bias, self.activation);
+            layer.output.product(&ffn, n, &mut y);
+            let bias = &layer.output.bias;
+            layer.output_norm.add_and_normalize(&mut y, bias, &x);
             std::mem::swap(&mut x, &mut y);
         }
         Ok(x)

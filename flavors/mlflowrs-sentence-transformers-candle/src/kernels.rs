@@ -1,9 +1,10 @@
 //! The encoder's CPU kernels on plain row-major `f32` slices: the matrix
 //! products go to `gemm` (the kernel library candle's own matmul calls);
-//! everything between them is fused into one pass per row, because on a
-//! small model like all-MiniLM-L6-v2 a separate tensor (and pass over
-//! memory) per elementwise step cost as much as the products themselves.
-//! Rows are split over rayon's threads, which gemm shares.
+//! everything between them is fused into one pass per row, the products'
+//! biases included, because on a small model like all-MiniLM-L6-v2 a
+//! separate tensor (and pass over memory) per elementwise step cost as much
+//! as the products themselves. Rows are split over rayon's threads, which
+//! gemm shares.
 
 use rayon::prelude::*;
 
@@ -13,7 +14,8 @@ use crate::config::Activation;
 const ROWS_PER_TASK: usize = 16;
 
 /// A dense layer, its weight stored transposed (`[in, out]`, row-major) so
-/// that gemm reads it with unit column stride.
+/// that gemm reads it with unit column stride. Its bias is added by the
+/// kernel that reads the product next.
 pub struct Linear {
     pub weight: Vec<f32>,
     pub bias: Vec<f32>,
@@ -22,25 +24,25 @@ pub struct Linear {
 }
 
 impl Linear {
-    /// `y[rows, outputs] = x[rows, inputs] · W + b`.
-    pub fn forward(&self, x: &[f32], rows: usize, y: &mut [f32]) {
+    /// `y[rows, outputs] = x[rows, inputs] · W`, without the bias.
+    pub fn product(&self, x: &[f32], rows: usize, y: &mut [f32]) {
         assert_eq!(x.len(), rows * self.inputs);
         assert_eq!(y.len(), rows * self.outputs);
         if rows == 0 {
             return;
         }
-        // The bias goes in first and gemm adds the product onto it.
-        y.par_chunks_mut(self.outputs)
-            .with_min_len(ROWS_PER_TASK)
-            .for_each(|row| row.copy_from_slice(&self.bias));
-        let threads = rayon::current_num_threads();
-        let parallelism = if threads > 1 {
-            gemm::Parallelism::Rayon(threads)
-        } else {
-            gemm::Parallelism::None
-        };
-        // SAFETY: the three matrices are exactly the slices asserted above,
-        // with the row strides given; dst does not alias lhs or rhs.
+        // Each thread multiplies its own band of rows, single-threaded:
+        // fewer hand-offs than gemm's own split of one product.
+        let threads = rayon::current_num_threads().max(1);
+        let band = rows.div_ceil(threads).max(ROWS_PER_TASK);
+        x.par_chunks(band * self.inputs)
+            .zip(y.par_chunks_mut(band * self.outputs))
+            .for_each(|(x, y)| self.band_product(x, x.len() / self.inputs, y));
+    }
+
+    fn band_product(&self, x: &[f32], rows: usize, y: &mut [f32]) {
+        // SAFETY: the three matrices are exactly these slices, with the row
+        // strides given (checked by `product`); dst aliases neither input.
         unsafe {
             gemm::gemm(
                 rows,
@@ -49,22 +51,48 @@ impl Linear {
                 y.as_mut_ptr(),
                 1,
                 self.outputs as isize,
-                true,
+                false,
                 x.as_ptr(),
                 1,
                 self.inputs as isize,
                 self.weight.as_ptr(),
                 1,
                 self.outputs as isize,
+                0.0,
                 1.0,
-                1.0,
                 false,
                 false,
                 false,
-                parallelism,
+                gemm::Parallelism::None,
             );
         }
     }
+}
+
+/// Defines a kernel compiled twice: for baseline x86-64 (the crate's
+/// target, whose SSE2 vectors hold 4 floats) and with AVX2 (8), the second
+/// picked when the CPU has it. Helpers it calls are `#[inline(always)]` so
+/// that they are compiled into both.
+macro_rules! kernel {
+    ($(#[$doc:meta])* fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $body:block) => {
+        $(#[$doc])*
+        fn $name($($arg: $ty),*) {
+            #[inline(always)]
+            fn body($($arg: $ty),*) $body
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx2")]
+                unsafe fn avx2($($arg: $ty),*) {
+                    body($($arg),*)
+                }
+                if std::arch::is_x86_feature_detected!("avx2") {
+                    // SAFETY: the CPU has AVX2, checked just above.
+                    return unsafe { avx2($($arg),*) };
+                }
+            }
+            body($($arg),*)
+        }
+    };
 }
 
 pub struct LayerNorm {
@@ -74,50 +102,79 @@ pub struct LayerNorm {
 }
 
 impl LayerNorm {
-    /// `x = LayerNorm(x + residual)` row by row (`residual` may be empty).
-    pub fn add_and_normalize(&self, x: &mut [f32], residual: &[f32]) {
+    /// `x = LayerNorm(x + bias + residual)` row by row (`residual` may be
+    /// empty, `bias` a row).
+    pub fn add_and_normalize(&self, x: &mut [f32], bias: &[f32], residual: &[f32]) {
         let width = self.gamma.len();
+        let chunk = width * ROWS_PER_TASK;
         if residual.is_empty() {
-            x.par_chunks_mut(width)
-                .with_min_len(ROWS_PER_TASK)
-                .for_each(|row| self.normalize_row(row));
+            x.par_chunks_mut(chunk)
+                .for_each(|rows| add_and_normalize_rows(self, rows, bias, &[]));
             return;
         }
-        x.par_chunks_mut(width)
-            .zip(residual.par_chunks(width))
-            .with_min_len(ROWS_PER_TASK)
-            .for_each(|(row, add)| {
-                for (v, a) in row.iter_mut().zip(add) {
-                    *v += a;
-                }
-                self.normalize_row(row);
-            });
+        x.par_chunks_mut(chunk)
+            .zip(residual.par_chunks(chunk))
+            .for_each(|(rows, add)| add_and_normalize_rows(self, rows, bias, add));
     }
+}
 
-    fn normalize_row(&self, row: &mut [f32]) {
-        let n = row.len() as f32;
-        let mean = row.iter().sum::<f32>() / n;
-        let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / n;
-        let inv = 1.0 / (var + self.eps).sqrt();
-        for ((v, g), b) in row.iter_mut().zip(&self.gamma).zip(&self.beta) {
-            *v = (*v - mean) * inv * g + b;
+kernel! {
+    fn add_and_normalize_rows(norm: &LayerNorm, rows: &mut [f32], bias: &[f32], residual: &[f32]) {
+        let width = norm.gamma.len();
+        for (r, row) in rows.chunks_exact_mut(width).enumerate() {
+            if !residual.is_empty() {
+                let add = &residual[r * width..(r + 1) * width];
+                for ((v, a), b) in row.iter_mut().zip(add).zip(bias) {
+                    *v += a + b;
+                }
+            } else if !bias.is_empty() {
+                for (v, b) in row.iter_mut().zip(bias) {
+                    *v += b;
+                }
+            }
+            let n = row.len() as f32;
+            let mean = sum(row) / n;
+            let mut var = [0f32; 8];
+            for chunk in row.chunks_exact(8) {
+                for k in 0..8 {
+                    var[k] += (chunk[k] - mean) * (chunk[k] - mean);
+                }
+            }
+            let tail: f32 = row[row.len() / 8 * 8..].iter().map(|v| (v - mean) * (v - mean)).sum();
+            let var = (var.iter().sum::<f32>() + tail) / n;
+            let inv = 1.0 / (var + norm.eps).sqrt();
+            for ((v, g), b) in row.iter_mut().zip(&norm.gamma).zip(&norm.beta) {
+                *v = (*v - mean) * inv * g + b;
+            }
         }
     }
 }
 
-/// Applies the feed-forward activation in place.
-pub fn activate(x: &mut [f32], activation: Activation) {
-    x.par_chunks_mut(4096).for_each(|chunk| match activation {
-        Activation::Gelu => chunk.iter_mut().for_each(|v| *v = gelu_erf(*v)),
-        Activation::GeluTanh => chunk.iter_mut().for_each(|v| *v = gelu_tanh(*v)),
-        Activation::Relu => chunk.iter_mut().for_each(|v| *v = v.max(0.0)),
-    });
+/// `x = activation(x + bias)` in place, `bias` one row.
+pub fn activate(x: &mut [f32], bias: &[f32], activation: Activation) {
+    x.par_chunks_mut(bias.len() * ROWS_PER_TASK)
+        .for_each(|rows| activate_rows(rows, bias, activation));
 }
 
+kernel! {
+    fn activate_rows(rows: &mut [f32], bias: &[f32], activation: Activation) {
+        for row in rows.chunks_exact_mut(bias.len()) {
+            let pairs = row.iter_mut().zip(bias);
+            match activation {
+                Activation::Gelu => pairs.for_each(|(v, b)| *v = gelu_erf(*v + b)),
+                Activation::GeluTanh => pairs.for_each(|(v, b)| *v = gelu_tanh(*v + b)),
+                Activation::Relu => pairs.for_each(|(v, b)| *v = (*v + b).max(0.0)),
+            }
+        }
+    }
+}
+
+#[inline(always)]
 fn gelu_erf(x: f32) -> f32 {
     0.5 * x * (1.0 + erf(x * std::f32::consts::FRAC_1_SQRT_2))
 }
 
+#[inline(always)]
 fn gelu_tanh(x: f32) -> f32 {
     // tanh(u) = 1 - 2 / (exp(2u) + 1), with the vectorisable exp below.
     let u = 0.797_884_6 * (x + 0.044_715 * x * x * x);
@@ -129,6 +186,7 @@ fn gelu_tanh(x: f32) -> f32 {
 /// ±1 in f32), absolute error about 1e-7; branch-free, so the activation
 /// loop vectorises, unlike libm's `erff`. The coefficients are the
 /// minimax fit Eigen and XLA use for their f32 erf.
+#[inline(always)]
 fn erf(x: f32) -> f32 {
     let x = x.clamp(-4.0, 4.0);
     let x2 = x * x;
@@ -149,6 +207,7 @@ fn erf(x: f32) -> f32 {
 
 /// e^x to about 2 ulp, branch-free (Cephes' expf: x = n·ln2 + r, a
 /// polynomial for e^r, 2^n put into the exponent bits).
+#[inline(always)]
 fn exp(x: f32) -> f32 {
     let x = x.clamp(-87.0, 88.0);
     // Round x·log2(e) to the nearest integer by adding 1.5·2^23: works on
@@ -169,13 +228,12 @@ fn exp(x: f32) -> f32 {
 }
 
 /// Self-attention over packed sentences: `qkv` holds each token's query,
-/// key and value (`[tokens, 3 · hidden]`), `lengths` the sentences' token
-/// counts in order; each sentence attends only to its own tokens, so no
-/// padding is computed or masked. Writes `[tokens, hidden]` into `context`.
-pub fn attention(qkv: &[f32], lengths: &[usize], heads: usize, context: &mut [f32]) {
-    let hidden = context.len() / lengths.iter().sum::<usize>().max(1);
-    let head = hidden / heads;
-    let scale = 1.0 / (head as f32).sqrt();
+/// key and value products (`[tokens, 3 · hidden]`, `bias` their biases),
+/// `lengths` the sentences' token counts in order; each sentence attends
+/// only to its own tokens, so no padding is computed or masked. Writes
+/// `[tokens, hidden]` into `context`.
+pub fn attention(qkv: &[f32], bias: &[f32], lengths: &[usize], heads: usize, context: &mut [f32]) {
+    let hidden = bias.len() / 3;
     let mut parts = Vec::with_capacity(lengths.len());
     let mut rest = context;
     let mut start = 0;
@@ -187,47 +245,98 @@ pub fn attention(qkv: &[f32], lengths: &[usize], heads: usize, context: &mut [f3
     }
     parts.into_par_iter().for_each(|(start, len, out)| {
         let rows = &qkv[start * 3 * hidden..(start + len) * 3 * hidden];
-        let mut scores = vec![0f32; len];
-        for h in 0..heads {
-            let (q_at, k_at, v_at) = (h * head, hidden + h * head, 2 * hidden + h * head);
-            for i in 0..len {
-                let q = &rows[i * 3 * hidden + q_at..][..head];
-                let mut max = f32::MIN;
-                for (j, s) in scores.iter_mut().enumerate() {
-                    let k = &rows[j * 3 * hidden + k_at..][..head];
-                    *s = dot(q, k) * scale;
-                    max = max.max(*s);
-                }
-                let mut sum = 0.0;
-                for s in scores.iter_mut() {
-                    *s = exp(*s - max);
-                    sum += *s;
-                }
-                let o = &mut out[i * hidden + h * head..][..head];
-                o.fill(0.0);
-                for (j, s) in scores.iter().enumerate() {
-                    let v = &rows[j * 3 * hidden + v_at..][..head];
-                    let w = s / sum;
-                    for (o, v) in o.iter_mut().zip(v) {
-                        *o += w * v;
-                    }
-                }
-            }
-        }
+        attend(rows, bias, len, heads, out);
     });
 }
 
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    // Eight partial sums, so the loop vectorises without reassociation.
-    let mut acc = [0f32; 8];
-    let chunks = a.len() / 8 * 8;
-    for (ca, cb) in a[..chunks].chunks_exact(8).zip(b[..chunks].chunks_exact(8)) {
-        for k in 0..8 {
-            acc[k] += ca[k] * cb[k];
+/// SIMD width the attention loops are blocked by (AVX2: 8 floats).
+const LANES: usize = 8;
+
+kernel! {
+    /// One sentence's attention: `rows` its `[len, 3 · hidden]` query, key
+    /// and value products, `out` its `[len, hidden]` context.
+    fn attend(rows: &[f32], bias: &[f32], len: usize, heads: usize, out: &mut [f32]) {
+        let hidden = bias.len() / 3;
+        let head = hidden / heads;
+        let scale = 1.0 / (head as f32).sqrt();
+        // One sequential pass over the rows puts every head's keys,
+        // transposed (`[head][c][j]`, so that a query's scores are whole
+        // rows scaled and added, in registers), and values (`[head][j][c]`)
+        // side by side; both padded with zeros to whole SIMD blocks.
+        let len_padded = len.div_ceil(LANES) * LANES;
+        let head_padded = head.div_ceil(LANES) * LANES;
+        let mut keys = vec![0f32; heads * head * len_padded];
+        let mut values = vec![0f32; heads * len * head_padded];
+        for j in 0..len {
+            let row = &rows[j * 3 * hidden..(j + 1) * 3 * hidden];
+            for h in 0..heads {
+                let at = hidden + h * head;
+                for c in 0..head {
+                    keys[(h * head + c) * len_padded + j] = row[at + c] + bias[at + c];
+                }
+                let at = 2 * hidden + h * head;
+                let v = &mut values[(h * len + j) * head_padded..][..head];
+                for ((v, r), b) in v.iter_mut().zip(&row[at..at + head]).zip(&bias[at..]) {
+                    *v = r + b;
+                }
+            }
+        }
+        let mut query = vec![0f32; head];
+        let mut scores = vec![0f32; len_padded];
+        for i in 0..len {
+            let row = &rows[i * 3 * hidden..(i + 1) * 3 * hidden];
+            for h in 0..heads {
+                let at = h * head;
+                for ((q, r), b) in query.iter_mut().zip(&row[at..at + head]).zip(&bias[at..]) {
+                    *q = (r + b) * scale;
+                }
+                let keys = &keys[h * head * len_padded..(h + 1) * head * len_padded];
+                for (block, s) in scores.chunks_exact_mut(LANES).enumerate() {
+                    let mut acc = [0f32; LANES];
+                    for (c, q) in query.iter().enumerate() {
+                        let k = &keys[c * len_padded + block * LANES..][..LANES];
+                        for t in 0..LANES {
+                            acc[t] += q * k[t];
+                        }
+                    }
+                    s.copy_from_slice(&acc);
+                }
+                let scores = &mut scores[..len];
+                let max = scores.iter().fold(f32::MIN, |m, &s| m.max(s));
+                for s in scores.iter_mut() {
+                    *s = exp(*s - max);
+                }
+                let inv = 1.0 / sum(scores);
+                let values = &values[h * len * head_padded..(h + 1) * len * head_padded];
+                let o = &mut out[i * hidden + at..][..head];
+                for block in 0..head_padded / LANES {
+                    let mut acc = [0f32; LANES];
+                    for (s, v) in scores.iter().zip(values.chunks_exact(head_padded)) {
+                        let w = s * inv;
+                        let v = &v[block * LANES..][..LANES];
+                        for t in 0..LANES {
+                            acc[t] += w * v[t];
+                        }
+                    }
+                    let width = LANES.min(head - block * LANES);
+                    o[block * LANES..][..width].copy_from_slice(&acc[..width]);
+                }
+            }
         }
     }
-    let tail: f32 = a[chunks..].iter().zip(&b[chunks..]).map(|(x, y)| x * y).sum();
-    acc.iter().sum::<f32>() + tail
+}
+
+/// A sum in eight lanes, so that it vectorises without reassociation.
+#[inline(always)]
+fn sum(a: &[f32]) -> f32 {
+    let mut acc = [0f32; 8];
+    let chunks = a.len() / 8 * 8;
+    for c in a[..chunks].chunks_exact(8) {
+        for k in 0..8 {
+            acc[k] += c[k];
+        }
+    }
+    acc.iter().sum::<f32>() + a[chunks..].iter().sum::<f32>()
 }
 
 #[cfg(test)]
@@ -282,13 +391,17 @@ mod tests {
         // One sentence of one token, two heads of size 2.
         let qkv = [1.0, 2.0, 3.0, 4.0, 0.5, 0.5, 0.5, 0.5, 7.0, 8.0, 9.0, 10.0];
         let mut out = [0f32; 4];
-        attention(&qkv, &[1], 2, &mut out);
+        attention(&qkv, &[0.0; 12], &[1], 2, &mut out);
         assert_eq!(out, [7.0, 8.0, 9.0, 10.0]);
+        let mut bias = [0f32; 12];
+        bias[8..].copy_from_slice(&[1.0, 1.0, 1.0, 1.0]);
+        attention(&qkv, &bias, &[1], 2, &mut out);
+        assert_eq!(out, [8.0, 9.0, 10.0, 11.0]);
     }
 
     #[test]
-    fn linear_adds_the_bias_to_the_product() {
-        // W (stored [in, out]) = [[1, 2], [3, 4]], b = [10, 20].
+    fn linear_is_the_product_with_the_transposed_weight() {
+        // W (stored [in, out]) = [[1, 2], [3, 4]]; the bias is not added.
         let layer = Linear {
             weight: vec![1.0, 2.0, 3.0, 4.0],
             bias: vec![10.0, 20.0],
@@ -296,7 +409,7 @@ mod tests {
             outputs: 2,
         };
         let mut y = [0f32; 4];
-        layer.forward(&[1.0, 1.0, 2.0, 0.0], 2, &mut y);
-        assert_eq!(y, [14.0, 26.0, 12.0, 24.0]);
+        layer.product(&[1.0, 1.0, 2.0, 0.0], 2, &mut y);
+        assert_eq!(y, [4.0, 6.0, 2.0, 4.0]);
     }
 }
