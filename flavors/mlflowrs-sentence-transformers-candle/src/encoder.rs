@@ -103,26 +103,16 @@ impl Weights<'_> {
         })
     }
 
-    /// A dense layer (`[out, in]` as PyTorch saves it), transposed for gemm.
+    /// A dense layer (`[out, in]`, as PyTorch saves it).
     fn linear(&self, name: &str, inputs: usize, outputs: usize) -> Result<Linear, CandleError> {
         let weight = self.get(&format!("{name}.weight"), &[outputs, inputs])?;
         Ok(Linear {
-            weight: transpose(&weight, outputs, inputs),
+            weight,
             bias: self.get(&format!("{name}.bias"), &[outputs])?,
             inputs,
             outputs,
         })
     }
-}
-
-fn transpose(m: &[f32], rows: usize, cols: usize) -> Vec<f32> {
-    let mut t = vec![0f32; m.len()];
-    for r in 0..rows {
-        for c in 0..cols {
-            t[c * rows + r] = m[r * cols + c];
-        }
-    }
-    t
 }
 
 impl Encoder {
@@ -268,18 +258,13 @@ impl Encoder {
 
 /// Dense layers on the same input as one, their outputs side by side.
 fn concat_outputs(parts: &[Linear]) -> Linear {
-    let inputs = parts[0].inputs;
-    let outputs: usize = parts.iter().map(|p| p.outputs).sum();
-    let mut weight = Vec::with_capacity(inputs * outputs);
-    for r in 0..inputs {
-        for p in parts {
-            weight.extend_from_slice(&p.weight[r * p.outputs..(r + 1) * p.outputs]);
-        }
-    }
     Linear {
-        weight,
+        weight: parts
+            .iter()
+            .flat_map(|p| p.weight.iter().copied())
+            .collect(),
         bias: parts.iter().flat_map(|p| p.bias.iter().copied()).collect(),
-        inputs,
-        outputs,
+        inputs: parts[0].inputs,
+        outputs: parts.iter().map(|p| p.outputs).sum(),
     }
 }
