@@ -2,8 +2,6 @@
 //! model of an image is in the image, and a binary that never names the
 //! store clients (S3, HTTP, SQLite, PostgreSQL) does not link them.
 
-use std::path::PathBuf;
-
 use futures_util::future::BoxFuture;
 
 use super::uri::{self, ModelUri};
@@ -32,7 +30,7 @@ fn local(model_uri: &str) -> Result<Resolved, ResolveError> {
     Ok(Resolved {
         uri: model_uri.to_string(),
         source: model_uri.to_string(),
-        dir: PathBuf::from(dir),
+        dir,
         name: None,
         version: None,
         alias: None,

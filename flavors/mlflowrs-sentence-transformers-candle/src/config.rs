@@ -81,7 +81,8 @@ impl BertConfig {
             "relu" => Activation::Relu,
             other => return Err(unsupported(format!("hidden_act '{other}'"))),
         };
-        if raw.num_attention_heads == 0 || raw.hidden_size % raw.num_attention_heads != 0 {
+        if raw.num_attention_heads == 0 || !raw.hidden_size.is_multiple_of(raw.num_attention_heads)
+        {
             return Err(load(format!(
                 "hidden_size {} is not a multiple of num_attention_heads {}",
                 raw.hidden_size, raw.num_attention_heads
