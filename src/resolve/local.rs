@@ -5,7 +5,7 @@
 use futures_util::future::BoxFuture;
 
 use super::uri::{self, ModelUri};
-use super::{Fetch, ResolveError, ResolveModel, Resolved};
+use super::{ResolveError, ResolveModel, Resolved};
 
 /// Resolves `file:` URIs and paths, refuses every other kind.
 pub struct LocalOnly;
@@ -28,22 +28,16 @@ fn local(model_uri: &str) -> Result<Resolved, ResolveError> {
         )));
     }
     Ok(Resolved {
-        uri: model_uri.to_string(),
         source: model_uri.to_string(),
         dir,
-        name: None,
-        version: None,
-        alias: None,
-        stage: None,
-        model_id: None,
-        run_id: None,
-        fetch: Fetch::InPlace,
+        ..Resolved::of(model_uri)
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::resolve::Fetch;
 
     #[test]
     fn a_local_model_directory_resolves_in_place_and_a_registry_uri_is_refused() {

@@ -83,6 +83,22 @@ pub struct Resolved {
 }
 
 impl Resolved {
+    /// `uri`, before anything about it is known.
+    fn of(uri: &str) -> Resolved {
+        Resolved {
+            uri: uri.to_string(),
+            dir: PathBuf::new(),
+            name: None,
+            version: None,
+            alias: None,
+            stage: None,
+            model_id: None,
+            run_id: None,
+            source: String::new(),
+            fetch: Fetch::InPlace,
+        }
+    }
+
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::json!({
             "uri": self.uri,
@@ -142,18 +158,7 @@ impl Resolver {
     }
 
     pub async fn resolve(&self, uri: &str) -> Result<Resolved, ResolveError> {
-        let mut out = Resolved {
-            uri: uri.to_string(),
-            dir: PathBuf::new(),
-            name: None,
-            version: None,
-            alias: None,
-            stage: None,
-            model_id: None,
-            run_id: None,
-            source: String::new(),
-            fetch: Fetch::InPlace,
-        };
+        let mut out = Resolved::of(uri);
         let mut current = uri.to_string();
         for _ in 0..MAX_HOPS {
             match self.step(&current, &mut out).await? {
