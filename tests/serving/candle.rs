@@ -104,8 +104,8 @@ fn recorded_mlflow_answers_replay_within_1e4() {
     );
 }
 
-/// One sentence per forward pass gives the same embeddings as batches of
-/// 32 padded to their longest sentence.
+/// One sentence per forward pass gives the same embeddings as packed
+/// batches of 32.
 #[test]
 fn batch_size_one_and_concurrent_callers_get_their_own_rows() {
     let dir = tempfile::tempdir().unwrap();
