@@ -10,7 +10,8 @@ use rayon::prelude::*;
 
 use crate::config::{Activation, BertConfig};
 use crate::error::CandleError;
-use crate::kernels::{activate, attention, LayerNorm, Linear};
+use crate::kernels::{activate, attention, LayerNorm};
+use crate::product::Linear;
 
 struct Layer {
     /// Query, key and value in one product: `[hidden, 3 · hidden]`.
@@ -105,13 +106,19 @@ impl Weights<'_> {
 
     /// A dense layer (`[out, in]`, as PyTorch saves it).
     fn linear(&self, name: &str, inputs: usize, outputs: usize) -> Result<Linear, CandleError> {
-        let weight = self.get(&format!("{name}.weight"), &[outputs, inputs])?;
-        Ok(Linear {
-            weight,
-            bias: self.get(&format!("{name}.bias"), &[outputs])?,
-            inputs,
-            outputs,
-        })
+        self.linears(&[name], inputs, outputs)
+    }
+
+    /// Dense layers on the same input as one, their outputs side by side
+    /// (`outputs` each).
+    fn linears(&self, names: &[&str], inputs: usize, outputs: usize) -> Result<Linear, CandleError> {
+        let mut weight = Vec::with_capacity(names.len() * outputs * inputs);
+        let mut bias = Vec::with_capacity(names.len() * outputs);
+        for name in names {
+            weight.extend(self.get(&format!("{name}.weight"), &[outputs, inputs])?);
+            bias.extend(self.get(&format!("{name}.bias"), &[outputs])?);
+        }
+        Ok(Linear::new(weight, bias, inputs, names.len() * outputs))
     }
 }
 
@@ -144,11 +151,9 @@ impl Encoder {
         let mut layers = Vec::with_capacity(config.num_hidden_layers);
         for i in 0..config.num_hidden_layers {
             let at = format!("encoder.layer.{i}");
-            let q = w.linear(&format!("{at}.attention.self.query"), hidden, hidden)?;
-            let k = w.linear(&format!("{at}.attention.self.key"), hidden, hidden)?;
-            let v = w.linear(&format!("{at}.attention.self.value"), hidden, hidden)?;
+            let qkv = ["query", "key", "value"].map(|p| format!("{at}.attention.self.{p}"));
             layers.push(Layer {
-                qkv: concat_outputs(&[q, k, v]),
+                qkv: w.linears(&qkv.each_ref().map(String::as_str), hidden, hidden)?,
                 attention_out: w.linear(&format!("{at}.attention.output.dense"), hidden, hidden)?,
                 attention_norm: w.layer_norm(
                     &format!("{at}.attention.output.LayerNorm"),
@@ -253,18 +258,5 @@ impl Encoder {
             std::mem::swap(&mut x, &mut y);
         }
         Ok(x)
-    }
-}
-
-/// Dense layers on the same input as one, their outputs side by side.
-fn concat_outputs(parts: &[Linear]) -> Linear {
-    Linear {
-        weight: parts
-            .iter()
-            .flat_map(|p| p.weight.iter().copied())
-            .collect(),
-        bias: parts.iter().flat_map(|p| p.bias.iter().copied()).collect(),
-        inputs: parts[0].inputs,
-        outputs: parts.iter().map(|p| p.outputs).sum(),
     }
 }

@@ -1,105 +1,16 @@
-//! The encoder's CPU kernels on plain row-major `f32` slices: the matrix
-//! products go to `gemm` (the kernel library candle's own matmul calls);
-//! everything between them is fused into one pass per row, the products'
-//! biases included, because on a small model like all-MiniLM-L6-v2 a
-//! separate tensor (and pass over memory) per elementwise step cost as much
-//! as the products themselves. Rows are split over rayon's threads, which
-//! gemm shares.
+//! The encoder's CPU kernels between its matrix products (`product`), on
+//! plain row-major `f32` slices: everything between two products is fused
+//! into one pass per row, the products' biases included, because on a
+//! small model like all-MiniLM-L6-v2 a separate tensor (and pass over
+//! memory) per elementwise step cost as much as the products themselves.
+//! Rows are split over rayon's threads.
 
 use rayon::prelude::*;
 
 use crate::config::Activation;
 
 /// Rows handed to one rayon task: enough work to amortise the task.
-const ROWS_PER_TASK: usize = 16;
-
-/// A dense layer as PyTorch saves it: `weight` is `[outputs, inputs]`,
-/// row-major. Its bias is added by the kernel that reads the product next.
-pub struct Linear {
-    pub weight: Vec<f32>,
-    pub bias: Vec<f32>,
-    pub inputs: usize,
-    pub outputs: usize,
-}
-
-/// Up to this many rows a product streams the weights once instead
-/// (`streamed_product`): gemm's blocking pays for itself only when a
-/// weight panel is reused by many rows.
-const STREAMED_ROWS: usize = 48;
-/// Outputs per task of a streamed product.
-const OUTPUTS_PER_TASK: usize = 32;
-
-impl Linear {
-    /// `y[rows, outputs] = x[rows, inputs] · Wᵀ`, without the bias.
-    pub fn product(&self, x: &[f32], rows: usize, y: &mut [f32]) {
-        assert_eq!(x.len(), rows * self.inputs);
-        assert_eq!(y.len(), rows * self.outputs);
-        if rows == 0 {
-            return;
-        }
-        if rows <= STREAMED_ROWS {
-            return self.streamed_product(x, rows, y);
-        }
-        // Each thread multiplies its own band of rows, single-threaded:
-        // fewer hand-offs than gemm's own split of one product.
-        let threads = rayon::current_num_threads().max(1);
-        let band = rows.div_ceil(threads).max(ROWS_PER_TASK);
-        x.par_chunks(band * self.inputs)
-            .zip(y.par_chunks_mut(band * self.outputs))
-            .for_each(|(x, y)| self.band_product(x, x.len() / self.inputs, y));
-    }
-
-    fn band_product(&self, x: &[f32], rows: usize, y: &mut [f32]) {
-        // SAFETY: the three matrices are exactly these slices, with the
-        // strides given (checked by `product`): Wᵀ is read through W's
-        // layout; dst aliases neither input.
-        unsafe {
-            gemm::gemm(
-                rows,
-                self.outputs,
-                self.inputs,
-                y.as_mut_ptr(),
-                1,
-                self.outputs as isize,
-                false,
-                x.as_ptr(),
-                1,
-                self.inputs as isize,
-                self.weight.as_ptr(),
-                self.inputs as isize,
-                1,
-                0.0,
-                1.0,
-                false,
-                false,
-                false,
-                gemm::Parallelism::None,
-            );
-        }
-    }
-
-    /// A few rows: each weight row is read once, from memory in order, and
-    /// dotted with every input row (which stay in cache).
-    fn streamed_product(&self, x: &[f32], rows: usize, y: &mut [f32]) {
-        let inputs = self.inputs;
-        let parts: Vec<(usize, Vec<f32>)> = self
-            .weight
-            .par_chunks(OUTPUTS_PER_TASK * inputs)
-            .enumerate()
-            .map(|(task, w)| {
-                let mut part = vec![0f32; rows * (w.len() / inputs)];
-                dot_rows(x, w, inputs, &mut part);
-                (task * OUTPUTS_PER_TASK, part)
-            })
-            .collect();
-        for (first, part) in parts {
-            let width = part.len() / rows;
-            for (r, p) in part.chunks_exact(width).enumerate() {
-                y[r * self.outputs + first..][..width].copy_from_slice(p);
-            }
-        }
-    }
-}
+pub const ROWS_PER_TASK: usize = 16;
 
 /// Defines a kernel compiled twice: for baseline x86-64 (the crate's
 /// target, whose SSE2 vectors hold 4 floats) and with AVX2 (8), the second
@@ -358,72 +269,6 @@ kernel! {
     }
 }
 
-/// `out[r][o] = x[r] · w[o]`: `x` is `[rows, inputs]`, `w` `[n, inputs]`,
-/// `out` `[rows, n]`.
-fn dot_rows(x: &[f32], w: &[f32], inputs: usize, out: &mut [f32]) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-        // SAFETY: the CPU has AVX2 and FMA, checked just above.
-        return unsafe { x86::dot_rows(x, w, inputs, out) };
-    }
-    let n = w.len() / inputs;
-    for (o, w) in w.chunks_exact(inputs).enumerate() {
-        for (r, x) in x.chunks_exact(inputs).enumerate() {
-            out[r * n + o] = w.iter().zip(x).map(|(a, b)| a * b).sum();
-        }
-    }
-}
-
-/// Hand-written AVX2: the compiler vectorises these sums only two lanes
-/// wide (it may not reorder float additions).
-#[cfg(target_arch = "x86_64")]
-mod x86 {
-    use std::arch::x86_64::*;
-
-    /// `dot_rows` four input rows at a time: each 8 weights loaded feed
-    /// four fused multiply-adds.
-    #[target_feature(enable = "avx2,fma")]
-    pub unsafe fn dot_rows(x: &[f32], w: &[f32], inputs: usize, out: &mut [f32]) {
-        let n = w.len() / inputs;
-        let rows = x.len() / inputs;
-        let whole = inputs / 8 * 8;
-        for (o, w) in w.chunks_exact(inputs).enumerate() {
-            let mut r = 0;
-            while r < rows {
-                let block = (rows - r).min(4);
-                let mut acc = [_mm256_setzero_ps(); 4];
-                let mut k = 0;
-                while k < whole {
-                    // SAFETY: k + 8 <= whole <= inputs, within every row.
-                    let wv = unsafe { _mm256_loadu_ps(w.as_ptr().add(k)) };
-                    for (b, acc) in acc.iter_mut().enumerate().take(block) {
-                        let xv = unsafe { _mm256_loadu_ps(x.as_ptr().add((r + b) * inputs + k)) };
-                        *acc = _mm256_fmadd_ps(wv, xv, *acc);
-                    }
-                    k += 8;
-                }
-                for (b, acc) in acc.iter().enumerate().take(block) {
-                    let xr = &x[(r + b) * inputs..(r + b + 1) * inputs];
-                    let tail: f32 = w[whole..]
-                        .iter()
-                        .zip(&xr[whole..])
-                        .map(|(a, b)| a * b)
-                        .sum();
-                    out[(r + b) * n + o] = horizontal_sum(*acc) + tail;
-                }
-                r += block;
-            }
-        }
-    }
-
-    #[target_feature(enable = "avx2,fma")]
-    fn horizontal_sum(v: __m256) -> f32 {
-        let pair = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps::<1>(v));
-        let quad = _mm_add_ps(pair, _mm_movehl_ps(pair, pair));
-        _mm_cvtss_f32(_mm_add_ss(quad, _mm_shuffle_ps::<1>(quad, quad)))
-    }
-}
-
 /// A sum in eight lanes, so that it vectorises without reassociation.
 #[inline(always)]
 fn sum(a: &[f32]) -> f32 {
@@ -495,19 +340,5 @@ mod tests {
         bias[8..].copy_from_slice(&[1.0, 1.0, 1.0, 1.0]);
         attention(&qkv, &bias, &[1], 2, &mut out);
         assert_eq!(out, [8.0, 9.0, 10.0, 11.0]);
-    }
-
-    #[test]
-    fn linear_is_the_product_with_the_transposed_weight() {
-        // W = [[1, 3], [2, 4]] ([out, in]); the bias is not added.
-        let layer = Linear {
-            weight: vec![1.0, 3.0, 2.0, 4.0],
-            bias: vec![10.0, 20.0],
-            inputs: 2,
-            outputs: 2,
-        };
-        let mut y = [0f32; 4];
-        layer.product(&[1.0, 1.0, 2.0, 0.0], 2, &mut y);
-        assert_eq!(y, [4.0, 6.0, 2.0, 4.0]);
     }
 }

@@ -9,6 +9,7 @@ mod encoder;
 mod error;
 mod kernels;
 mod modules;
+mod product;
 
 use std::path::Path;
 
