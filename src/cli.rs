@@ -15,11 +15,18 @@ use mlflowrs_env::EnvVars;
     about = "MLflow-compatible model serving runtime"
 )]
 pub struct Cli {
+    #[command(flatten)]
+    pub logging: LogArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The option every command takes (the image binaries' CLI takes it too).
+#[derive(Debug, Args)]
+pub struct LogArgs {
     /// Log filter, as RUST_LOG (e.g. `info`, `mlflowrs=debug`).
     #[arg(long, env = EnvVars::MLFLOWRS_LOG, default_value = "info", global = true)]
     pub log: String,
-    #[command(subcommand)]
-    pub command: Command,
 }
 
 // Parsed once per process; boxing the big variant would buy nothing.

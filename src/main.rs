@@ -11,7 +11,7 @@ use mlflowrs::settings::{
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    mlflowrs::telemetry::init_logging(&cli.log);
+    mlflowrs::telemetry::init_logging(&cli.logging.log);
     if let Command::Run(args) = &cli.command {
         return run_project(args);
     }

@@ -3,7 +3,8 @@
 //!
 //! Native flavors get an image `FROM scratch`: the mlflowrs binary, the
 //! shared libraries it (and, for ONNX models, ONNX Runtime) loads (from
-//! `ldd`), CA certificates, a non-root user and the model. scikit-learn,
+//! `ldd`), a non-root user and the model (no CA bundle: the model is local
+//! and the server opens no TLS connection). scikit-learn,
 //! XGBoost and LightGBM models that mlflowrs evaluates itself need no more.
 //! Python models get the binary and the model's requirements (installed
 //! here, with pip, for the base image's Python) on a Python base image.
@@ -107,10 +108,9 @@ pub fn write(opts: &ContextOptions, out: &Path) -> Result<ContextInfo, DockerErr
         native_tabular(&mlmodel)
     };
     let info = if let Some(flavor) = native {
-        let mut env = vec![
-            "SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt".to_string(),
-            "HOME=/tmp".into(),
-        ];
+        // No CA bundle: the image binary serves a local model directory and
+        // opens no TLS connection.
+        let mut env = vec!["HOME=/tmp".to_string()];
         let mut elf_files = vec![exe.clone()];
         if flavor == "onnx" && opts.onnx_backend == ImageOnnxBackend::Tract {
             env.insert(
@@ -135,11 +135,6 @@ pub fn write(opts: &ContextOptions, out: &Path) -> Result<ContextInfo, DockerErr
         for lib in needed_libraries(&elf_refs)? {
             let at = lib.to_string_lossy().into_owned();
             place(&lib, &rootfs, &at)?;
-        }
-        for certs in ["/etc/ssl/certs/ca-certificates.crt"] {
-            if Path::new(certs).is_file() {
-                place(Path::new(certs), &rootfs, certs)?;
-            }
         }
         write_file(
             &rootfs.join("etc/passwd"),

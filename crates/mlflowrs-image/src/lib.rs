@@ -9,17 +9,47 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 
-use mlflowrs::cli::{Cli, Command, ModelsCommand};
+use mlflowrs::cli::{HealthcheckArgs, LogArgs, ServeArgs};
 use mlflowrs::serving::model_load::NativeBackends;
 use mlflowrs::settings::{HealthcheckSettings, ScoringServerSettings};
 
+/// The two commands of `mlflowrs`'s CLI an image runs, parsed by the same
+/// argument definitions; defined apart so that the definitions, help and
+/// parsing of every other command are not linked into the image.
+#[derive(Debug, Parser)]
+#[command(name = "mlflowrs", version, about = "mlflowrs in a model image: models serve and healthcheck")]
+struct ImageCli {
+    #[command(flatten)]
+    logging: LogArgs,
+    #[command(subcommand)]
+    command: ImageCommand,
+}
+
+// Parsed once per process; boxing the big variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Subcommand)]
+enum ImageCommand {
+    /// Serve the image's model.
+    #[command(subcommand)]
+    Models(ImageModelsCommand),
+    /// Exit 0 when a URL answers 200 (the image's HEALTHCHECK).
+    Healthcheck(HealthcheckArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum ImageModelsCommand {
+    /// Serve a model over MLflow's scoring protocol.
+    #[command(disable_help_flag = true)]
+    Serve(ServeArgs),
+}
+
 pub fn main(backends: NativeBackends) -> ExitCode {
-    let cli = Cli::parse();
-    mlflowrs::telemetry::init_logging(&cli.log);
+    let cli = ImageCli::parse();
+    mlflowrs::telemetry::init_logging(&cli.logging.log);
     let result = match cli.command {
-        Command::Models(ModelsCommand::Serve(args)) => {
+        ImageCommand::Models(ImageModelsCommand::Serve(args)) => {
             ScoringServerSettings::with_backends(&args, backends)
                 .map_err(anyhow::Error::from)
                 .and_then(|settings| {
@@ -32,12 +62,9 @@ pub fn main(backends: NativeBackends) -> ExitCode {
                         ))
                 })
         }
-        Command::Healthcheck(args) => HealthcheckSettings::from_args(&args)
+        ImageCommand::Healthcheck(args) => HealthcheckSettings::from_args(&args)
             .map_err(anyhow::Error::from)
             .and_then(|settings| mlflowrs::commands::healthcheck::run(&settings)),
-        _ => Err(anyhow::anyhow!(
-            "this is the mlflowrs of a model image: it runs `models serve` and `healthcheck` only"
-        )),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
