@@ -19,7 +19,11 @@ use mlflowrs::settings::{HealthcheckSettings, ScoringServerSettings};
 /// argument definitions; defined apart so that the definitions, help and
 /// parsing of every other command are not linked into the image.
 #[derive(Debug, Parser)]
-#[command(name = "mlflowrs", version, about = "mlflowrs in a model image: models serve and healthcheck")]
+#[command(
+    name = "mlflowrs",
+    version,
+    about = "mlflowrs in a model image: models serve and healthcheck"
+)]
 struct ImageCli {
     #[command(flatten)]
     logging: LogArgs,

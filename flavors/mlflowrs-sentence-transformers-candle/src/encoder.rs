@@ -111,7 +111,12 @@ impl Weights<'_> {
 
     /// Dense layers on the same input as one, their outputs side by side
     /// (`outputs` each).
-    fn linears(&self, names: &[&str], inputs: usize, outputs: usize) -> Result<Linear, CandleError> {
+    fn linears(
+        &self,
+        names: &[&str],
+        inputs: usize,
+        outputs: usize,
+    ) -> Result<Linear, CandleError> {
         let mut weight = Vec::with_capacity(names.len() * outputs * inputs);
         let mut bias = Vec::with_capacity(names.len() * outputs);
         for name in names {

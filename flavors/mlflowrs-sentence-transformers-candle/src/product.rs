@@ -230,7 +230,14 @@ fn gemm_rows(x: &[f32], rows: usize, weight: &[f32], inputs: usize, outputs: usi
 }
 
 /// `y[rows, outputs] = x · Wᵀ` with `panels` the panels of these outputs.
-fn panel_product(x: &[f32], rows: usize, panels: &[f32], inputs: usize, outputs: usize, y: &mut [f32]) {
+fn panel_product(
+    x: &[f32],
+    rows: usize,
+    panels: &[f32],
+    inputs: usize,
+    outputs: usize,
+    y: &mut [f32],
+) {
     #[cfg(target_arch = "x86_64")]
     {
         assert!(std::arch::is_x86_feature_detected!("avx512f"));
@@ -262,7 +269,12 @@ fn panel_product(x: &[f32], rows: usize, panels: &[f32], inputs: usize, outputs:
         }
     }
     #[cfg(not(target_arch = "x86_64"))]
-    unreachable!("panels are only made on x86-64 with AVX-512: {rows} {inputs} {outputs} {} {} {}", x.len(), panels.len(), y.len());
+    unreachable!(
+        "panels are only made on x86-64 with AVX-512: {rows} {inputs} {outputs} {} {} {}",
+        x.len(),
+        panels.len(),
+        y.len()
+    );
 }
 
 /// `out[r][o] = x[r] · w[o]`: `x` is `[rows, inputs]`, `w` `[n, inputs]`,
@@ -295,7 +307,14 @@ mod x86 {
     /// # Safety
     /// AVX-512F; the rows of `a` and `c` and the `k × 64` panel in bounds;
     /// `panel` 64-byte aligned.
-    pub unsafe fn tile(rows: usize, a: *const f32, inputs: usize, panel: *const f32, c: *mut f32, ldc: usize) {
+    pub unsafe fn tile(
+        rows: usize,
+        a: *const f32,
+        inputs: usize,
+        panel: *const f32,
+        c: *mut f32,
+        ldc: usize,
+    ) {
         // The row count is a constant in each copy, so that the
         // accumulators live in registers.
         unsafe {
@@ -312,7 +331,13 @@ mod x86 {
     }
 
     #[target_feature(enable = "avx512f")]
-    unsafe fn tile_of<const M: usize>(a: *const f32, inputs: usize, panel: *const f32, c: *mut f32, ldc: usize) {
+    unsafe fn tile_of<const M: usize>(
+        a: *const f32,
+        inputs: usize,
+        panel: *const f32,
+        c: *mut f32,
+        ldc: usize,
+    ) {
         let mut acc = [[_mm512_setzero_ps(); 4]; M];
         for k in 0..inputs {
             // SAFETY (this block): within the caller's bounds.
@@ -406,16 +431,22 @@ mod tests {
             eprintln!("no AVX-512 here: the panel layout is not tried");
         }
         for layout in layouts {
-            let layer = Linear::with_layout(weight.clone(), vec![0.0; outputs], inputs, outputs, layout);
+            let layer =
+                Linear::with_layout(weight.clone(), vec![0.0; outputs], inputs, outputs, layout);
             for rows in [1, 5, 6, 7, 47, 48, 49, 97, 131] {
                 let x: Vec<f32> = (0..rows * inputs).map(|_| next()).collect();
                 let mut y = vec![f32::NAN; rows * outputs];
                 layer.product(&x, rows, &mut y);
                 for r in 0..rows {
                     for o in 0..outputs {
-                        let want: f32 = (0..inputs).map(|k| x[r * inputs + k] * weight[o * inputs + k]).sum();
+                        let want: f32 = (0..inputs)
+                            .map(|k| x[r * inputs + k] * weight[o * inputs + k])
+                            .sum();
                         let got = y[r * outputs + o];
-                        assert!((got - want).abs() < 1e-5, "{layout:?}, {rows} rows, [{r}][{o}]: {got} != {want}");
+                        assert!(
+                            (got - want).abs() < 1e-5,
+                            "{layout:?}, {rows} rows, [{r}][{o}]: {got} != {want}"
+                        );
                     }
                 }
             }
