@@ -299,7 +299,7 @@ fn dot_rows(x: &[f32], w: &[f32], inputs: usize, out: &mut [f32]) {
 mod x86 {
     use std::arch::x86_64::*;
 
-    use super::{PANEL, TILE_ROWS};
+    use crate::product::{PANEL, TILE_ROWS};
 
     /// `c[r][0..64] = a[r] · panel` for `rows` (1 to `TILE_ROWS`) rows of
     /// `inputs` values; `c`'s rows are `ldc` apart.
